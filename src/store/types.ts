@@ -1,0 +1,136 @@
+/**
+ * The history store's vocabulary. The store knows nothing of platforms or LLMs: a session is an id with
+ * metadata, an append-only list of messages grouped in turns, and an optional runtime-state document.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+/** An OpenAI-style function call requested by the assistant. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A message as the caller hands it to `appendTurn`. */
+export interface NewMessage {
+  role: Role;
+  content: string | null;
+  /** Speaker name (a group-chat sender) or, on a tool message, the tool's name. */
+  name?: string;
+  toolCalls?: ToolCall[];
+  /** On a `tool` message: the id of the call it answers. */
+  toolCallId?: string;
+  /** Free-form per-message data, e.g. `{ failed: true }` on a user message whose LLM call failed. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A message as it was committed. `seq` runs 1, 2, 3, … per session, without gaps. */
+export interface StoredMessage extends NewMessage {
+  sessionId: string;
+  seq: number;
+  /** The turn this message was committed in (the session's version after that commit). */
+  turn: number;
+  createdAt: Date;
+}
+
+export interface SessionMetadata {
+  agentName?: string;
+  userId?: string;
+  platform?: string;
+  [key: string]: unknown;
+}
+
+/** `{ [runtimeId]: { [turnId]: state } }`: e.g. a native runtime's tool-call ids per turn. */
+export type RuntimeState = Record<string, Record<string, unknown>>;
+
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  metadata: SessionMetadata;
+  messageCount: number;
+  /** Incremented by every committed turn; the fencing token. */
+  version: number;
+}
+
+export interface ListSessionsFilter {
+  /** Only ids starting with this prefix. */
+  prefix?: string;
+  /** Only sessions updated at or after this time. */
+  updatedSince?: Date;
+  /** Page size (default 50, at most 1000). */
+  limit?: number;
+  /** Opaque cursor returned by the previous page. */
+  cursor?: string;
+}
+
+export interface SessionPage {
+  sessions: SessionInfo[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** Which part of the history the next LLM call sees. Turns are never cut: the window starts at a turn. */
+export interface HistoryWindow {
+  /** At most this many messages (the last turn is always included whole). Default: all. */
+  maxMessages?: number;
+  /** At most about this many tokens (estimated at 4 characters a token). */
+  maxTokens?: number;
+}
+
+export interface AppendTurnOptions {
+  /** Platform event id: a second commit with the same id is refused as `already_processed`. */
+  eventId?: string;
+  /** Runtime state to store with the turn, merged per runtime id into the session's document. */
+  runtimeState?: RuntimeState;
+  /** Metadata recorded when this turn creates the session (ignored afterwards). */
+  metadata?: SessionMetadata;
+}
+
+export type AppendTurnResult =
+  | { status: 'committed'; firstSeq: number; lastSeq: number; version: number }
+  | { status: 'already_processed' };
+
+/**
+ * A session held under its lock: every read and write here runs while no other process runs a turn on
+ * the session, and every commit is fenced (refused if the lock was lost meanwhile).
+ */
+export interface LockedSession {
+  readonly sessionId: string;
+  loadWindow(window?: HistoryWindow): Promise<StoredMessage[]>;
+  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult>;
+  getRuntimeState(): Promise<RuntimeState | null>;
+}
+
+export interface LockOptions {
+  /** How long to wait for another process's turn to finish before `SessionBusyError`. Default 30 s. */
+  waitMs?: number;
+}
+
+export interface HistoryStore {
+  readonly kind: 'postgres' | 'sqlite';
+  /** Where the data lives, with any password removed: safe to print. */
+  readonly location: string;
+
+  /** Run `fn` while no other process (or caller in this one) runs a turn on `sessionId`. */
+  withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options?: LockOptions): Promise<T>;
+
+  /** Commit one turn under the session's lock (a shorthand for `withSessionLock` + `appendTurn`). */
+  appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult>;
+
+  /** Create the session if it does not exist; two concurrent calls create one session. */
+  ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo>;
+  getSession(sessionId: string): Promise<SessionInfo | null>;
+  listSessions(filter?: ListSessionsFilter): Promise<SessionPage>;
+  /** The last messages within `window`, oldest first, starting at a turn boundary. */
+  loadWindow(sessionId: string, window?: HistoryWindow): Promise<StoredMessage[]>;
+  /** Every message of the session, oldest first. */
+  fullHistory(sessionId: string): Promise<StoredMessage[]>;
+  getRuntimeState(sessionId: string): Promise<RuntimeState | null>;
+  /** Delete the session with its messages; false when there was none. */
+  deleteSession(sessionId: string): Promise<boolean>;
+  /** Schema version present in the database and the latest this code knows. */
+  schemaVersion(): Promise<{ current: number; latest: number }>;
+  close(): Promise<void>;
+}
