@@ -82,7 +82,7 @@ export interface HistoryWindow {
 export interface AppendTurnOptions {
   /** Platform event id: a second commit with the same id is refused as `already_processed`. */
   eventId?: string;
-  /** Runtime state to store with the turn, merged per runtime id into the session's document. */
+  /** Runtime state to store with the turn: each runtime id given replaces that runtime's entry; others are kept. */
   runtimeState?: RuntimeState;
   /** Metadata recorded when this turn creates the session (ignored afterwards). */
   metadata?: SessionMetadata;

@@ -1,0 +1,44 @@
+/**
+ * Plain, ordered migrations. Each entry is applied once, in order, inside one transaction that holds the
+ * schema's migration lock, so processes opening the store at the same time apply each step exactly once.
+ * Never edit a released entry: add a new one.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
+  // 1: sessions, append-only messages, processed platform events.
+  (s) => `
+    CREATE TABLE ${s}.sessions (
+      id            text PRIMARY KEY,
+      created_at    timestamptz NOT NULL DEFAULT now(),
+      updated_at    timestamptz NOT NULL DEFAULT now(),
+      metadata      jsonb NOT NULL DEFAULT '{}',
+      runtime_state jsonb,
+      message_count bigint NOT NULL DEFAULT 0,
+      version       bigint NOT NULL DEFAULT 0
+    );
+    CREATE INDEX sessions_updated_idx ON ${s}.sessions (updated_at DESC, id DESC);
+
+    CREATE TABLE ${s}.messages (
+      session_id   text NOT NULL REFERENCES ${s}.sessions (id) ON DELETE CASCADE,
+      seq          bigint NOT NULL,
+      turn         bigint NOT NULL,
+      turn_start   boolean NOT NULL,
+      role         text NOT NULL,
+      content      text,
+      name         text,
+      tool_calls   jsonb,
+      tool_call_id text,
+      metadata     jsonb,
+      created_at   timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (session_id, seq)
+    );
+    -- The window query looks for the first turn start after a sequence number.
+    CREATE INDEX messages_turn_start_idx ON ${s}.messages (session_id, seq) WHERE turn_start;
+
+    CREATE TABLE ${s}.processed_events (
+      event_id     text PRIMARY KEY,
+      session_id   text NOT NULL REFERENCES ${s}.sessions (id) ON DELETE CASCADE,
+      processed_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX processed_events_session_idx ON ${s}.processed_events (session_id);
+  `,
+];

@@ -1,0 +1,239 @@
+import pg from 'pg';
+import { LockLostError, SessionBusyError } from '../errors.js';
+import { applyTokenBudget } from '../history-window.js';
+import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
+import { assertRuntimeStateSize } from '../runtime-state.js';
+import { assertValidSessionId } from '../session-id.js';
+import type {
+  AppendTurnOptions,
+  AppendTurnResult,
+  HistoryStore,
+  HistoryWindow,
+  ListSessionsFilter,
+  LockedSession,
+  LockOptions,
+  NewMessage,
+  RuntimeState,
+  SessionInfo,
+  SessionMetadata,
+  SessionPage,
+  StoredMessage,
+} from '../types.js';
+import { describeConnectionError } from './connection-error.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { postgresSql, type PostgresSql } from './sql.js';
+
+// bigint counters fit comfortably in a JS number; parse them as such instead of strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  schema: string;
+  /** The URL without its password, for messages. */
+  redacted: string;
+  /** Connections in this process's pool (each turn in progress holds one). Default 10. */
+  poolSize?: number;
+}
+
+const DEFAULT_LOCK_WAIT_MS = 30_000;
+const ALL = Number.MAX_SAFE_INTEGER;
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PostgresHistoryStore implements HistoryStore {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  private readonly pool: pg.Pool;
+  private readonly sql: PostgresSql;
+
+  private constructor(private readonly options: PostgresStoreOptions) {
+    this.location = options.redacted;
+    this.sql = postgresSql(options.schema);
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'threadline',
+    });
+    // An idle client whose server went away must not crash the process; the pool replaces it.
+    this.pool.on('error', () => {});
+  }
+
+  /** Connect, apply pending migrations, and return a ready store; a bad URL fails here with one clear line. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresHistoryStore> {
+    const store = new PostgresHistoryStore(options);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.pool.end().catch(() => {});
+      if ((error as { code?: string }).code?.match(/^(E[A-Z]+|28...|3D000)$/)) {
+        throw describeConnectionError(error, options.connectionString, options.redacted);
+      }
+      throw error;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(this.sql.migrationLock, [this.options.schema]);
+      await client.query(this.sql.createMigrationTable);
+      const { rows } = await client.query<{ version: number }>(this.sql.currentVersion);
+      for (let v = rows[0].version; v < POSTGRES_MIGRATIONS.length; v++) {
+        await client.query(POSTGRES_MIGRATIONS[v](`"${this.options.schema}"`));
+        await client.query(this.sql.recordMigration, [v + 1]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async schemaVersion(): Promise<{ current: number; latest: number }> {
+    const { rows } = await this.pool.query<{ present: boolean }>(this.sql.migrationTableExists);
+    const current = rows[0].present ? (await this.pool.query<{ version: number }>(this.sql.currentVersion)).rows[0].version : 0;
+    return { current, latest: POSTGRES_MIGRATIONS.length };
+  }
+
+  async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
+    assertValidSessionId(sessionId);
+    const waitMs = Math.max(1, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+    const client = await this.pool.connect();
+    try {
+      // lock_timeout bounds the wait; the lock itself is a session-level advisory lock on this connection,
+      // so Postgres releases it if this process dies and the connection drops.
+      await client.query(this.sql.lock, [this.options.schema, sessionId, `${waitMs}ms`]);
+    } catch (error) {
+      client.release();
+      if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
+      throw error;
+    }
+    try {
+      return await fn(new PostgresLockedSession(this, client, sessionId));
+    } finally {
+      try {
+        await client.query(this.sql.unlock, [this.options.schema, sessionId]);
+        client.release();
+      } catch (error) {
+        // Closing the connection is what releases the lock now; a pooled connection must never keep it.
+        client.release(error as Error);
+      }
+    }
+  }
+
+  async appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+    return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
+  }
+
+  /** @internal the body of `LockedSession.appendTurn`, run on the connection that holds the lock. */
+  async appendTurnOn(client: pg.PoolClient, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): Promise<AppendTurnResult> {
+    if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
+    if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
+    const { rows } = await client.query<{ fresh: boolean; locked: boolean; message_count: number | null; version: number | null }>(
+      this.sql.appendTurn,
+      [
+        this.options.schema,
+        sessionId,
+        JSON.stringify(messages),
+        options.eventId ?? null,
+        options.runtimeState ? JSON.stringify(options.runtimeState) : null,
+        options.metadata ? JSON.stringify(options.metadata) : null,
+      ],
+    );
+    const row = rows[0];
+    if (!row.fresh) return { status: 'already_processed' };
+    if (!row.locked || row.version === null || row.message_count === null) throw new LockLostError(sessionId);
+    return { status: 'committed', firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
+  }
+
+  async ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo> {
+    assertValidSessionId(sessionId);
+    await this.pool.query(this.sql.ensureSession, [sessionId, metadata ? JSON.stringify(metadata) : null]);
+    return (await this.getSession(sessionId))!;
+  }
+
+  async getSession(sessionId: string): Promise<SessionInfo | null> {
+    const { rows } = await this.pool.query<SessionRow>(this.sql.getSession, [sessionId]);
+    return rows[0] ? toSessionInfo(rows[0]) : null;
+  }
+
+  async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(this.sql.listSessions, [
+      filter.prefix ?? null,
+      filter.updatedSince ?? null,
+      cursor?.updatedKey ?? null,
+      cursor?.id ?? null,
+      limit + 1,
+    ]);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map(toSessionInfo),
+      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_us, last.id) } : {}),
+    };
+  }
+
+  loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    return this.loadWindowOn(this.pool, sessionId, window);
+  }
+
+  /** @internal */
+  async loadWindowOn(db: Queryable, sessionId: string, window: HistoryWindow): Promise<StoredMessage[]> {
+    const { rows } = await db.query<MessageRow>(this.sql.loadWindow, [sessionId, window.maxMessages ?? ALL]);
+    return applyTokenBudget(
+      rows.map((r) => toStoredMessage(sessionId, r)),
+      window,
+    );
+  }
+
+  async fullHistory(sessionId: string): Promise<StoredMessage[]> {
+    const { rows } = await this.pool.query<MessageRow>(this.sql.fullHistory, [sessionId]);
+    return rows.map((r) => toStoredMessage(sessionId, r));
+  }
+
+  getRuntimeState(sessionId: string): Promise<RuntimeState | null> {
+    return this.getRuntimeStateOn(this.pool, sessionId);
+  }
+
+  /** @internal */
+  async getRuntimeStateOn(db: Queryable, sessionId: string): Promise<RuntimeState | null> {
+    const { rows } = await db.query<{ runtime_state: RuntimeState | null }>(this.sql.getRuntimeState, [sessionId]);
+    return rows[0]?.runtime_state ?? null;
+  }
+
+  async deleteSession(sessionId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(this.sql.deleteSession, [sessionId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PostgresLockedSession implements LockedSession {
+  constructor(
+    private readonly store: PostgresHistoryStore,
+    private readonly client: pg.PoolClient,
+    readonly sessionId: string,
+  ) {}
+
+  loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    return this.store.loadWindowOn(this.client, this.sessionId, window);
+  }
+
+  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+    return this.store.appendTurnOn(this.client, this.sessionId, messages, options);
+  }
+
+  getRuntimeState(): Promise<RuntimeState | null> {
+    return this.store.getRuntimeStateOn(this.client, this.sessionId);
+  }
+}

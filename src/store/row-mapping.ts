@@ -1,0 +1,70 @@
+import { InvalidInputError } from './errors.js';
+import type { SessionInfo, StoredMessage, ToolCall } from './types.js';
+
+/** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
+export interface MessageRow {
+  seq: number | string;
+  turn: number | string;
+  role: string;
+  content: string | null;
+  name: string | null;
+  tool_calls: ToolCall[] | string | null;
+  tool_call_id: string | null;
+  metadata: Record<string, unknown> | string | null;
+  created_at: Date | number;
+}
+
+export interface SessionRow {
+  id: string;
+  created_at: Date | number;
+  updated_at: Date | number;
+  metadata: Record<string, unknown> | string;
+  message_count: number | string;
+  version: number | string;
+}
+
+const json = <T>(v: T | string | null): T | undefined => (v === null ? undefined : typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+export function toStoredMessage(sessionId: string, row: MessageRow): StoredMessage {
+  const message: StoredMessage = {
+    sessionId,
+    seq: Number(row.seq),
+    turn: Number(row.turn),
+    role: row.role as StoredMessage['role'],
+    content: row.content,
+    createdAt: new Date(row.created_at),
+  };
+  if (row.name !== null) message.name = row.name;
+  const toolCalls = json(row.tool_calls);
+  if (toolCalls) message.toolCalls = toolCalls;
+  if (row.tool_call_id !== null) message.toolCallId = row.tool_call_id;
+  const metadata = json(row.metadata);
+  if (metadata) message.metadata = metadata;
+  return message;
+}
+
+export function toSessionInfo(row: SessionRow): SessionInfo {
+  return {
+    id: row.id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    metadata: json(row.metadata) ?? {},
+    messageCount: Number(row.message_count),
+    version: Number(row.version),
+  };
+}
+
+/** Cursors are opaque to callers: base64url of the sort key of the last row of a page. */
+export function encodeCursor(updatedKey: string | number, id: string): string {
+  return Buffer.from(JSON.stringify([String(updatedKey), id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { updatedKey: string; id: string } {
+  try {
+    const [updatedKey, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof updatedKey === 'string' && typeof id === 'string') return { updatedKey, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError('bad list cursor: pass back exactly the nextCursor of the previous page');
+}

@@ -1,0 +1,52 @@
+/**
+ * Plain, ordered migrations, tracked in `PRAGMA user_version` and applied under `BEGIN IMMEDIATE`, so processes
+ * opening one file together apply each step once. Never edit a released entry: add a new one.
+ * Times are integer milliseconds since the epoch.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: sessions, append-only messages, processed platform events, cross-process session locks.
+  `
+  CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    metadata      TEXT NOT NULL DEFAULT '{}',
+    runtime_state TEXT,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    version       INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX sessions_updated_idx ON sessions (updated_at DESC, id DESC);
+
+  CREATE TABLE messages (
+    session_id   TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    turn         INTEGER NOT NULL,
+    turn_start   INTEGER NOT NULL,
+    role         TEXT NOT NULL,
+    content      TEXT,
+    name         TEXT,
+    tool_calls   TEXT,
+    tool_call_id TEXT,
+    metadata     TEXT,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX messages_turn_start_idx ON messages (session_id, seq) WHERE turn_start;
+
+  CREATE TABLE processed_events (
+    event_id     TEXT PRIMARY KEY,
+    session_id   TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    processed_at INTEGER NOT NULL
+  );
+  CREATE INDEX processed_events_session_idx ON processed_events (session_id);
+
+  -- SQLite has no advisory locks: a row per held session lock, owned by a live process (see process-identity.ts).
+  CREATE TABLE session_locks (
+    session_id  TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    started     TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL
+  );
+  `,
+];

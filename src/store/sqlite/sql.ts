@@ -1,0 +1,52 @@
+/** Every SQL statement of the SQLite store, in one place. */
+
+const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
+const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
+
+export const SQLITE_SQL = {
+  getLock: `SELECT owner, pid, started FROM session_locks WHERE session_id = ?`,
+  putLock: `INSERT INTO session_locks (session_id, owner, pid, started, acquired_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (session_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,
+              started = excluded.started, acquired_at = excluded.acquired_at`,
+  releaseLock: `DELETE FROM session_locks WHERE session_id = ? AND owner = ?`,
+
+  eventSeen: `SELECT 1 FROM processed_events WHERE event_id = ?`,
+  recordEvent: `INSERT INTO processed_events (event_id, session_id, processed_at) VALUES (?, ?, ?)`,
+  /** Creates or advances the session; message_count and version move together. */
+  advanceSession: `
+    INSERT INTO sessions AS t (id, created_at, updated_at, metadata, runtime_state, message_count, version)
+    VALUES (@id, @now, @now, coalesce(@metadata, '{}'), @runtimeState, @count, 1)
+    ON CONFLICT (id) DO UPDATE SET
+      message_count = t.message_count + excluded.message_count,
+      version       = t.version + 1,
+      updated_at    = excluded.updated_at,
+      runtime_state = coalesce(@runtimeState, t.runtime_state)
+    RETURNING message_count, version`,
+  insertMessage: `
+    INSERT INTO messages (session_id, seq, turn, turn_start, role, content, name, tool_calls, tool_call_id, metadata, created_at)
+    VALUES (@sessionId, @seq, @turn, @turnStart, @role, @content, @name, @toolCalls, @toolCallId, @metadata, @now)`,
+
+  loadWindow: `
+    SELECT ${MESSAGE_COLUMNS} FROM messages
+     WHERE session_id = @id AND seq >= coalesce(
+       (SELECT min(seq) FROM messages
+         WHERE session_id = @id AND turn_start
+           AND seq > (SELECT message_count FROM sessions WHERE id = @id) - @max),
+       (SELECT max(seq) FROM messages WHERE session_id = @id AND turn_start),
+       1)
+     ORDER BY seq`,
+  fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq`,
+
+  ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))
+                  ON CONFLICT (id) DO NOTHING`,
+  getSession: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`,
+  getRuntimeState: `SELECT runtime_state FROM sessions WHERE id = ?`,
+  deleteSession: `DELETE FROM sessions WHERE id = ?`,
+  listSessions: `
+    SELECT ${SESSION_COLUMNS} FROM sessions
+     WHERE (@prefix IS NULL OR substr(id, 1, length(@prefix)) = @prefix)
+       AND (@since IS NULL OR updated_at >= @since)
+       AND (@cursorKey IS NULL OR (updated_at, id) < (@cursorKey, @cursorId))
+     ORDER BY updated_at DESC, id DESC
+     LIMIT @limit`,
+} as const;

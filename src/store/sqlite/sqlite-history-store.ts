@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { LockLostError, SessionBusyError, StoreUnavailableError } from '../errors.js';
+import { applyTokenBudget } from '../history-window.js';
+import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
+import { assertRuntimeStateSize } from '../runtime-state.js';
+import { assertValidSessionId } from '../session-id.js';
+import type {
+  AppendTurnOptions,
+  AppendTurnResult,
+  HistoryStore,
+  HistoryWindow,
+  ListSessionsFilter,
+  LockedSession,
+  LockOptions,
+  NewMessage,
+  RuntimeState,
+  SessionInfo,
+  SessionMetadata,
+  SessionPage,
+  StoredMessage,
+} from '../types.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+import { currentProcess, isAlive } from './process-identity.js';
+import { SQLITE_SQL as SQL } from './sql.js';
+
+const DEFAULT_LOCK_WAIT_MS = 30_000;
+/** How long a statement waits for another process's write transaction (they are short). */
+const BUSY_TIMEOUT_MS = 10_000;
+const MAX_POLL_MS = 20;
+
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+export class SqliteHistoryStore implements HistoryStore {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  private readonly stmt: Statements;
+
+  private constructor(private readonly db: Database.Database, file: string) {
+    this.location = file;
+    this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Statements;
+  }
+
+  /** Open (creating the file and its directory if needed), migrate, and return a ready store. */
+  static async open({ file }: { file: string }): Promise<SqliteHistoryStore> {
+    let db: Database.Database | undefined;
+    try {
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      db.pragma('journal_mode = WAL');
+      // FULL: every committed turn is on disk before appendTurn returns (WAL's default, NORMAL, is not).
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteHistoryStore(db, file);
+    } catch (error) {
+      db?.close();
+      throw describeOpenError(error, file);
+    }
+  }
+
+  async schemaVersion(): Promise<{ current: number; latest: number }> {
+    return { current: this.db.pragma('user_version', { simple: true }) as number, latest: SQLITE_MIGRATIONS.length };
+  }
+
+  async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
+    assertValidSessionId(sessionId);
+    const waitMs = Math.max(1, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+    const owner = randomUUID();
+    const deadline = Date.now() + waitMs;
+    for (let delay = 1; !this.tryLock(sessionId, owner); delay = Math.min(delay * 2, MAX_POLL_MS)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new SessionBusyError(sessionId, waitMs);
+      // Jitter keeps several waiting processes from polling in lock-step.
+      await sleep(Math.min(left, delay * (0.5 + Math.random())));
+    }
+    try {
+      return await fn(new SqliteLockedSession(this, sessionId, owner));
+    } finally {
+      this.stmt.releaseLock.run(sessionId, owner);
+    }
+  }
+
+  /** Take the lock if it is free or its holder process is gone. */
+  private tryLock(sessionId: string, owner: string): boolean {
+    return this.db
+      .transaction(() => {
+        const holder = this.stmt.getLock.get(sessionId) as { owner: string; pid: number; started: string } | undefined;
+        if (holder && isAlive(holder)) return false;
+        this.stmt.putLock.run(sessionId, owner, currentProcess.pid, currentProcess.started, Date.now());
+        return true;
+      })
+      .immediate();
+  }
+
+  async appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+    return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
+  }
+
+  /** @internal the body of `LockedSession.appendTurn`: one IMMEDIATE transaction, fenced on the lock's owner. */
+  appendTurnAs(owner: string, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): AppendTurnResult {
+    if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
+    if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
+    return this.db
+      .transaction((): AppendTurnResult => {
+        const holder = this.stmt.getLock.get(sessionId) as { owner: string } | undefined;
+        if (holder?.owner !== owner) throw new LockLostError(sessionId);
+        if (options.eventId !== undefined && this.stmt.eventSeen.get(options.eventId)) return { status: 'already_processed' };
+
+        const now = Date.now();
+        const runtimeState = options.runtimeState
+          ? JSON.stringify({ ...this.runtimeStateNow(sessionId), ...options.runtimeState })
+          : null;
+        const { message_count: count, version } = this.stmt.advanceSession.get({
+          id: sessionId,
+          now,
+          metadata: options.metadata ? JSON.stringify(options.metadata) : null,
+          runtimeState,
+          count: messages.length,
+        }) as { message_count: number; version: number };
+        if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
+        const firstSeq = count - messages.length + 1;
+        messages.forEach((m, i) =>
+          this.stmt.insertMessage.run({
+            sessionId,
+            seq: firstSeq + i,
+            turn: version,
+            turnStart: i === 0 ? 1 : 0,
+            role: m.role,
+            content: m.content,
+            name: m.name ?? null,
+            toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
+            toolCallId: m.toolCallId ?? null,
+            metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+            now,
+          }),
+        );
+        return { status: 'committed', firstSeq, lastSeq: count, version };
+      })
+      .immediate();
+  }
+
+  async ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo> {
+    assertValidSessionId(sessionId);
+    const now = Date.now();
+    this.stmt.ensureSession.run(sessionId, now, now, metadata ? JSON.stringify(metadata) : null);
+    return (await this.getSession(sessionId))!;
+  }
+
+  async getSession(sessionId: string): Promise<SessionInfo | null> {
+    const row = this.stmt.getSession.get(sessionId) as SessionRow | undefined;
+    return row ? toSessionInfo(row) : null;
+  }
+
+  async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const rows = this.stmt.listSessions.all({
+      prefix: filter.prefix ?? null,
+      since: filter.updatedSince?.getTime() ?? null,
+      cursorKey: cursor ? Number(cursor.updatedKey) : null,
+      cursorId: cursor?.id ?? null,
+      limit: limit + 1,
+    }) as Array<SessionRow & { updated_at: number }>;
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map(toSessionInfo),
+      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_at, last.id) } : {}),
+    };
+  }
+
+  async loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    const rows = this.stmt.loadWindow.all({ id: sessionId, max: window.maxMessages ?? Number.MAX_SAFE_INTEGER }) as MessageRow[];
+    return applyTokenBudget(
+      rows.map((r) => toStoredMessage(sessionId, r)),
+      window,
+    );
+  }
+
+  async fullHistory(sessionId: string): Promise<StoredMessage[]> {
+    return (this.stmt.fullHistory.all(sessionId) as MessageRow[]).map((r) => toStoredMessage(sessionId, r));
+  }
+
+  async getRuntimeState(sessionId: string): Promise<RuntimeState | null> {
+    return this.runtimeStateNow(sessionId);
+  }
+
+  private runtimeStateNow(sessionId: string): RuntimeState | null {
+    const row = this.stmt.getRuntimeState.get(sessionId) as { runtime_state: string | null } | undefined;
+    return row?.runtime_state ? (JSON.parse(row.runtime_state) as RuntimeState) : null;
+  }
+
+  async deleteSession(sessionId: string): Promise<boolean> {
+    return this.stmt.deleteSession.run(sessionId).changes > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+class SqliteLockedSession implements LockedSession {
+  constructor(
+    private readonly store: SqliteHistoryStore,
+    readonly sessionId: string,
+    private readonly owner: string,
+  ) {}
+
+  loadWindow(window?: HistoryWindow): Promise<StoredMessage[]> {
+    return this.store.loadWindow(this.sessionId, window);
+  }
+
+  async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+    return this.store.appendTurnAs(this.owner, this.sessionId, messages, options);
+  }
+
+  getRuntimeState(): Promise<RuntimeState | null> {
+    return this.store.getRuntimeState(this.sessionId);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]);
+    if (current < SQLITE_MIGRATIONS.length) db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+  }).immediate();
+}
+
+function describeOpenError(error: unknown, file: string): Error {
+  const code = (error as { code?: string }).code;
+  const hint =
+    code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+      ? 'the file is not a SQLite database or is damaged: move it aside, or pass another path'
+      : code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS'
+        ? 'cannot create or open the file: check that the directory exists and is writable'
+        : code === 'SQLITE_READONLY'
+          ? 'the file is read-only: check its permissions'
+          : (error as Error).message;
+  return new StoreUnavailableError(`cannot open SQLite store ${file}: ${hint}`, { cause: error });
+}
