@@ -1,0 +1,36 @@
+import { LlmError, type ChatModel } from './chat-model.js';
+import { EchoModel } from './echo-model.js';
+import { OpenAIChatModel } from './openai-chat-model.js';
+
+export interface ChatModelConfig {
+  /** `echo` for the built-in offline model; anything else is a model name on the OpenAI-compatible endpoint. */
+  model: string;
+  /** Default: `OPENAI_API_KEY`. */
+  apiKey?: string;
+  /** Default: `OPENAI_BASE_URL`, else OpenAI's own endpoint. */
+  baseURL?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+/** Local servers such as Ollama or llama.cpp ignore the key, but the SDK refuses to run without one. */
+const PLACEHOLDER_API_KEY = 'no-key-needed-for-local-endpoint';
+
+export function createChatModel(config: ChatModelConfig): ChatModel {
+  if (config.model === 'echo') return new EchoModel();
+  const apiKey = config.apiKey || process.env.OPENAI_API_KEY || undefined;
+  const baseURL = config.baseURL || process.env.OPENAI_BASE_URL || undefined;
+  if (!apiKey && !baseURL) {
+    throw new LlmError(
+      `no LLM endpoint configured for model "${config.model}": set OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for a local endpoint such as Ollama (http://localhost:11434/v1), or use --model echo`,
+      { failure: 'config' },
+    );
+  }
+  return new OpenAIChatModel({
+    model: config.model,
+    apiKey: apiKey ?? PLACEHOLDER_API_KEY,
+    baseURL,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+  });
+}

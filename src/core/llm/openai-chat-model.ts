@@ -1,0 +1,89 @@
+import OpenAI from 'openai';
+import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from './chat-model.js';
+import { IdleTimer } from './idle-timer.js';
+import { abortedError, timeoutError, toLlmError, type CallContext } from './openai-errors.js';
+import { toApiMessages, toApiTools } from './openai-request.js';
+import { StreamedReply } from './streamed-reply.js';
+
+export interface OpenAIChatModelOptions {
+  model: string;
+  apiKey: string;
+  /** An OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1` for Ollama. Default: OpenAI's. */
+  baseURL?: string;
+  /** How long to wait for the answer to start, and at most between two streamed chunks. Default 60 s. */
+  timeoutMs?: number;
+  /** Retries of 408/409/429/5xx answers and failed connections, with backoff (done by the SDK). Default 2. */
+  maxRetries?: number;
+}
+
+/** A `ChatModel` on any endpoint that speaks the OpenAI Chat Completions API with streaming. */
+export class OpenAIChatModel implements ChatModel {
+  readonly model: string;
+  /** The endpoint's host: safe to print. */
+  readonly endpoint: string;
+  private readonly client: OpenAI;
+  private readonly context: CallContext;
+
+  constructor(options: OpenAIChatModelOptions) {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const maxRetries = options.maxRetries ?? 2;
+    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, timeout: timeoutMs, maxRetries });
+    this.model = options.model;
+    this.endpoint = hostOf(this.client.baseURL);
+    this.context = { endpoint: this.endpoint, model: this.model, timeoutMs, maxRetries, apiKey: options.apiKey };
+  }
+
+  async *stream(request: ChatRequest): AsyncGenerator<string, AssistantReply, void> {
+    const { signal } = request;
+    if (signal?.aborted) throw abortedError(this.context);
+    // One controller ends the HTTP request on the caller's abort, on a stall, and when the consumer stops early.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const stall = new IdleTimer(this.context.timeoutMs, abort);
+    const reply = new StreamedReply();
+    try {
+      const chunks = await this.client.chat.completions.create(
+        { model: this.model, messages: toApiMessages(request.messages), tools: toApiTools(request.tools), stream: true },
+        { signal: controller.signal },
+      );
+      stall.restart();
+      for await (const chunk of chunks) {
+        const text = reply.add(chunk);
+        if (text === '') {
+          stall.restart();
+          continue;
+        }
+        // The consumer's time handling a delta is not the server stalling.
+        stall.stop();
+        yield text;
+        stall.restart();
+      }
+    } catch (error) {
+      throw this.failure(signal, stall) ?? toLlmError(error, this.context);
+    } finally {
+      stall.stop();
+      signal?.removeEventListener('abort', abort);
+      controller.abort();
+    }
+    // The SDK ends an aborted stream quietly, as if the answer were complete.
+    const failure = this.failure(signal, stall);
+    if (failure) throw failure;
+    return reply.reply();
+  }
+
+  private failure(signal: AbortSignal | undefined, stall: IdleTimer) {
+    if (signal?.aborted) return abortedError(this.context);
+    if (stall.fired) return timeoutError(this.context, 'mid-answer');
+    return undefined;
+  }
+}
+
+function hostOf(baseURL: string): string {
+  try {
+    return new URL(baseURL).host;
+  } catch {
+    // Not echoed: a mistyped URL may hold credentials.
+    throw new LlmError('the LLM base URL is not a valid URL: set OPENAI_BASE_URL / --base-url like http://localhost:11434/v1', { failure: 'config' });
+  }
+}

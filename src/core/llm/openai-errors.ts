@@ -1,0 +1,107 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { LlmError } from './chat-model.js';
+
+/** What an error message may say about the call: the endpoint is a host only, never a URL with credentials. */
+export interface CallContext {
+  endpoint: string;
+  model: string;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Only used to scrub it from server-provided text. */
+  apiKey: string;
+}
+
+export function abortedError(context: CallContext): LlmError {
+  return new LlmError(`LLM request to ${context.endpoint} was aborted`, { failure: 'aborted' });
+}
+
+export function timeoutError(context: CallContext, phase: 'waiting for the answer' | 'mid-answer'): LlmError {
+  return new LlmError(
+    `LLM request to ${context.endpoint} timed out ${phase} (no data for ${seconds(context.timeoutMs)}${attempts(context, phase === 'waiting for the answer')}); ` +
+      'check that the endpoint is up and not overloaded, or raise the timeout (timeoutMs)',
+    { failure: 'timeout' },
+  );
+}
+
+/** Turns whatever the SDK threw into a one-line `LlmError`. */
+export function toLlmError(error: unknown, context: CallContext): LlmError {
+  if (error instanceof LlmError) return error;
+  if (error instanceof APIUserAbortError) return abortedError(context);
+  if (error instanceof APIConnectionTimeoutError) return timeoutError(context, 'waiting for the answer');
+  if (error instanceof APIConnectionError) {
+    return new LlmError(
+      `could not connect to LLM endpoint ${context.endpoint}: ${connectionProblem(error)}${attempts(context, true)}; ` +
+        'check that the server is running and the base URL (OPENAI_BASE_URL or --base-url) is right',
+      { failure: 'connection', cause: error.cause },
+    );
+  }
+  if (error instanceof APIError) return statusError(error, context);
+  // Not an SDK error: the stream held something the SDK or this code could not handle.
+  return new LlmError(
+    `LLM endpoint ${context.endpoint} sent an unusable answer (${oneLine(errorText(error), context)}); check that it speaks the OpenAI Chat Completions API`,
+    { failure: 'protocol', cause: error },
+  );
+}
+
+// The server's text is not passed on as `cause`: it may echo the request, API key included.
+function statusError(error: APIError, context: CallContext): LlmError {
+  const { endpoint, model } = context;
+  const detail = oneLine(serverMessage(error), context);
+  const status = error.status;
+  if (status === undefined) {
+    return new LlmError(`LLM endpoint ${endpoint} reported an error mid-answer: ${detail}; retry, or check the server's logs`, { failure: 'status' });
+  }
+  const answered = `LLM endpoint ${endpoint} answered HTTP ${status} (${detail})`;
+  const retries = context.maxRetries > 0 ? `still failing after ${context.maxRetries} retries` : 'retries are off';
+  let advice: string;
+  if (status === 401 || status === 403) advice = 'the API key was refused: check OPENAI_API_KEY';
+  else if (status === 404) advice = `check the model name "${model}" and the base URL (it usually ends in /v1)`;
+  else if (status === 429) advice = `rate limited, ${retries}: wait and retry, or raise the account's rate limits`;
+  else if (status >= 500) advice = `the service is failing, ${retries}: retry later or check the server`;
+  else advice = `the request was rejected: check the model "${model}" and its options`;
+  return new LlmError(`${answered}; ${advice}`, { failure: 'status', status });
+}
+
+function serverMessage(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  if (typeof body?.message === 'string') return body.message;
+  return error.message.replace(/^\d{3}\s+/, '') || 'no error message';
+}
+
+function connectionProblem(error: APIConnectionError): string {
+  const code = findCode(error.cause);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found';
+  if (code === 'ECONNRESET') return 'connection reset';
+  return code ?? errorText(error.cause ?? error);
+}
+
+/** Node reports network failures as `TypeError: fetch failed` with the errno code somewhere down the cause chain. */
+function findCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+    // Happy-eyeballs connection attempts fail as an AggregateError of per-address errors.
+    current = cause ?? (Array.isArray(errors) ? errors[0] : undefined);
+  }
+  return undefined;
+}
+
+function attempts(context: CallContext, retried: boolean): string {
+  return retried && context.maxRetries > 0 ? `, ${context.maxRetries + 1} attempts` : '';
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Server text made safe for a one-line message: no API key, no line breaks, bounded length. */
+function oneLine(text: string, context: CallContext): string {
+  const scrubbed = context.apiKey ? text.split(context.apiKey).join('***') : text;
+  const flat = scrubbed.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
