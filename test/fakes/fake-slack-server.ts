@@ -1,0 +1,306 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } from './http-json.js';
+
+/*
+ * A fake Slack: the Web API (`POST /api/<method>`), a Socket Mode WebSocket, and a signed Events API sender, so a
+ * real @slack/bolt App can be driven end to end on 127.0.0.1.
+ *
+ * The first section holds small pieces the Discord and WhatsApp fakes share with this one.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared with the other fakes
+
+/**
+ * What a fake recorded, in arrival order. It is a plain array for assertions, and `waitFor` lets a test await an
+ * entry the SDK produces asynchronously instead of sleeping.
+ */
+export class RecordedList<T> extends Array<T> {
+  // map/filter/slice return plain arrays: they are snapshots, nobody records into them.
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+
+  // A #private field stays out of equality checks, so `expect(list).toEqual([...])` compares entries only.
+  #waiters: Array<{ matches: (item: T) => boolean; resolve: (item: T) => void }> = [];
+
+  record(item: T): void {
+    this.push(item);
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!waiter.matches(item)) return true;
+      waiter.resolve(item);
+      return false;
+    });
+  }
+
+  /** The first entry (already recorded or still to come) that `matches`. */
+  waitFor(matches: (item: T) => boolean = () => true): Promise<T> {
+    const found = this.find(matches);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve) => this.#waiters.push({ matches, resolve }));
+  }
+}
+
+export function hmacSha256Hex(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload).digest('hex');
+}
+
+export interface PostedResponse {
+  status: number;
+  body: string;
+}
+
+/** POSTs an already-serialised JSON body (signatures cover these exact bytes) the way a platform's webhook would. */
+export async function postRawJson(url: string, rawBody: string, headers: Record<string, string>): Promise<PostedResponse> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody });
+  return { status: response.status, body: await response.text() };
+}
+
+/** ws leaves accepted sockets open on `close()`, and upgraded sockets escape `closeAllConnections()`. */
+export function closeWebSocketServer(wss: WebSocketServer): Promise<void> {
+  for (const socket of wss.clients) socket.terminate();
+  return new Promise((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slack
+
+export interface FakeSlackOptions {
+  botToken: string;
+  signingSecret: string;
+  /** The `xapp-` token Socket Mode uses for `apps.connections.open`. */
+  appToken?: string;
+  teamId?: string;
+  botUserId?: string;
+  /** Display names `users.info` answers with; unknown users get `user-<id>`. */
+  userNames?: Record<string, string>;
+}
+
+export interface SlackPost {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  params: RequestParams;
+}
+
+export interface SlackUpdate {
+  channel: string;
+  ts: string;
+  text: string;
+}
+
+/** A bot message as the channel shows it now: its text after the latest `chat.update`. */
+export interface SlackChannelMessage {
+  ts: string;
+  threadTs?: string;
+  text: string;
+}
+
+export interface SlackEventEnvelope {
+  type: 'event_callback';
+  token: string;
+  team_id: string;
+  api_app_id: string;
+  event_id: string;
+  event_time: number;
+  event: Record<string, unknown> & { type: string; ts: string; channel: string };
+  authorizations: Array<Record<string, unknown>>;
+  is_ext_shared_channel: boolean;
+}
+
+export interface SendEventOptions {
+  /** Marks the delivery as Slack's N-th retry (`x-slack-retry-num`). */
+  retryNum?: number;
+  retryReason?: string;
+  /** Unix seconds to sign with; an old one makes the request stale. */
+  timestamp?: number;
+  badSignature?: boolean;
+}
+
+export interface SocketModeAck {
+  envelopeId: string;
+  payload?: unknown;
+}
+
+export interface FakeSlack {
+  /** `http://127.0.0.1:P/api/`: pass as `clientOptions.slackApiUrl`. */
+  apiUrl: string;
+  teamId: string;
+  botUserId: string;
+  appToken: string;
+  posts: RecordedList<SlackPost>;
+  updates: RecordedList<SlackUpdate>;
+  socketAcks: RecordedList<SocketModeAck>;
+  messagesIn(channel: string, threadTs?: string): SlackChannelMessage[];
+  appMention(input: { channel: string; user: string; text: string; threadTs?: string }): SlackEventEnvelope;
+  directMessage(input: { channel: string; user: string; text: string }): SlackEventEnvelope;
+  /** Signs `body` with the signing secret and POSTs it to the app's events URL, as Slack does. */
+  sendEvent(eventsUrl: string, body: object, options?: SendEventOptions): Promise<PostedResponse>;
+  /** Pushes an event envelope over Socket Mode; resolves with the app's ack. */
+  pushSocketEvent(body: SlackEventEnvelope): Promise<SocketModeAck>;
+  close(): Promise<void>;
+}
+
+const SOCKET_MODE_PATH = '/socket-mode';
+
+export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSlack> {
+  const teamId = options.teamId ?? 'T0FAKETEAM';
+  const botUserId = options.botUserId ?? 'U0FAKEBOT';
+  const appToken = options.appToken ?? 'xapp-fake-app-token';
+  const botId = 'B0FAKEBOT';
+  const appId = 'A0FAKEAPP';
+  const posts = new RecordedList<SlackPost>();
+  const updates = new RecordedList<SlackUpdate>();
+  const socketAcks = new RecordedList<SocketModeAck>();
+  let eventCounter = 0;
+  let tsCounter = 0;
+  const startSeconds = Math.floor(Date.now() / 1000);
+
+  // Slack timestamps are unique per channel and sort in posting order; a counter in the micro part keeps both true.
+  const nextTs = (): string => `${startSeconds}.${String(++tsCounter).padStart(6, '0')}`;
+
+  const apiMethods: Record<string, (params: RequestParams) => Record<string, unknown>> = {
+    'auth.test': () => ({ url: 'https://fake.slack.test/', team: 'Fake Team', user: 'threadline', team_id: teamId, user_id: botUserId, bot_id: botId, is_enterprise_install: false }),
+    'chat.postMessage': (params) => {
+      const channel = stringParam(params, 'channel');
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      const text = stringParam(params, 'text') ?? '';
+      if (!text && params.blocks === undefined) return { ok: false, error: 'no_text' };
+      const threadTs = stringParam(params, 'thread_ts');
+      const ts = nextTs();
+      posts.record({ channel, ts, threadTs, text, params });
+      return { channel, ts, message: { type: 'message', user: botUserId, bot_id: botId, text, ts, ...(threadTs && { thread_ts: threadTs }) } };
+    },
+    'chat.update': (params) => {
+      const channel = stringParam(params, 'channel') ?? '';
+      const ts = stringParam(params, 'ts') ?? '';
+      if (!posts.some((post) => post.channel === channel && post.ts === ts)) return { ok: false, error: 'message_not_found' };
+      const text = stringParam(params, 'text') ?? '';
+      updates.record({ channel, ts, text });
+      return { channel, ts, text };
+    },
+    'conversations.info': (params) => {
+      const id = stringParam(params, 'channel');
+      if (!id) return { ok: false, error: 'channel_not_found' };
+      const isIm = id.startsWith('D');
+      return { channel: { id, name: isIm ? undefined : `channel-${id.toLowerCase()}`, is_channel: !isIm, is_im: isIm, is_private: false, is_archived: false } };
+    },
+    'users.info': (params) => {
+      const id = stringParam(params, 'user');
+      if (!id) return { ok: false, error: 'user_not_found' };
+      const name = options.userNames?.[id] ?? `user-${id.toLowerCase()}`;
+      return { user: { id, team_id: teamId, name, real_name: name, is_bot: id === botUserId, profile: { display_name: name, real_name: name } } };
+    },
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
+    const params = await readRequestParams(req);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? stringParam(params, 'token');
+    if (method === 'apps.connections.open') {
+      if (bearer !== appToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+      return sendJson(res, 200, { ok: true, url: `ws://127.0.0.1:${http.port}${SOCKET_MODE_PATH}?ticket=${randomUUID()}` });
+    }
+    if (bearer !== options.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    const answer = apiMethods[method];
+    if (!answer) return sendJson(res, 200, { ok: false, error: 'unknown_method' });
+    sendJson(res, 200, { ok: true, ...answer(params) });
+  };
+
+  const http = await listenOnLoopback((req, res) => {
+    const method = /^\/api\/([\w.]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname)?.[1];
+    if (req.method !== 'POST' || !method) return sendJson(res, 404, { ok: false, error: 'not_found' });
+    handleApi(req, res, method).catch((err: unknown) => sendJson(res, 400, { ok: false, error: 'invalid_arguments', detail: String(err) }));
+  });
+
+  const socketMode = new WebSocketServer({ server: http.server, path: SOCKET_MODE_PATH });
+  socketMode.on('connection', (socket: WebSocket) => {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { envelope_id?: string; payload?: unknown };
+      if (frame.envelope_id) socketAcks.record({ envelopeId: frame.envelope_id, payload: frame.payload });
+    });
+    socket.send(JSON.stringify({ type: 'hello', num_connections: socketMode.clients.size, connection_info: { app_id: appId }, debug_info: { host: 'fake-slack' } }));
+  });
+
+  const envelope = (event: Omit<SlackEventEnvelope['event'], 'ts'>): SlackEventEnvelope => {
+    const ts = nextTs();
+    return {
+      type: 'event_callback',
+      token: 'fake-verification-token',
+      team_id: teamId,
+      api_app_id: appId,
+      event_id: `Ev${String(++eventCounter).padStart(8, '0')}`,
+      event_time: Math.floor(Date.now() / 1000),
+      event: { ...event, ts, event_ts: ts, team: teamId },
+      authorizations: [{ enterprise_id: null, team_id: teamId, user_id: botUserId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+    };
+  };
+
+  return {
+    apiUrl: `${http.url}/api/`,
+    teamId,
+    botUserId,
+    appToken,
+    posts,
+    updates,
+    socketAcks,
+    messagesIn(channel, threadTs) {
+      return posts
+        .filter((post) => post.channel === channel && (threadTs === undefined || post.threadTs === threadTs))
+        .map((post) => ({
+          ts: post.ts,
+          threadTs: post.threadTs,
+          text: updates.filter((update) => update.channel === channel && update.ts === post.ts).at(-1)?.text ?? post.text,
+        }));
+    },
+    appMention({ channel, user, text, threadTs }) {
+      const mention = `<@${botUserId}>`;
+      return envelope({
+        type: 'app_mention',
+        channel,
+        user,
+        text: text.includes(mention) ? text : `${mention} ${text}`,
+        client_msg_id: randomUUID(),
+        ...(threadTs && { thread_ts: threadTs }),
+      });
+    },
+    directMessage({ channel, user, text }) {
+      return envelope({ type: 'message', channel_type: 'im', channel, user, text, client_msg_id: randomUUID() });
+    },
+    sendEvent(eventsUrl, body, sendOptions = {}) {
+      const rawBody = JSON.stringify(body);
+      const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
+      const secret = sendOptions.badSignature ? `not-${options.signingSecret}` : options.signingSecret;
+      const headers: Record<string, string> = {
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': `v0=${hmacSha256Hex(secret, `v0:${timestamp}:${rawBody}`)}`,
+      };
+      if (sendOptions.retryNum !== undefined) {
+        headers['x-slack-retry-num'] = String(sendOptions.retryNum);
+        headers['x-slack-retry-reason'] = sendOptions.retryReason ?? 'http_timeout';
+      }
+      return postRawJson(eventsUrl, rawBody, headers);
+    },
+    pushSocketEvent(body) {
+      const open = [...socketMode.clients].find((socket) => socket.readyState === socket.OPEN);
+      if (!open) {
+        return Promise.reject(new Error('No Socket Mode client is connected: start the App with socketMode: true and appToken first'));
+      }
+      const envelopeId = randomUUID();
+      open.send(JSON.stringify({ envelope_id: envelopeId, type: 'events_api', payload: body, accepts_response_payload: false, retry_attempt: 0, retry_reason: '' }));
+      return socketAcks.waitFor((ack) => ack.envelopeId === envelopeId);
+    },
+    async close() {
+      await closeWebSocketServer(socketMode);
+      await http.close();
+    },
+  };
+}
+
+function stringParam(params: RequestParams, name: string): string | undefined {
+  const value = params[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
