@@ -1,0 +1,489 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Chat, Message, MessageEntity, Update, User } from 'telegraf/types';
+import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } from './http-json.js';
+
+/**
+ * A fake Telegram Bot API server for tests, faithful to what telegraf 4.16 relies on: `POST /bot<token>/<method>`,
+ * `{ok, result}` / `{ok:false, error_code, description}` answers, long-polled getUpdates with offset
+ * acknowledgement and 409 for a second concurrent poll, and Telegram's own error texts for the mistakes a
+ * bot can make (editing with unchanged text, empty or over-long messages, unknown message ids).
+ */
+
+export interface FakeTelegramOptions {
+  token: string;
+  botId?: number;
+  username?: string;
+  /**
+   * Upper bound for how long an empty getUpdates is held. telegraf asks for 50 s; holding that long would make
+   * every stop or close in a test slow, while holding at least briefly keeps a polling bot from spinning.
+   */
+  maxLongPollSeconds?: number;
+}
+
+export type ChatId = number | string;
+
+/** A message the bot sent, as it currently reads (edits applied). */
+export interface SentMessage {
+  chat_id: ChatId;
+  message_id: number;
+  text: string;
+  message_thread_id?: number;
+  reply_to_message_id?: number;
+  parse_mode?: string;
+  reply_markup?: unknown;
+  deleted: boolean;
+}
+
+export interface MessageEdit {
+  chat_id: ChatId;
+  message_id: number;
+  text: string;
+  parse_mode?: string;
+}
+
+export interface ChatAction {
+  chat_id: ChatId;
+  action: string;
+  message_thread_id?: number;
+}
+
+export interface ApiCall {
+  method: string;
+  params: RequestParams;
+  /** Telegram's description when the call was answered with an error. */
+  error?: string;
+}
+
+export interface WebhookSettings {
+  url: string;
+  secret_token?: string;
+}
+
+export interface TextUpdateInput {
+  chatId: number;
+  userId: number;
+  text: string;
+  /** Defaults to `private` for positive chat ids and `supergroup` for negative ones, as on Telegram. */
+  chatType?: 'private' | 'group' | 'supergroup';
+  /** Forum topic id; makes the chat a forum supergroup. */
+  threadId?: number;
+  firstName?: string;
+  /** Makes the message a reply to the last message the bot sent in this chat (and topic). */
+  replyToBot?: boolean;
+  /** Overrides the entities found automatically (`/cmd`, `/cmd@bot` at the start, `@username` mentions). */
+  entities?: MessageEntity[];
+}
+
+export type TextMessageUpdate = Update.MessageUpdate<Message.TextMessage>;
+
+export interface FakeTelegram {
+  /** Pass as telegraf's `telegram.apiRoot`. */
+  apiRoot: string;
+  token: string;
+  botInfo: User;
+  /** Queues an update for getUpdates and answers a waiting long poll at once. */
+  pushUpdate(update: Update): void;
+  /** Builds (does not queue) a text message update with a fresh update_id and message_id. */
+  textUpdate(input: TextUpdateInput): TextMessageUpdate;
+  readonly messages: readonly SentMessage[];
+  /** Messages the bot sent to a chat (and topic, when given) that were not deleted, oldest first. */
+  messagesInChat(chatId: ChatId, threadId?: number): SentMessage[];
+  readonly edits: readonly MessageEdit[];
+  readonly chatActions: readonly ChatAction[];
+  /** Every API call in arrival order, failed ones included. */
+  readonly calls: readonly ApiCall[];
+  readonly webhook: WebhookSettings | undefined;
+  /** Updates queued and not yet acknowledged by a getUpdates offset. */
+  readonly pendingUpdates: readonly Update[];
+  /**
+   * Resolves with the first truthy value of `predicate`, re-checked after every API call and pushed update
+   * (no polling); rejects after `timeoutMs` with the calls seen so far, so a failing test says what happened.
+   */
+  waitFor<T>(predicate: (fake: FakeTelegram) => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Telegram's limit on a message text, in UTF-16 code units. */
+const MAX_MESSAGE_LENGTH = 4096;
+
+class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+const badRequest = (what: string) => new ApiError(400, `Bad Request: ${what}`);
+
+interface HeldPoll {
+  limit: number;
+  req: IncomingMessage;
+  res: ServerResponse;
+  call: ApiCall;
+  timer: NodeJS.Timeout;
+}
+
+export async function startFakeTelegram(options: FakeTelegramOptions): Promise<FakeTelegram> {
+  const botInfo: User = {
+    id: options.botId ?? 7_000_000_001,
+    is_bot: true,
+    first_name: 'Fake Bot',
+    username: options.username ?? 'fake_test_bot',
+  };
+  const maxLongPollMs = (options.maxLongPollSeconds ?? 1) * 1000;
+
+  const messages: SentMessage[] = [];
+  const edits: MessageEdit[] = [];
+  const chatActions: ChatAction[] = [];
+  const calls: ApiCall[] = [];
+  let queue: Update[] = [];
+  let webhook: WebhookSettings | undefined;
+  let heldPoll: HeldPoll | undefined;
+  let lastUpdateId = 100_000;
+  const lastMessageIdByChat = new Map<string, number>();
+  const knownChats = new Map<string, Chat>();
+  const listeners = new Set<() => void>();
+
+  const notify = () => {
+    for (const listener of [...listeners]) listener();
+  };
+
+  // Telegram numbers messages per chat, inbound and outbound alike.
+  const nextMessageId = (chatId: ChatId) => {
+    const next = (lastMessageIdByChat.get(String(chatId)) ?? 0) + 1;
+    lastMessageIdByChat.set(String(chatId), next);
+    return next;
+  };
+
+  const chatFor = (chatId: ChatId): Chat =>
+    knownChats.get(String(chatId)) ??
+    (typeof chatId === 'number' && chatId > 0
+      ? { id: chatId, type: 'private', first_name: 'User' }
+      : { id: typeof chatId === 'number' ? chatId : -1, type: 'supergroup', title: String(chatId) });
+
+  const findSent = (chatId: ChatId, messageId: number) =>
+    messages.find((m) => String(m.chat_id) === String(chatId) && m.message_id === messageId && !m.deleted);
+
+  const toMessage = (sent: SentMessage, editDate?: number) => ({
+    message_id: sent.message_id,
+    ...(sent.message_thread_id !== undefined && { message_thread_id: sent.message_thread_id, is_topic_message: true }),
+    from: botInfo,
+    date: unixNow(),
+    ...(editDate !== undefined && { edit_date: editDate }),
+    chat: chatFor(sent.chat_id),
+    text: sent.text,
+  });
+
+  const answerPoll = (poll: HeldPoll, updates: Update[]) => {
+    clearTimeout(poll.timer);
+    if (heldPoll === poll) heldPoll = undefined;
+    if (!poll.res.writableEnded) sendJson(poll.res, 200, { ok: true, result: updates });
+    notify();
+  };
+
+  const dropAcknowledged = (offset: number) => {
+    // A negative offset means "only the last -offset updates", forgetting the rest.
+    queue = offset < 0 ? queue.slice(offset) : queue.filter((u) => u.update_id >= offset);
+  };
+
+  const getUpdates = (params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse) => {
+    if (webhook) {
+      throw new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+    }
+    // A poll whose client went away (telegraf aborts it on stop) must not block the next one.
+    if (heldPoll && !heldPoll.req.socket.destroyed) {
+      throw new ApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running');
+    }
+    dropAcknowledged(intParam(params, 'offset') ?? 0);
+    const limit = intParam(params, 'limit') ?? 100;
+    const timeoutMs = Math.min((intParam(params, 'timeout') ?? 0) * 1000, maxLongPollMs);
+    if (queue.length > 0 || timeoutMs <= 0) return queue.slice(0, limit);
+    const poll: HeldPoll = { limit, req, res, call, timer: setTimeout(() => answerPoll(poll, []), timeoutMs) };
+    res.on('close', () => {
+      clearTimeout(poll.timer);
+      if (heldPoll === poll) heldPoll = undefined;
+    });
+    heldPoll = poll;
+    return HELD;
+  };
+
+  const sendMessage = (params: RequestParams) => {
+    const chatId = chatIdParam(params);
+    const text = validText(params);
+    const replyParameters = params.reply_parameters as { message_id?: number } | undefined;
+    const sent: SentMessage = {
+      chat_id: chatId,
+      message_id: nextMessageId(chatId),
+      text,
+      message_thread_id: intParam(params, 'message_thread_id'),
+      reply_to_message_id: replyParameters?.message_id ?? intParam(params, 'reply_to_message_id'),
+      parse_mode: stringParam(params, 'parse_mode'),
+      reply_markup: params.reply_markup,
+      deleted: false,
+    };
+    messages.push(sent);
+    return toMessage(sent);
+  };
+
+  const editMessageText = (params: RequestParams) => {
+    if (params.inline_message_id !== undefined) throw badRequest('inline messages are not supported by the fake');
+    const chatId = chatIdParam(params);
+    const messageId = requiredInt(params, 'message_id');
+    const text = validText(params);
+    const sent = findSent(chatId, messageId);
+    if (!sent) throw badRequest('message to edit not found');
+    if (sent.text === text && JSON.stringify(sent.reply_markup) === JSON.stringify(params.reply_markup)) {
+      throw badRequest(
+        'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
+    }
+    sent.text = text;
+    sent.reply_markup = params.reply_markup;
+    edits.push({ chat_id: chatId, message_id: messageId, text, parse_mode: stringParam(params, 'parse_mode') });
+    return toMessage(sent, unixNow());
+  };
+
+  const deleteMessage = (params: RequestParams) => {
+    const sent = findSent(chatIdParam(params), requiredInt(params, 'message_id'));
+    if (!sent) throw badRequest('message to delete not found');
+    sent.deleted = true;
+    return true;
+  };
+
+  const sendChatAction = (params: RequestParams) => {
+    const action = stringParam(params, 'action');
+    if (!action) throw badRequest('wrong parameter action in request');
+    chatActions.push({ chat_id: chatIdParam(params), action, message_thread_id: intParam(params, 'message_thread_id') });
+    return true;
+  };
+
+  const dropPendingIfAsked = (params: RequestParams) => {
+    if (boolParam(params, 'drop_pending_updates')) queue = [];
+  };
+
+  const setWebhook = (params: RequestParams) => {
+    const url = stringParam(params, 'url') ?? '';
+    dropPendingIfAsked(params);
+    // Telegram treats an empty url as "remove the webhook".
+    webhook = url === '' ? undefined : { url, secret_token: stringParam(params, 'secret_token') };
+    return true;
+  };
+
+  const deleteWebhook = (params: RequestParams) => {
+    dropPendingIfAsked(params);
+    webhook = undefined;
+    return true;
+  };
+
+  const getWebhookInfo = () => ({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: queue.length });
+
+  type Handler = (params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse) => unknown;
+  const methods = new Map<string, Handler>(
+    Object.entries({
+      getMe: () => botInfo,
+      getUpdates,
+      sendMessage,
+      editMessageText,
+      deleteMessage,
+      sendChatAction,
+      setWebhook,
+      deleteWebhook,
+      getWebhookInfo,
+    } satisfies Record<string, Handler>).map(([name, handler]) => [name.toLowerCase(), handler]),
+  );
+
+  const fail = (res: ServerResponse, call: ApiCall | undefined, error: ApiError) => {
+    if (call) call.error = error.description;
+    sendJson(res, error.code, { ok: false, error_code: error.code, description: error.description });
+  };
+
+  const server = await listenOnLoopback(async (req, res) => {
+    const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (!route) return fail(res, undefined, new ApiError(404, 'Not Found'));
+    const [, token, method] = route;
+    let params: RequestParams;
+    try {
+      params = await readRequestParams(req);
+    } catch (err) {
+      return fail(res, undefined, badRequest(`can't parse request: ${(err as Error).message}`));
+    }
+    const call: ApiCall = { method, params };
+    calls.push(call);
+    try {
+      if (token !== options.token) throw new ApiError(401, 'Unauthorized');
+      const handler = methods.get(method.toLowerCase());
+      if (!handler) throw new ApiError(404, 'Not Found');
+      const result = handler(params, call, req, res);
+      if (result !== HELD) sendJson(res, 200, { ok: true, result });
+    } catch (err) {
+      // Anything but an ApiError is a bug in the fake: answer 500 so the test fails loudly instead of hanging.
+      fail(res, call, err instanceof ApiError ? err : new ApiError(500, `fake Telegram bug: ${(err as Error).message}`));
+    }
+    notify();
+  });
+
+  const fake: FakeTelegram = {
+    apiRoot: server.url,
+    token: options.token,
+    botInfo,
+    pushUpdate(update) {
+      lastUpdateId = Math.max(lastUpdateId, update.update_id);
+      queue.push(update);
+      if (heldPoll) answerPoll(heldPoll, queue.slice(0, heldPoll.limit));
+      else notify();
+    },
+    textUpdate(input) {
+      const chatType = input.chatType ?? (input.chatId > 0 ? 'private' : 'supergroup');
+      const firstName = input.firstName ?? 'Alice';
+      const chat: Chat =
+        chatType === 'private'
+          ? { id: input.chatId, type: 'private', first_name: firstName }
+          : chatType === 'group'
+            ? { id: input.chatId, type: 'group', title: `Group ${input.chatId}` }
+            : { id: input.chatId, type: 'supergroup', title: `Group ${input.chatId}`, ...(input.threadId !== undefined && { is_forum: true }) };
+      knownChats.set(String(input.chatId), chat);
+      const entities = input.entities ?? findEntities(input.text);
+      const message = {
+        message_id: nextMessageId(input.chatId),
+        ...(input.threadId !== undefined && { message_thread_id: input.threadId, is_topic_message: true as const }),
+        from: { id: input.userId, is_bot: false, first_name: firstName },
+        date: unixNow(),
+        chat,
+        text: input.text,
+        ...(entities.length > 0 && { entities }),
+        ...(input.replyToBot && { reply_to_message: toMessage(lastBotMessage(input.chatId, input.threadId)) }),
+      };
+      return { update_id: ++lastUpdateId, message } as TextMessageUpdate;
+    },
+    get messages() {
+      return messages;
+    },
+    messagesInChat: (chatId, threadId) =>
+      messages.filter(
+        (m) => String(m.chat_id) === String(chatId) && !m.deleted && (threadId === undefined || m.message_thread_id === threadId),
+      ),
+    get edits() {
+      return edits;
+    },
+    get chatActions() {
+      return chatActions;
+    },
+    get calls() {
+      return calls;
+    },
+    get webhook() {
+      return webhook;
+    },
+    get pendingUpdates() {
+      return queue;
+    },
+    waitFor(predicate, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const value = predicate(fake);
+          if (!value) return false;
+          done();
+          resolve(value);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          done();
+          const seen = calls.map((c) => c.method + (c.error ? ` (${c.error})` : '')).join(', ') || 'none';
+          reject(new Error(`fake Telegram: condition not met within ${timeoutMs} ms; API calls seen: ${seen}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async close() {
+      if (heldPoll) answerPoll(heldPoll, []);
+      await server.close();
+    },
+  };
+
+  const lastBotMessage = (chatId: number, threadId: number | undefined) => {
+    const sent = fake.messagesInChat(chatId, threadId).at(-1);
+    if (!sent) throw new Error(`textUpdate: replyToBot needs a message sent by the bot in chat ${chatId} first`);
+    return sent;
+  };
+
+  return fake;
+}
+
+/** Sentinel: the handler keeps the response open (a held long poll) and answers it later. */
+const HELD = Symbol('held');
+
+/**
+ * POSTs an update to a bot's webhook the way Telegram does: JSON body, and the secret token header only when a
+ * secret was set with setWebhook.
+ */
+export async function postWebhookUpdate(url: string, update: Update, secretToken?: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(secretToken !== undefined && { 'x-telegram-bot-api-secret-token': secretToken }),
+    },
+    body: JSON.stringify(update),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+/** Entities Telegram's clients attach to a typed text: a leading bot command and @username mentions. */
+function findEntities(text: string): MessageEntity[] {
+  const entities: MessageEntity[] = [];
+  const command = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?/.exec(text);
+  if (command) entities.push({ type: 'bot_command', offset: 0, length: command[0].length });
+  for (const mention of text.matchAll(/(?<![\w/@])@[A-Za-z0-9_]{5,32}\b/g)) {
+    entities.push({ type: 'mention', offset: mention.index, length: mention[0].length });
+  }
+  return entities;
+}
+
+function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+// Form and multipart bodies carry every value as a string; Telegram coerces them, so the fake does too.
+function intParam(params: RequestParams, name: string): number | undefined {
+  const value = params[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number)) throw badRequest(`field "${name}" must be an integer`);
+  return number;
+}
+
+function requiredInt(params: RequestParams, name: string): number {
+  const value = intParam(params, name);
+  if (value === undefined) throw badRequest(`${name} is empty`);
+  return value;
+}
+
+function stringParam(params: RequestParams, name: string): string | undefined {
+  const value = params[name];
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+function boolParam(params: RequestParams, name: string): boolean {
+  return params[name] === true || params[name] === 'true';
+}
+
+/** Numeric chat ids may come as strings; `@channelname` ids stay strings. */
+function chatIdParam(params: RequestParams): ChatId {
+  const value = params.chat_id;
+  if (value === undefined || value === null || value === '') throw badRequest('chat_id is empty');
+  return typeof value === 'number' || /^-?\d+$/.test(String(value)) ? Number(value) : String(value);
+}
+
+function validText(params: RequestParams): string {
+  const text = stringParam(params, 'text') ?? '';
+  if (text.trim() === '') throw badRequest('message text is empty');
+  if (text.length > MAX_MESSAGE_LENGTH) throw badRequest('message is too long');
+  return text;
+}
