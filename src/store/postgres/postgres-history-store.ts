@@ -39,6 +39,7 @@ const DEFAULT_LOCK_WAIT_MS = 30_000;
 const ALL = Number.MAX_SAFE_INTEGER;
 
 type Queryable = pg.Pool | pg.PoolClient;
+type StatementName = Exclude<keyof PostgresSql, 'createMigrationTable'>;
 
 export class PostgresHistoryStore implements HistoryStore {
   readonly kind = 'postgres' as const;
@@ -57,6 +58,14 @@ export class PostgresHistoryStore implements HistoryStore {
     });
     // An idle client whose server went away must not crash the process; the pool replaces it.
     this.pool.on('error', () => {});
+  }
+
+  /**
+   * A named prepared statement: each connection parses and plans it once, not on every turn. The schema is
+   * part of the name because one process may hold stores on several schemas.
+   */
+  private q(name: StatementName, values: unknown[]): pg.QueryConfig {
+    return { name: `threadline:${this.options.schema}:${name}`, text: this.sql[name], values };
   }
 
   /** Connect, apply pending migrations, and return a ready store; a bad URL fails here with one clear line. */
@@ -107,7 +116,7 @@ export class PostgresHistoryStore implements HistoryStore {
     try {
       // lock_timeout bounds the wait; the lock itself is a session-level advisory lock on this connection,
       // so Postgres releases it if this process dies and the connection drops.
-      await client.query(this.sql.lock, [this.options.schema, sessionId, `${waitMs}ms`]);
+      await client.query(this.q('lock', [this.options.schema, sessionId, `${waitMs}ms`]));
     } catch (error) {
       client.release();
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
@@ -117,7 +126,7 @@ export class PostgresHistoryStore implements HistoryStore {
       return await fn(new PostgresLockedSession(this, client, sessionId));
     } finally {
       try {
-        await client.query(this.sql.unlock, [this.options.schema, sessionId]);
+        await client.query(this.q('unlock', [this.options.schema, sessionId]));
         client.release();
       } catch (error) {
         // Closing the connection is what releases the lock now; a pooled connection must never keep it.
@@ -134,16 +143,14 @@ export class PostgresHistoryStore implements HistoryStore {
   async appendTurnOn(client: pg.PoolClient, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): Promise<AppendTurnResult> {
     if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const { rows } = await client.query<{ fresh: boolean; locked: boolean; message_count: number | null; version: number | null }>(
-      this.sql.appendTurn,
-      [
+    const { rows } = await client.query<{ fresh: boolean; locked: boolean; message_count: number | null; version: number | null }>(this.q('appendTurn', [
         this.options.schema,
         sessionId,
         JSON.stringify(messages),
         options.eventId ?? null,
         options.runtimeState ? JSON.stringify(options.runtimeState) : null,
         options.metadata ? JSON.stringify(options.metadata) : null,
-      ],
+      ]),
     );
     const row = rows[0];
     if (!row.fresh) return { status: 'already_processed' };
@@ -153,25 +160,25 @@ export class PostgresHistoryStore implements HistoryStore {
 
   async ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo> {
     assertValidSessionId(sessionId);
-    await this.pool.query(this.sql.ensureSession, [sessionId, metadata ? JSON.stringify(metadata) : null]);
+    await this.pool.query(this.q('ensureSession', [sessionId, metadata ? JSON.stringify(metadata) : null]));
     return (await this.getSession(sessionId))!;
   }
 
   async getSession(sessionId: string): Promise<SessionInfo | null> {
-    const { rows } = await this.pool.query<SessionRow>(this.sql.getSession, [sessionId]);
+    const { rows } = await this.pool.query<SessionRow>(this.q('getSession', [sessionId]));
     return rows[0] ? toSessionInfo(rows[0]) : null;
   }
 
   async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
     const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(this.sql.listSessions, [
+    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(this.q('listSessions', [
       filter.prefix ?? null,
       filter.updatedSince ?? null,
       cursor?.updatedKey ?? null,
       cursor?.id ?? null,
       limit + 1,
-    ]);
+    ]));
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -186,7 +193,7 @@ export class PostgresHistoryStore implements HistoryStore {
 
   /** @internal */
   async loadWindowOn(db: Queryable, sessionId: string, window: HistoryWindow): Promise<StoredMessage[]> {
-    const { rows } = await db.query<MessageRow>(this.sql.loadWindow, [sessionId, window.maxMessages ?? ALL]);
+    const { rows } = await db.query<MessageRow>(this.q('loadWindow', [sessionId, window.maxMessages ?? ALL]));
     return applyTokenBudget(
       rows.map((r) => toStoredMessage(sessionId, r)),
       window,
@@ -194,7 +201,7 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async fullHistory(sessionId: string): Promise<StoredMessage[]> {
-    const { rows } = await this.pool.query<MessageRow>(this.sql.fullHistory, [sessionId]);
+    const { rows } = await this.pool.query<MessageRow>(this.q('fullHistory', [sessionId]));
     return rows.map((r) => toStoredMessage(sessionId, r));
   }
 
@@ -204,12 +211,12 @@ export class PostgresHistoryStore implements HistoryStore {
 
   /** @internal */
   async getRuntimeStateOn(db: Queryable, sessionId: string): Promise<RuntimeState | null> {
-    const { rows } = await db.query<{ runtime_state: RuntimeState | null }>(this.sql.getRuntimeState, [sessionId]);
+    const { rows } = await db.query<{ runtime_state: RuntimeState | null }>(this.q('getRuntimeState', [sessionId]));
     return rows[0]?.runtime_state ?? null;
   }
 
   async deleteSession(sessionId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(this.sql.deleteSession, [sessionId]);
+    const { rowCount } = await this.pool.query(this.q('deleteSession', [sessionId]));
     return (rowCount ?? 0) > 0;
   }
 
