@@ -99,6 +99,12 @@ export interface SlackChannelMessage {
   text: string;
 }
 
+export interface SlackInnerEvent {
+  type: string;
+  channel: string;
+  [field: string]: unknown;
+}
+
 export interface SlackEventEnvelope {
   type: 'event_callback';
   token: string;
@@ -106,7 +112,7 @@ export interface SlackEventEnvelope {
   api_app_id: string;
   event_id: string;
   event_time: number;
-  event: Record<string, unknown> & { type: string; ts: string; channel: string };
+  event: SlackInnerEvent & { ts: string };
   authorizations: Array<Record<string, unknown>>;
   is_ext_shared_channel: boolean;
 }
@@ -224,7 +230,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     socket.send(JSON.stringify({ type: 'hello', num_connections: socketMode.clients.size, connection_info: { app_id: appId }, debug_info: { host: 'fake-slack' } }));
   });
 
-  const envelope = (event: Omit<SlackEventEnvelope['event'], 'ts'>): SlackEventEnvelope => {
+  const envelope = (event: SlackInnerEvent): SlackEventEnvelope => {
     const ts = nextTs();
     return {
       type: 'event_callback',
