@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hmacSha256Hex, postRawJson, RecordedList, type PostedResponse } from './fake-slack-server.js';
+import { listenOnLoopback, readJsonBody, sendJson } from './http-json.js';
+
+/*
+ * A fake WhatsApp Cloud API: the Graph send endpoint an adapter calls, plus senders for what Meta POSTs to the
+ * adapter's webhook (signed inbound messages) and the GET verification handshake.
+ */
+
+export interface FakeWhatsAppOptions {
+  accessToken: string;
+  phoneNumberId: string;
+  appSecret: string;
+}
+
+export interface WhatsAppSentMessage {
+  id: string;
+  to: string;
+  type: string;
+  /** `text.body` for text messages. */
+  text?: string;
+  body: Record<string, unknown>;
+}
+
+export interface InboundTextInput {
+  /** The sender's wa_id (phone number, digits only). */
+  from: string;
+  text: string;
+  name?: string;
+  messageId?: string;
+}
+
+export interface FakeWhatsApp {
+  /** `http://127.0.0.1:P/v21.0`: messages go to `${graphUrl}/${phoneNumberId}/messages`. */
+  graphUrl: string;
+  sent: RecordedList<WhatsAppSentMessage>;
+  sentTo(waId: string): WhatsAppSentMessage[];
+  /** POSTs a signed inbound text message to the adapter's webhook, as Meta does; returns the payload's message id too. */
+  postInbound(webhookUrl: string, input: InboundTextInput, options?: { badSignature?: boolean }): Promise<PostedResponse & { messageId: string }>;
+  /** The GET `hub.mode=subscribe` handshake Meta performs when the webhook is registered. */
+  verify(webhookUrl: string, verifyToken: string, challenge: string): Promise<PostedResponse>;
+  close(): Promise<void>;
+}
+
+const GRAPH_VERSION = 'v21.0';
+const BUSINESS_ACCOUNT_ID = '100000000000001';
+
+const graphError = (res: ServerResponse, status: number, code: number, message: string) =>
+  sendJson(res, status, { error: { message, type: code === 190 ? 'OAuthException' : 'GraphMethodException', code, fbtrace_id: 'fake' } });
+
+const newMessageId = (): string => `wamid.${randomBytes(12).toString('hex')}`;
+
+export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<FakeWhatsApp> {
+  const sent = new RecordedList<WhatsAppSentMessage>();
+
+  const handleSend = async (req: IncomingMessage, res: ServerResponse, phoneNumberId: string): Promise<void> => {
+    if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
+      return graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+    }
+    if (phoneNumberId !== options.phoneNumberId) {
+      return graphError(res, 400, 100, `Unsupported post request. Object with ID '${phoneNumberId}' does not exist`);
+    }
+    const body = (await readJsonBody(req)) as Record<string, unknown> | undefined;
+    const to = body?.to;
+    const type = body?.type ?? 'text';
+    const text = (body?.text as { body?: unknown } | undefined)?.body;
+    if (body?.messaging_product !== 'whatsapp') return graphError(res, 400, 100, 'The parameter messaging_product is required.');
+    if (typeof to !== 'string' || to === '') return graphError(res, 400, 100, 'The parameter to is required.');
+    if (type === 'text' && typeof text !== 'string') return graphError(res, 400, 100, 'The parameter text[body] is required.');
+    const id = newMessageId();
+    sent.record({ id, to, type: String(type), text: typeof text === 'string' ? text : undefined, body });
+    sendJson(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] });
+  };
+
+  const http = await listenOnLoopback((req, res) => {
+    // Graph accepts calls with or without the version prefix.
+    const phoneNumberId = /^(?:\/v\d+\.\d+)?\/([^/]+)\/messages$/.exec(new URL(req.url ?? '/', 'http://fake').pathname)?.[1];
+    if (req.method !== 'POST' || !phoneNumberId) return graphError(res, 400, 100, `Unknown path components: ${req.url}`);
+    handleSend(req, res, phoneNumberId).catch((err: unknown) => graphError(res, 400, 100, `Invalid request body: ${String(err)}`));
+  });
+
+  return {
+    graphUrl: `${http.url}/${GRAPH_VERSION}`,
+    sent,
+    sentTo: (waId) => sent.filter((message) => message.to === waId),
+    async postInbound(webhookUrl, { from, text, name, messageId = newMessageId() }, postOptions = {}) {
+      const payload = {
+        object: 'whatsapp_business_account',
+        entry: [{
+          id: BUSINESS_ACCOUNT_ID,
+          changes: [{
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550000000', phone_number_id: options.phoneNumberId },
+              contacts: [{ profile: { name: name ?? from }, wa_id: from }],
+              messages: [{ from, id: messageId, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
+            },
+          }],
+        }],
+      };
+      const rawBody = JSON.stringify(payload);
+      const secret = postOptions.badSignature ? `not-${options.appSecret}` : options.appSecret;
+      const response = await postRawJson(webhookUrl, rawBody, { 'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, rawBody)}` });
+      return { ...response, messageId };
+    },
+    async verify(webhookUrl, verifyToken, challenge) {
+      const url = new URL(webhookUrl);
+      url.searchParams.set('hub.mode', 'subscribe');
+      url.searchParams.set('hub.verify_token', verifyToken);
+      url.searchParams.set('hub.challenge', challenge);
+      const response = await fetch(url);
+      return { status: response.status, body: await response.text() };
+    },
+    close: () => http.close(),
+  };
+}
