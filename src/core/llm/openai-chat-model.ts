@@ -80,10 +80,11 @@ export class OpenAIChatModel implements ChatModel {
 }
 
 function hostOf(baseURL: string): string {
-  try {
-    return new URL(baseURL).host;
-  } catch {
+  // `localhost:11434/v1` parses as a URL with scheme `localhost:`, so the scheme is checked too.
+  const url = URL.canParse(baseURL) ? new URL(baseURL) : undefined;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
     // Not echoed: a mistyped URL may hold credentials.
-    throw new LlmError('the LLM base URL is not a valid URL: set OPENAI_BASE_URL / --base-url like http://localhost:11434/v1', { failure: 'config' });
+    throw new LlmError('the LLM base URL is not an http(s) URL: set OPENAI_BASE_URL / --base-url like http://localhost:11434/v1', { failure: 'config' });
   }
+  return url.host;
 }

@@ -17,7 +17,7 @@ export function abortedError(context: CallContext): LlmError {
 
 export function timeoutError(context: CallContext, phase: 'waiting for the answer' | 'mid-answer'): LlmError {
   return new LlmError(
-    `LLM request to ${context.endpoint} timed out ${phase} (no data for ${seconds(context.timeoutMs)}${attempts(context, phase === 'waiting for the answer')}); ` +
+    `LLM request to ${context.endpoint} timed out ${phase} (${details(`no data for ${seconds(context.timeoutMs)}`, phase === 'waiting for the answer' && attempts(context))}); ` +
       'check that the endpoint is up and not overloaded, or raise the timeout (timeoutMs)',
     { failure: 'timeout' },
   );
@@ -30,7 +30,7 @@ export function toLlmError(error: unknown, context: CallContext): LlmError {
   if (error instanceof APIConnectionTimeoutError) return timeoutError(context, 'waiting for the answer');
   if (error instanceof APIConnectionError) {
     return new LlmError(
-      `could not connect to LLM endpoint ${context.endpoint}: ${connectionProblem(error)}${attempts(context, true)}; ` +
+      `could not connect to LLM endpoint ${context.endpoint}: ${connectionProblem(error)}${parenthesized(attempts(context))}; ` +
         'check that the server is running and the base URL (OPENAI_BASE_URL or --base-url) is right',
       { failure: 'connection', cause: error.cause },
     );
@@ -87,8 +87,17 @@ function findCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function attempts(context: CallContext, retried: boolean): string {
-  return retried && context.maxRetries > 0 ? `, ${context.maxRetries + 1} attempts` : '';
+/** How many times the SDK tried, when it retried at all. */
+function attempts(context: CallContext): string | undefined {
+  return context.maxRetries > 0 ? `${context.maxRetries + 1} attempts` : undefined;
+}
+
+function details(...parts: Array<string | false | undefined>): string {
+  return parts.filter(Boolean).join(', ');
+}
+
+function parenthesized(text: string | undefined): string {
+  return text ? ` (${text})` : '';
 }
 
 function seconds(ms: number): string {
@@ -99,9 +108,12 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Below this length a "key" is a placeholder, and scrubbing it would garble ordinary words. */
+const MIN_SECRET_KEY_LENGTH = 8;
+
 /** Server text made safe for a one-line message: no API key, no line breaks, bounded length. */
 function oneLine(text: string, context: CallContext): string {
-  const scrubbed = context.apiKey ? text.split(context.apiKey).join('***') : text;
+  const scrubbed = context.apiKey.length >= MIN_SECRET_KEY_LENGTH ? text.split(context.apiKey).join('***') : text;
   const flat = scrubbed.replace(/\s+/g, ' ').trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

@@ -1,0 +1,188 @@
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { LlmError, type ChatMessage } from '../../src/core/llm/chat-model.js';
+import { OpenAIChatModel, type OpenAIChatModelOptions } from '../../src/core/llm/openai-chat-model.js';
+import { defineTool, toolSpec } from '../../src/core/tools.js';
+import { defaultHandler, startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { collect, rejectionOf } from './stream-helpers.js';
+
+const API_KEY = 'sk-test-SECRET-0123456789abcdef';
+const hello: ChatMessage[] = [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: 'hello' },
+];
+
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.setHandler(defaultHandler);
+});
+
+function model(options: Partial<OpenAIChatModelOptions> = {}): OpenAIChatModel {
+  return new OpenAIChatModel({ model: 'fake-model', apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 0, ...options });
+}
+
+async function llmErrorOf(promise: Promise<unknown>): Promise<LlmError> {
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(LlmError);
+  const llmError = error as LlmError;
+  expect(llmError.message).not.toContain('\n');
+  // Neither the message nor anything attached to the error may carry the key.
+  expect(inspect(llmError, { depth: 10 })).not.toContain(API_KEY);
+  return llmError;
+}
+
+describe('OpenAIChatModel against the fake endpoint', () => {
+  it('streams text deltas and returns the whole answer', async () => {
+    const { deltas, reply } = await collect(model().stream({ messages: hello }));
+
+    expect(reply).toEqual({ content: 'reply to: hello (saw 2 messages)', toolCalls: [] });
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join('')).toBe(reply.content);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({ model: 'fake-model', stream: true, messages: hello });
+  });
+
+  it('assembles two streamed tool calls whose arguments arrive in fragments', async () => {
+    const weatherArgs = JSON.stringify({ city: 'Paris', days: 3, units: 'metric' });
+    const searchArgs = JSON.stringify({ query: 'trains to "Rome", tomorrow' });
+    fake.setHandler(() => ({ toolCalls: [{ name: 'get_weather', arguments: weatherArgs }, { name: 'search', arguments: searchArgs }] }));
+
+    const { deltas, reply } = await collect(model().stream({ messages: hello }));
+
+    expect(deltas).toEqual([]);
+    expect(reply).toEqual({
+      content: null,
+      toolCalls: [
+        { id: 'call_fake_0', type: 'function', function: { name: 'get_weather', arguments: weatherArgs } },
+        { id: 'call_fake_1', type: 'function', function: { name: 'search', arguments: searchArgs } },
+      ],
+    });
+  });
+
+  it('sends tools, tool-call history and speaker names in the shape the API accepts', async () => {
+    const weather = defineTool({
+      name: 'get_weather',
+      description: 'Weather forecast for a city',
+      parameters: z.object({ city: z.string() }),
+      execute: ({ city }) => `sunny in ${city}`,
+    });
+    const call = { id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'weather in Oslo?', name: 'Ana María O\'Neil' },
+      { role: 'assistant', content: null, tool_calls: [call] },
+      { role: 'tool', content: 'sunny in Oslo', name: 'get_weather', tool_call_id: 'call_1' },
+    ];
+
+    await collect(model().stream({ messages, tools: [toolSpec(weather)] }));
+
+    expect(fake.requests[0].messages).toEqual([
+      { role: 'user', content: 'weather in Oslo?', name: 'Ana_Maria_O_Neil' },
+      { role: 'assistant', content: null, tool_calls: [call] },
+      { role: 'tool', content: 'sunny in Oslo', tool_call_id: 'call_1' },
+    ]);
+    expect(fake.requests[0].tools).toEqual([{ type: 'function', function: toolSpec(weather) }]);
+  });
+
+  it('retries a 500 maxRetries times, then fails with a clear LlmError', async () => {
+    fake.setHandler(() => ({ status: 500, errorMessage: 'the model is overloaded' }));
+
+    const error = await llmErrorOf(collect(model({ maxRetries: 2 }).stream({ messages: hello })));
+
+    expect(fake.requests).toHaveLength(3);
+    expect(error.failure).toBe('status');
+    expect(error.status).toBe(500);
+    expect(error.message).toBe(
+      `LLM endpoint ${new URL(fake.baseURL).host} answered HTTP 500 (the model is overloaded); ` +
+        'the service is failing, still failing after 2 retries: retry later or check the server',
+    );
+  });
+
+  it('does not retry a 404 and points at the model name', async () => {
+    fake.setHandler(() => ({ status: 404, errorMessage: 'model not found' }));
+
+    const error = await llmErrorOf(collect(model({ maxRetries: 2 }).stream({ messages: hello })));
+
+    expect(fake.requests).toHaveLength(1);
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('check the model name "fake-model"');
+  });
+
+  it('never shows the API key, even when the server echoes it', async () => {
+    fake.setHandler(() => ({ status: 401, errorMessage: `Incorrect API key provided: ${API_KEY}` }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error.message).toContain('HTTP 401 (Incorrect API key provided: ***)');
+    expect(error.message).toContain('check OPENAI_API_KEY');
+  });
+
+  it('times out when the endpoint never answers, after retrying', async () => {
+    fake.setHandler(() => ({ hang: true }));
+
+    const error = await llmErrorOf(collect(model({ timeoutMs: 200, maxRetries: 1 }).stream({ messages: hello })));
+
+    expect(fake.requests).toHaveLength(2);
+    expect(error.failure).toBe('timeout');
+    expect(error.message).toMatch(/^LLM request to 127\.0\.0\.1:\d+ timed out waiting for the answer \(no data for 0\.2 s, 2 attempts\); .*raise the timeout/);
+  });
+
+  it('times out when the answer stalls mid-stream', async () => {
+    fake.setHandler(() => ({ content: 'partial answer', stallMidStream: true }));
+    const stream = model({ timeoutMs: 200 }).stream({ messages: hello });
+
+    expect((await stream.next()).value).toBe('partial ');
+    expect((await stream.next()).value).toBe('answer');
+    const error = await llmErrorOf(stream.next());
+
+    expect(error.failure).toBe('timeout');
+    expect(error.message).toMatch(/timed out mid-answer \(no data for 0\.2 s\)/);
+  });
+
+  it('reports a refused connection with what to check', async () => {
+    const closed = await startFakeOpenAI();
+    await closed.close();
+    const refused = new OpenAIChatModel({ model: 'fake-model', apiKey: API_KEY, baseURL: closed.baseURL, maxRetries: 0 });
+
+    const error = await llmErrorOf(collect(refused.stream({ messages: hello })));
+
+    expect(error.failure).toBe('connection');
+    expect(error.message).toBe(
+      `could not connect to LLM endpoint ${new URL(closed.baseURL).host}: connection refused; ` +
+        'check that the server is running and the base URL (OPENAI_BASE_URL or --base-url) is right',
+    );
+  });
+
+  it('fails as aborted when the caller aborts before the answer starts', async () => {
+    const controller = new AbortController();
+    fake.setHandler(() => {
+      controller.abort();
+      return { hang: true };
+    });
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello, signal: controller.signal })));
+
+    expect(error.failure).toBe('aborted');
+  });
+
+  it('fails as aborted when the caller aborts mid-stream, instead of returning a cut answer', async () => {
+    const controller = new AbortController();
+    fake.setHandler(() => ({ content: 'one two three', stallMidStream: true }));
+    const stream = model().stream({ messages: hello, signal: controller.signal });
+
+    expect((await stream.next()).value).toBe('one ');
+    controller.abort();
+    const error = await llmErrorOf(collect(stream));
+
+    expect(error.failure).toBe('aborted');
+  });
+
+  it('names only the endpoint host in errors', () => {
+    expect(model().endpoint).toBe(new URL(fake.baseURL).host);
+  });
+});
