@@ -36,10 +36,11 @@ export function toLlmError(error: unknown, context: CallContext): LlmError {
     );
   }
   if (error instanceof APIError) return statusError(error, context);
-  // Not an SDK error: the stream held something the SDK or this code could not handle.
+  // Not an SDK error: the stream held something the SDK or this code could not handle. No `cause`: a parse
+  // error may quote the server's text (see statusError).
   return new LlmError(
     `LLM endpoint ${context.endpoint} sent an unusable answer (${oneLine(errorText(error), context)}); check that it speaks the OpenAI Chat Completions API`,
-    { failure: 'protocol', cause: error },
+    { failure: 'protocol' },
   );
 }
 
