@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } from './http-json.js';
@@ -58,10 +59,20 @@ export async function postRawJson(url: string, rawBody: string, headers: Record<
   return { status: response.status, body: await response.text() };
 }
 
-/** ws leaves accepted sockets open on `close()`, and upgraded sockets escape `closeAllConnections()`. */
-export function closeWebSocketServer(wss: WebSocketServer): Promise<void> {
-  for (const socket of wss.clients) socket.terminate();
-  return new Promise((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+/**
+ * ws leaves accepted sockets open on `close()`, and upgraded sockets escape `closeAllConnections()`. Each socket gets
+ * a proper close handshake: a client that is itself mid-shutdown would report a dropped connection as an error.
+ */
+export async function closeWebSocketServer(wss: WebSocketServer): Promise<void> {
+  await Promise.all(
+    [...wss.clients].map((socket) => {
+      if (socket.readyState === socket.CLOSED) return undefined;
+      const closed = once(socket, 'close');
+      socket.close(1001, 'fake server shutting down');
+      return closed;
+    }),
+  );
+  await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
