@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { splitText } from '../../src/core/llm/split-text.js';
+import { chunkEvenly } from '../../src/core/llm/chunk-evenly.js';
 
 /** A chat completion request body as the client sent it. */
 export interface FakeChatRequest {
@@ -160,7 +160,7 @@ function streamReply(res: ServerResponse, id: string, model: string, reply: Fake
   if (reply.stallMidStream) return; // close() destroys the socket
   for (const [index, call] of (reply.toolCalls ?? []).entries()) {
     send({ tool_calls: [{ index, id: toolCallId(index), type: 'function', function: { name: call.name, arguments: '' } }] });
-    for (const fragment of splitText(call.arguments, 3)) send({ tool_calls: [{ index, function: { arguments: fragment } }] });
+    for (const fragment of chunkEvenly(call.arguments, 3)) send({ tool_calls: [{ index, function: { arguments: fragment } }] });
   }
   send({}, finishReason(reply));
   res.end('data: [DONE]\n\n');

@@ -1,5 +1,5 @@
 import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from './chat-model.js';
-import { splitText } from './split-text.js';
+import { chunkEvenly } from './chunk-evenly.js';
 
 /**
  * A built-in offline model for smoke tests and demos: no network, deterministic. It echoes the last user
@@ -10,7 +10,7 @@ export class EchoModel implements ChatModel {
 
   async *stream(request: ChatRequest): AsyncGenerator<string, AssistantReply, void> {
     const content = echoAnswer(request);
-    for (const chunk of splitText(content, 3)) {
+    for (const chunk of chunkEvenly(content, 3)) {
       if (request.signal?.aborted) throw new LlmError('echo model request was aborted', { failure: 'aborted' });
       yield chunk;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitText } from '../../adapters/shared/split-text.js';
+import { splitText } from '../../src/runner/split-text.js';
 
 const FENCE_LINE = /^ {0,3}(?:`{3,}|~{3,}).*$/gm;
 
