@@ -1,0 +1,126 @@
+/**
+ * The JSON Lines format of `persistence export` / `import`. Line 1 is the header; then, per session, a `session`
+ * record followed by its messages in `seq` order:
+ *
+ *   {"format":"threadline-export","version":1}
+ *   {"type":"session","id":"s-…","createdAt":"…","metadata":{…},"runtimeState":{…}|null}
+ *   {"type":"message","sessionId":"s-…","seq":1,"turn":1,"role":"user","content":"…","createdAt":"…", …}
+ *
+ * Message records carry `name`, `toolCalls`, `toolCallId` and `metadata` when the message has them.
+ */
+import type { NewMessage, Role, RuntimeState, SessionInfo, SessionMetadata, StoredMessage, ToolCall } from '../../../store/types.js';
+import { CliError } from '../../cli-error.js';
+
+export const EXPORT_FORMAT = 'threadline-export';
+export const EXPORT_VERSION = 1;
+
+export interface ExportedSession {
+  id: string;
+  createdAt: string;
+  metadata: SessionMetadata;
+  runtimeState: RuntimeState | null;
+  messages: ExportedMessage[];
+}
+
+export interface ExportedMessage extends NewMessage {
+  seq: number;
+  turn: number;
+  createdAt?: string;
+}
+
+export function headerLine(): string {
+  return JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION });
+}
+
+export function sessionLine(session: SessionInfo, runtimeState: RuntimeState | null): string {
+  return JSON.stringify({ type: 'session', id: session.id, createdAt: session.createdAt.toISOString(), metadata: session.metadata, runtimeState });
+}
+
+export function messageLine(message: StoredMessage): string {
+  const { sessionId, seq, turn, role, content, name, toolCalls, toolCallId, metadata, createdAt } = message;
+  return JSON.stringify({ type: 'message', sessionId, seq, turn, role, content, name, toolCalls, toolCallId, metadata, createdAt: createdAt.toISOString() });
+}
+
+const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
+
+/**
+ * Parses and checks a whole export before anything is imported: any problem is reported with its line number,
+ * so a broken file imports nothing.
+ */
+export function parseExport(text: string, source: string): ExportedSession[] {
+  const sessions = new Map<string, ExportedSession>();
+  let headerSeen = false;
+  const lines = text.split('\n');
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const fail = (problem: string): never => {
+      throw new CliError(`${source} line ${index + 1}: ${problem}; nothing was imported`, 2);
+    };
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return fail('not valid JSON (the file may be truncated or edited by hand)');
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) return fail('expected a JSON object');
+    if (!headerSeen) {
+      if (record.format !== EXPORT_FORMAT) return fail(`not a Threadline export (the first line must be {"format":"${EXPORT_FORMAT}",…})`);
+      if (record.version !== EXPORT_VERSION) return fail(`export version ${String(record.version)} is not supported (this version reads ${EXPORT_VERSION})`);
+      headerSeen = true;
+      return;
+    }
+    if (record.type === 'session') {
+      if (typeof record.id !== 'string' || record.id === '') return fail('a session record needs a string "id"');
+      if (sessions.has(record.id)) return fail(`session ${JSON.stringify(record.id)} appears twice`);
+      if (!isObjectOrAbsent(record.metadata)) return fail('"metadata" must be an object');
+      if (!isObjectOrAbsent(record.runtimeState)) return fail('"runtimeState" must be an object or null');
+      sessions.set(record.id, {
+        id: record.id,
+        createdAt: String(record.createdAt ?? ''),
+        metadata: (record.metadata as SessionMetadata | undefined) ?? {},
+        runtimeState: (record.runtimeState as RuntimeState | null | undefined) ?? null,
+        messages: [],
+      });
+      return;
+    }
+    if (record.type !== 'message') return fail(`unknown record type ${JSON.stringify(record.type)} (expected "session" or "message")`);
+    const session = typeof record.sessionId === 'string' ? sessions.get(record.sessionId) : undefined;
+    if (!session) return fail(`message of session ${JSON.stringify(record.sessionId)} comes before that session's record`);
+    const expectedSeq = session.messages.length + 1;
+    if (record.seq !== expectedSeq) return fail(`expected message seq ${expectedSeq} of session ${JSON.stringify(session.id)}, found ${JSON.stringify(record.seq)}`);
+    const previousTurn = session.messages.at(-1)?.turn ?? 0;
+    if (!Number.isInteger(record.turn) || (record.turn as number) < previousTurn) return fail('"turn" must be an integer that never decreases');
+    if (!ROLES.includes(record.role as Role)) return fail(`"role" must be one of ${ROLES.join(', ')}`);
+    if (record.content !== null && typeof record.content !== 'string') return fail('"content" must be a string or null');
+    if (record.role === 'tool' && typeof record.toolCallId !== 'string') return fail('a tool message needs "toolCallId"');
+    if (record.toolCalls !== undefined && !isToolCallList(record.toolCalls)) return fail('"toolCalls" must be a list of {id, type:"function", function:{name, arguments}}');
+    if (!isObjectOrAbsent(record.metadata)) return fail('"metadata" must be an object');
+    session.messages.push({
+      seq: record.seq as number,
+      turn: record.turn as number,
+      role: record.role as Role,
+      content: record.content as string | null,
+      ...(typeof record.name === 'string' ? { name: record.name } : {}),
+      ...(record.toolCalls ? { toolCalls: record.toolCalls as ToolCall[] } : {}),
+      ...(typeof record.toolCallId === 'string' ? { toolCallId: record.toolCallId } : {}),
+      ...(record.metadata ? { metadata: record.metadata as Record<string, unknown> } : {}),
+    });
+  });
+  if (!headerSeen) throw new CliError(`${source} is empty: expected a Threadline export (JSON Lines)`, 2);
+  return [...sessions.values()];
+}
+
+function isObjectOrAbsent(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));
+}
+
+function isToolCallList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (call) =>
+        call && typeof call.id === 'string' && call.type === 'function' && typeof call.function?.name === 'string' && typeof call.function?.arguments === 'string',
+    )
+  );
+}

@@ -1,0 +1,64 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import type { HistoryStore } from '../../../store/types.js';
+import { CliError } from '../../cli-error.js';
+import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
+import { withStore } from '../../with-store.js';
+import { headerLine, messageLine, sessionLine } from './export-format.js';
+import { requireSession } from './require-session.js';
+
+interface ExportOptions extends DbOptions {
+  all?: boolean;
+  prefix?: string;
+  output?: string;
+}
+
+export function registerExport(group: Command): void {
+  const command = group
+    .command('export')
+    .description('write sessions, tool calls included, as JSON Lines (the format import reads)')
+    .argument('[session-ids...]', 'the sessions to export')
+    .option('--all', 'export every session')
+    .option('--prefix <text>', 'export every session whose id starts with this')
+    .option('-o, --output <file>', 'write to this file instead of stdout');
+  addDbOption(command);
+  command.action(async (sessionIds: string[], options: ExportOptions) => {
+    const chosen = [sessionIds.length > 0, options.all === true, options.prefix !== undefined].filter(Boolean).length;
+    if (chosen !== 1) throw new CliError('say what to export: session ids, --all, or --prefix <text> (one of them)', 2);
+    await withStore(resolveDbUrl(options), async (store) => {
+      const ids = sessionIds.length > 0 ? sessionIds : await allSessionIds(store, options.prefix);
+      // Checked before the output file is created, so a typo leaves no half-written file.
+      for (const id of sessionIds) await requireSession(store, id);
+      const out = options.output ? createWriteStream(options.output) : process.stdout;
+      await writeLine(out, headerLine());
+      for (const id of ids) {
+        const session = await requireSession(store, id);
+        await writeLine(out, sessionLine(session, await store.getRuntimeState(id)));
+        for (const message of await store.fullHistory(id)) await writeLine(out, messageLine(message));
+      }
+      if (out !== process.stdout) {
+        out.end();
+        await finished(out);
+      }
+    });
+  });
+}
+
+async function allSessionIds(store: HistoryStore, prefix: string | undefined): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listSessions({ prefix, limit: 1000, cursor });
+    ids.push(...page.sessions.map((s) => s.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  // Oldest first: an import then recreates the sessions in their original order.
+  return ids.reverse();
+}
+
+async function writeLine(out: Writable, line: string): Promise<void> {
+  if (!out.write(`${line}\n`)) await once(out, 'drain');
+}

@@ -1,0 +1,60 @@
+/**
+ * Options shared by the `persistence` and `bot` command groups, so both read the database and the LLM settings
+ * the same way. Defaults that come from the environment are resolved when the command runs, never shown in
+ * `--help` (DATABASE_URL may hold a password).
+ */
+import { Option, type Command } from 'commander';
+import { DEFAULT_MODEL } from '../core/agent.js';
+import type { ChatModel } from '../core/llm/chat-model.js';
+import { createChatModel, type ChatModelConfig } from '../core/llm/create-chat-model.js';
+
+export const DEFAULT_DB_FILE = './threadline.db';
+export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
+
+export interface DbOptions {
+  conversationUrl?: string;
+}
+
+export interface LlmOptions {
+  model?: string;
+  baseUrl?: string;
+}
+
+export interface InstructionsOptions {
+  instructions: string;
+}
+
+export function addDbOption(command: Command): Command {
+  return command.addOption(
+    new Option('--conversation-url <url>', 'database: postgres://…, sqlite:///abs.db, sqlite:rel.db or a file path (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'),
+  );
+}
+
+/** `--conversation-url`, else THREADLINE_DB, else DATABASE_URL, else ./threadline.db. */
+export function resolveDbUrl(options: DbOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return options.conversationUrl || env.THREADLINE_DB || env.DATABASE_URL || DEFAULT_DB_FILE;
+}
+
+export function addLlmOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--model <name>', `LLM model, or "echo" for the built-in offline model (default: $OPENAI_MODEL, else ${DEFAULT_MODEL})`))
+    .addOption(new Option('--base-url <url>', 'OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL, else OpenAI); the key comes from $OPENAI_API_KEY'));
+}
+
+/** The model settings the options and environment give (the API key is only ever read from OPENAI_API_KEY). */
+export function llmConfig(options: LlmOptions, env: NodeJS.ProcessEnv = process.env): ChatModelConfig {
+  return { model: options.model || env.OPENAI_MODEL || DEFAULT_MODEL, ...(options.baseUrl ? { baseURL: options.baseUrl } : {}) };
+}
+
+/** Fails here, before anything is read or written, when no endpoint is configured. */
+export function chatModelFromOptions(options: LlmOptions): ChatModel {
+  return createChatModel(llmConfig(options));
+}
+
+export function addInstructionsOption(command: Command): Command {
+  return command.addOption(new Option('--instructions <text>', 'system instructions for the agent').default(DEFAULT_INSTRUCTIONS));
+}
+
+export function addJsonOption(command: Command): Command {
+  return command.option('--json', 'print machine-readable JSON instead of text');
+}
