@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerBotCommands } from './commands/bot/index.js';
 import { registerPersistenceCommands } from './commands/persistence.js';
 import { runCli } from './run-cli.js';
 
@@ -8,11 +9,6 @@ const program = new Command('threadline')
   .showHelpAfterError('(add --help for usage)');
 
 registerPersistenceCommands(program);
-
-// ---- bot commands -------------------------------------------------------------------------------------
-// Reserved for the `bot` group (src/cli/commands/bot.ts, built separately):
-//   import { registerBotCommands } from './commands/bot.js';
-//   registerBotCommands(program);
-// --------------------------------------------------------------------------------------------------------
+registerBotCommands(program);
 
 await runCli(program);

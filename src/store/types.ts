@@ -86,6 +86,11 @@ export interface AppendTurnOptions {
   runtimeState?: RuntimeState;
   /** Metadata recorded when this turn creates the session (ignored afterwards). */
   metadata?: SessionMetadata;
+  /**
+   * Inbox entries this turn answers: marked done in the same commit, so they are answered exactly once. They may
+   * belong to another session whose lock the caller also holds (a chat whose active conversation is this one).
+   */
+  completeInbox?: number[];
 }
 
 export type AppendTurnResult =
@@ -101,10 +106,44 @@ export interface LockedSession {
   loadWindow(window?: HistoryWindow): Promise<StoredMessage[]>;
   appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult>;
   getRuntimeState(): Promise<RuntimeState | null>;
+  /** Merge `patch` into the session's metadata (creating the session if needed). Fenced like a commit. */
+  updateMetadata(patch: SessionMetadata): Promise<void>;
+  /** The session's pending inbox entries, oldest first. */
+  pendingInbox(limit?: number): Promise<InboxEntry[]>;
+  /** Mark entries done without a turn (a command, a refused sender, an entry given up on). Fenced like a commit. */
+  completeInbox(ids: number[], outcome: InboxOutcome): Promise<void>;
+  /** Remember that part `part` of the reply to an entry was posted as `platformMessageId` (before the turn commits). */
+  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void>;
+  /** Reply parts already posted for an entry by an earlier attempt (a worker that died before committing). */
+  replyParts(inboxId: number): Promise<ReplyPart[]>;
+}
+
+/** An inbound platform event waiting for (or done with) its turn. The store treats the payload as opaque. */
+export interface InboxEntry<Payload = unknown> {
+  id: number;
+  sessionId: string;
+  eventKey: string;
+  payload: Payload;
+  receivedAt: Date;
+}
+
+export type InboxOutcome = 'done' | 'skipped' | 'failed';
+
+export interface ReplyPart {
+  part: number;
+  platformMessageId: string;
+}
+
+/** A named lock held by this process until released or until the process dies (leader election, shards). */
+export interface Lease {
+  readonly name: string;
+  /** Resolves if the lease is lost underneath its holder (its connection dropped): the holder must stop. */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
 }
 
 export interface LockOptions {
-  /** How long to wait for another process's turn to finish before `SessionBusyError`. Default 30 s. */
+  /** How long to wait for another process's turn to finish before `SessionBusyError`; 0: do not wait. Default 30 s. */
   waitMs?: number;
 }
 
@@ -130,6 +169,18 @@ export interface HistoryStore {
   getRuntimeState(sessionId: string): Promise<RuntimeState | null>;
   /** Delete the session with its messages; false when there was none. */
   deleteSession(sessionId: string): Promise<boolean>;
+  /**
+   * Record an inbound event for its session's turn. `eventKey` is unique: a redelivered event reports
+   * `duplicate` and is not recorded again. Returns once the entry is durable.
+   */
+  enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }>;
+  /** Sessions with pending inbox entries, the one waiting longest first. */
+  pendingInboxSessions(limit?: number): Promise<string[]>;
+  /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
+  onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
+  /** Take the named lease if no live process holds it; null when it is held. */
+  tryAcquireLease(name: string): Promise<Lease | null>;
+
   /** Schema version present in the database and the latest this code knows. */
   schemaVersion(): Promise<{ current: number; latest: number }>;
   close(): Promise<void>;

@@ -41,4 +41,24 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
     );
     CREATE INDEX processed_events_session_idx ON ${s}.processed_events (session_id);
   `,
+  // 2: the durable inbox of platform events, and the reply messages posted for them.
+  (s) => `
+    CREATE TABLE ${s}.inbox (
+      id          bigserial PRIMARY KEY,
+      event_key   text NOT NULL UNIQUE,
+      session_id  text NOT NULL,
+      payload     jsonb NOT NULL,
+      status      text NOT NULL DEFAULT 'pending',
+      received_at timestamptz NOT NULL DEFAULT now(),
+      done_at     timestamptz
+    );
+    CREATE INDEX inbox_pending_idx ON ${s}.inbox (session_id, id) WHERE status = 'pending';
+
+    CREATE TABLE ${s}.inbox_replies (
+      inbox_id            bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,
+      part                integer NOT NULL,
+      platform_message_id text NOT NULL,
+      PRIMARY KEY (inbox_id, part)
+    );
+  `,
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LockLostError, SessionBusyError } from '../errors.js';
 import { applyTokenBudget } from '../history-window.js';
@@ -9,10 +10,14 @@ import type {
   AppendTurnResult,
   HistoryStore,
   HistoryWindow,
+  InboxEntry,
+  InboxOutcome,
+  Lease,
   ListSessionsFilter,
   LockedSession,
   LockOptions,
   NewMessage,
+  ReplyPart,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
@@ -111,12 +116,17 @@ export class PostgresHistoryStore implements HistoryStore {
 
   async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
     assertValidSessionId(sessionId);
-    const waitMs = Math.max(1, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+    const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
     const client = await this.pool.connect();
     try {
-      // lock_timeout bounds the wait; the lock itself is a session-level advisory lock on this connection,
-      // so Postgres releases it if this process dies and the connection drops.
-      await client.query(this.q('lock', [this.options.schema, sessionId, `${waitMs}ms`]));
+      // The lock is a session-level advisory lock on this connection, so Postgres releases it if this
+      // process dies and the connection drops. lock_timeout bounds the wait.
+      if (waitMs === 0) {
+        const { rows } = await client.query<{ locked: boolean }>(this.q('tryLock', [this.options.schema, sessionId]));
+        if (!rows[0].locked) throw new SessionBusyError(sessionId, 0);
+      } else {
+        await client.query(this.q('lock', [this.options.schema, sessionId, `${waitMs}ms`]));
+      }
     } catch (error) {
       client.release();
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
@@ -156,6 +166,94 @@ export class PostgresHistoryStore implements HistoryStore {
     if (!row.fresh) return { status: 'already_processed' };
     if (!row.locked || row.version === null || row.message_count === null) throw new LockLostError(sessionId);
     return { status: 'committed', firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
+  }
+
+  /** @internal LockedSession's inbox calls, fenced on the lock held by `client`. */
+  async pendingInboxOn(client: pg.PoolClient, sessionId: string, limit: number): Promise<InboxEntry[]> {
+    const { rows } = await client.query<{ id: number; session_id: string; event_key: string; payload: unknown; received_at: Date }>(
+      this.q('pendingInbox', [this.options.schema, sessionId, limit]),
+    );
+    return rows.map((r) => ({ id: r.id, sessionId: r.session_id, eventKey: r.event_key, payload: r.payload, receivedAt: r.received_at }));
+  }
+
+  /** @internal */
+  async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome): Promise<void> {
+    const { rows } = await client.query<{ locked: boolean }>(this.q('completeInbox', [this.options.schema, sessionId, ids, outcome]));
+    if (!rows[0].locked) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async updateMetadataOn(client: pg.PoolClient, sessionId: string, patch: SessionMetadata): Promise<void> {
+    const { rowCount } = await client.query(this.q('updateMetadata', [this.options.schema, sessionId, JSON.stringify(patch)]));
+    if (!rowCount) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async recordReplyPartOn(client: pg.PoolClient, sessionId: string, inboxId: number, part: number, messageId: string): Promise<void> {
+    const { rowCount } = await client.query(this.q('recordReplyPart', [this.options.schema, sessionId, inboxId, part, messageId]));
+    if (!rowCount) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async replyPartsOn(client: pg.PoolClient, inboxId: number): Promise<ReplyPart[]> {
+    const { rows } = await client.query<{ part: number; platform_message_id: string }>(this.q('replyParts', [inboxId]));
+    return rows.map((r) => ({ part: r.part, platformMessageId: r.platform_message_id }));
+  }
+
+  async enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }> {
+    assertValidSessionId(entry.sessionId);
+    const { rows } = await this.pool.query<{ id: number }>(
+      this.q('enqueueInbox', [entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), this.channel]),
+    );
+    return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
+  }
+
+  async pendingInboxSessions(limit = 20): Promise<string[]> {
+    const { rows } = await this.pool.query<{ session_id: string }>(this.q('pendingInboxSessions', [limit]));
+    return rows.map((r) => r.session_id);
+  }
+
+  /** NOTIFY channel of this schema's inbox (a hash: channel names are limited to 63 bytes). */
+  private get channel(): string {
+    return `threadline_${createHash('sha1').update(this.options.schema).digest('hex').slice(0, 24)}`;
+  }
+
+  async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
+    // A dedicated connection: LISTEN belongs to a connection, and pooled ones are shared.
+    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'threadline-listen' });
+    client.on('notification', (message) => listener(message.payload ?? ''));
+    // If it drops, callers still poll; nothing is lost, wake-ups are only slower.
+    client.on('error', () => {});
+    await client.connect();
+    await client.query(`LISTEN ${this.channel}`);
+    return async () => {
+      await client.end().catch(() => {});
+    };
+  }
+
+  async tryAcquireLease(name: string): Promise<Lease | null> {
+    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'threadline-lease' });
+    let markLost!: () => void;
+    const lost = new Promise<void>((resolve) => (markLost = resolve));
+    client.on('error', () => markLost());
+    client.on('end', () => markLost());
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>(this.sql.tryLease, [this.options.schema, name]);
+    if (!rows[0].locked) {
+      await client.end();
+      return null;
+    }
+    let released = false;
+    return {
+      name,
+      lost,
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Ending the connection releases the advisory lock with it.
+        await client.end().catch(() => {});
+      },
+    };
   }
 
   async ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo> {
@@ -242,5 +340,25 @@ class PostgresLockedSession implements LockedSession {
 
   getRuntimeState(): Promise<RuntimeState | null> {
     return this.store.getRuntimeStateOn(this.client, this.sessionId);
+  }
+
+  updateMetadata(patch: SessionMetadata): Promise<void> {
+    return this.store.updateMetadataOn(this.client, this.sessionId, patch);
+  }
+
+  pendingInbox(limit = 100): Promise<InboxEntry[]> {
+    return this.store.pendingInboxOn(this.client, this.sessionId, limit);
+  }
+
+  completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
+    return this.store.completeInboxOn(this.client, this.sessionId, ids, outcome);
+  }
+
+  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    return this.store.recordReplyPartOn(this.client, this.sessionId, inboxId, part, platformMessageId);
+  }
+
+  replyParts(inboxId: number): Promise<ReplyPart[]> {
+    return this.store.replyPartsOn(this.client, inboxId);
   }
 }

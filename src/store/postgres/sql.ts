@@ -3,8 +3,17 @@
  * name is validated by `parseDbLocation` before it gets here.
  */
 
-/** First key of every Threadline advisory lock ('TL' + 1), so other applications' advisory locks never collide. */
+/** First key of every Threadline session lock ('TL' + 1), so other applications' advisory locks never collide. */
 export const ADVISORY_NAMESPACE = 0x544c0001;
+/** First key of leases (leader election, shards): apart from session locks, so the two never collide. */
+export const LEASE_NAMESPACE = 0x544c0002;
+
+/** True while this connection holds the session lock of ($1 schema, $2 session id): the fence of every write. */
+const HOLDS_SESSION_LOCK = `EXISTS (SELECT 1 FROM pg_locks
+   WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+     AND classid = ${ADVISORY_NAMESPACE}::oid
+     AND objid = (hashtext($1::text || ':' || $2::text)::bigint & 4294967295)::oid
+     AND objsubid = 2)`;
 
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
@@ -27,6 +36,7 @@ export function postgresSql(schema: string) {
     // --- session lock: a session-level advisory lock, so Postgres releases it when the connection drops ---
     lock: `SELECT set_config('lock_timeout', $3::text, false), pg_advisory_lock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text))`,
     tryLock: `SELECT pg_try_advisory_lock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text)) AS locked`,
+    tryLease: `SELECT pg_try_advisory_lock(${LEASE_NAMESPACE}, hashtext($1::text || ':' || $2::text)) AS locked`,
     unlock: `SELECT set_config('lock_timeout', '0', false), pg_advisory_unlock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text))`,
 
     /**
@@ -34,9 +44,10 @@ export function postgresSql(schema: string) {
      *  - ev:   records the platform event id, if any; a duplicate inserts nothing;
      *  - gate: goes on only for a new event AND while this connection still holds the session's lock (the fence);
      *  - s:    creates or advances the session: message_count and version move together;
-     *  - ins:  appends the messages after the old message_count.
+     *  - ins:  appends the messages after the old message_count;
+     *  - done: marks the inbox entries this turn answers.
      * Foreign keys are checked at the end of the statement, when the session row exists.
-     * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata
+     * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata, $7 inbox ids
      */
     appendTurn: `
       WITH ev AS (
@@ -46,11 +57,7 @@ export function postgresSql(schema: string) {
         RETURNING 1
       ), gate AS (
         SELECT ($4::text IS NULL OR EXISTS (SELECT 1 FROM ev)) AS fresh,
-               EXISTS (SELECT 1 FROM pg_locks
-                        WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-                          AND classid = ${ADVISORY_NAMESPACE}::oid
-                          AND objid = (hashtext($1::text || ':' || $2::text)::bigint & 4294967295)::oid
-                          AND objsubid = 2) AS locked
+               ${HOLDS_SESSION_LOCK} AS locked
       ), msgs AS (
         SELECT m.value AS j, m.ordinality AS ord FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS m
       ), s AS (
@@ -69,6 +76,10 @@ export function postgresSql(schema: string) {
         SELECT $2::text, s.message_count - (SELECT count(*) FROM msgs) + msgs.ord, s.version, msgs.ord = 1,
                msgs.j->>'role', msgs.j->>'content', msgs.j->>'name', msgs.j->'toolCalls', msgs.j->>'toolCallId', msgs.j->'metadata'
           FROM s, msgs
+        RETURNING 1
+      ), done AS (
+        UPDATE ${s}.inbox SET status = 'done', done_at = now()
+         WHERE id = ANY ($7::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
         RETURNING 1
       )
       SELECT (SELECT fresh FROM gate) AS fresh, (SELECT locked FROM gate) AS locked,
@@ -90,6 +101,45 @@ export function postgresSql(schema: string) {
        ORDER BY seq`,
     fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE session_id = $1 ORDER BY seq`,
 
+    // --- inbox ------------------------------------------------------------------------------------
+    /** $1 event key, $2 session id, $3 payload, $4 notification channel */
+    enqueueInbox: `
+      WITH ins AS (
+        INSERT INTO ${s}.inbox (event_key, session_id, payload) VALUES ($1, $2, $3::jsonb)
+        ON CONFLICT (event_key) DO NOTHING
+        RETURNING id
+      )
+      SELECT id, pg_notify($4::text, $2::text) FROM ins`,
+    pendingInboxSessions: `
+      SELECT session_id FROM ${s}.inbox WHERE status = 'pending'
+       GROUP BY session_id ORDER BY min(id) LIMIT $1`,
+    /** $1 schema (for the lock check), $2 session id, $3 limit */
+    pendingInbox: `
+      SELECT id, session_id, event_key, payload, received_at FROM ${s}.inbox
+       WHERE session_id = $2::text AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
+       ORDER BY id LIMIT $3`,
+    /** $1 schema, $2 session id, $3 inbox ids, $4 outcome */
+    completeInbox: `
+      WITH done AS (
+        UPDATE ${s}.inbox SET status = $4::text, done_at = now()
+         WHERE id = ANY ($3::bigint[]) AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
+        RETURNING 1
+      )
+      SELECT ${HOLDS_SESSION_LOCK} AS locked, (SELECT count(*) FROM done) AS completed`,
+    /** $1 schema, $2 session id, $3 inbox id, $4 part, $5 platform message id */
+    recordReplyPart: `
+      INSERT INTO ${s}.inbox_replies (inbox_id, part, platform_message_id)
+      SELECT $3, $4, $5 WHERE ${HOLDS_SESSION_LOCK}
+      ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id
+      RETURNING 1`,
+    replyParts: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
+
+    /** $1 schema, $2 session id, $3 metadata patch */
+    updateMetadata: `
+      INSERT INTO ${s}.sessions AS t (id, metadata)
+      SELECT $2::text, $3::jsonb WHERE ${HOLDS_SESSION_LOCK}
+      ON CONFLICT (id) DO UPDATE SET metadata = t.metadata || excluded.metadata, updated_at = now()
+      RETURNING 1`,
     ensureSession: `
       INSERT INTO ${s}.sessions (id, metadata) VALUES ($1, coalesce($2::jsonb, '{}'::jsonb))
       ON CONFLICT (id) DO NOTHING`,

@@ -49,4 +49,24 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     acquired_at INTEGER NOT NULL
   );
   `,
+  // 2: the durable inbox of platform events, and the reply messages posted for them.
+  `
+  CREATE TABLE inbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key   TEXT NOT NULL UNIQUE,
+    session_id  TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending',
+    received_at INTEGER NOT NULL,
+    done_at     INTEGER
+  );
+  CREATE INDEX inbox_pending_idx ON inbox (session_id, id) WHERE status = 'pending';
+
+  CREATE TABLE inbox_replies (
+    inbox_id            INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    part                INTEGER NOT NULL,
+    platform_message_id TEXT NOT NULL,
+    PRIMARY KEY (inbox_id, part)
+  );
+  `,
 ];

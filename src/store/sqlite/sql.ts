@@ -37,6 +37,18 @@ export const SQLITE_SQL = {
      ORDER BY seq`,
   fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq`,
 
+  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (event_key) DO NOTHING RETURNING id`,
+  pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' GROUP BY session_id ORDER BY min(id) LIMIT ?`,
+  pendingInbox: `SELECT id, session_id, event_key, payload, received_at FROM inbox
+                  WHERE session_id = ? AND status = 'pending' ORDER BY id LIMIT ?`,
+  completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now WHERE id = @id AND status = 'pending'`,
+  updateMetadata: `INSERT INTO sessions AS t (id, created_at, updated_at, metadata) VALUES (@id, @now, @now, @patch)
+                   ON CONFLICT (id) DO UPDATE SET metadata = json_patch(t.metadata, excluded.metadata), updated_at = excluded.updated_at`,
+  recordReplyPart: `INSERT INTO inbox_replies (inbox_id, part, platform_message_id) VALUES (?, ?, ?)
+                    ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
+  replyParts: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
+
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))
                   ON CONFLICT (id) DO NOTHING`,
   getSession: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,10 +14,14 @@ import type {
   AppendTurnResult,
   HistoryStore,
   HistoryWindow,
+  InboxEntry,
+  InboxOutcome,
+  Lease,
   ListSessionsFilter,
   LockedSession,
   LockOptions,
   NewMessage,
+  ReplyPart,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
@@ -33,6 +38,12 @@ const BUSY_TIMEOUT_MS = 10_000;
 const MAX_POLL_MS = 20;
 
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+/** Leases share the lock table under keys no session id can take (session ids have no control characters). */
+const LEASE_PREFIX = '\u0001lease:';
+
+/** SQLite has no NOTIFY: enqueues wake listeners in this process; other processes find entries by polling. */
+const inboxActivity = new EventEmitter().setMaxListeners(0);
 
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
@@ -68,7 +79,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
     assertValidSessionId(sessionId);
-    const waitMs = Math.max(1, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+    const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
     const owner = randomUUID();
     const deadline = Date.now() + waitMs;
     for (let delay = 1; !this.tryLock(sessionId, owner); delay = Math.min(delay * 2, MAX_POLL_MS)) {
@@ -78,7 +89,7 @@ export class SqliteHistoryStore implements HistoryStore {
       await sleep(Math.min(left, delay * (0.5 + Math.random())));
     }
     try {
-      return await fn(new SqliteLockedSession(this, sessionId, owner));
+      return await fn(new SqliteLockedSession(this, this.stmt, sessionId, owner));
     } finally {
       this.stmt.releaseLock.run(sessionId, owner);
     }
@@ -100,14 +111,22 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
   }
 
+  /** @internal Run `write` in one IMMEDIATE transaction if `owner` still holds the session's lock. */
+  fenced<T>(owner: string, sessionId: string, write: () => T): T {
+    return this.db
+      .transaction(() => {
+        const holder = this.stmt.getLock.get(sessionId) as { owner: string } | undefined;
+        if (holder?.owner !== owner) throw new LockLostError(sessionId);
+        return write();
+      })
+      .immediate();
+  }
+
   /** @internal the body of `LockedSession.appendTurn`: one IMMEDIATE transaction, fenced on the lock's owner. */
   appendTurnAs(owner: string, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): AppendTurnResult {
     if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    return this.db
-      .transaction((): AppendTurnResult => {
-        const holder = this.stmt.getLock.get(sessionId) as { owner: string } | undefined;
-        if (holder?.owner !== owner) throw new LockLostError(sessionId);
+    return this.fenced(owner, sessionId, (): AppendTurnResult => {
         if (options.eventId !== undefined && this.stmt.eventSeen.get(options.eventId)) return { status: 'already_processed' };
 
         const now = Date.now();
@@ -122,6 +141,7 @@ export class SqliteHistoryStore implements HistoryStore {
           count: messages.length,
         }) as { message_count: number; version: number };
         if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
+        for (const id of options.completeInbox ?? []) this.stmt.completeInbox.run({ id, outcome: 'done', now });
         const firstSeq = count - messages.length + 1;
         messages.forEach((m, i) =>
           this.stmt.insertMessage.run({
@@ -139,8 +159,40 @@ export class SqliteHistoryStore implements HistoryStore {
           }),
         );
         return { status: 'committed', firstSeq, lastSeq: count, version };
-      })
-      .immediate();
+    });
+  }
+
+  async enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }> {
+    assertValidSessionId(entry.sessionId);
+    const row = this.stmt.enqueueInbox.get(entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), Date.now()) as { id: number } | undefined;
+    if (!row) return { id: null, duplicate: true };
+    inboxActivity.emit(this.location, entry.sessionId);
+    return { id: row.id, duplicate: false };
+  }
+
+  async pendingInboxSessions(limit = 20): Promise<string[]> {
+    return (this.stmt.pendingInboxSessions.all(limit) as Array<{ session_id: string }>).map((r) => r.session_id);
+  }
+
+  async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
+    inboxActivity.on(this.location, listener);
+    return async () => {
+      inboxActivity.off(this.location, listener);
+    };
+  }
+
+  async tryAcquireLease(name: string): Promise<Lease | null> {
+    const key = LEASE_PREFIX + name;
+    const owner = randomUUID();
+    if (!this.tryLock(key, owner)) return null;
+    return {
+      name,
+      // Held by this process until it releases or dies; nothing can take it away underneath.
+      lost: new Promise<void>(() => {}),
+      release: async () => {
+        if (this.db.open) this.stmt.releaseLock.run(key, owner);
+      },
+    };
   }
 
   async ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo> {
@@ -206,6 +258,7 @@ export class SqliteHistoryStore implements HistoryStore {
 class SqliteLockedSession implements LockedSession {
   constructor(
     private readonly store: SqliteHistoryStore,
+    private readonly stmt: Statements,
     readonly sessionId: string,
     private readonly owner: string,
   ) {}
@@ -220,6 +273,41 @@ class SqliteLockedSession implements LockedSession {
 
   getRuntimeState(): Promise<RuntimeState | null> {
     return this.store.getRuntimeState(this.sessionId);
+  }
+
+  async updateMetadata(patch: SessionMetadata): Promise<void> {
+    this.store.fenced(this.owner, this.sessionId, () =>
+      this.stmt.updateMetadata.run({ id: this.sessionId, now: Date.now(), patch: JSON.stringify(patch) }),
+    );
+  }
+
+  async pendingInbox(limit = 100): Promise<InboxEntry[]> {
+    const rows = this.stmt.pendingInbox.all(this.sessionId, limit) as Array<{
+      id: number;
+      session_id: string;
+      event_key: string;
+      payload: string;
+      received_at: number;
+    }>;
+    return rows.map((r) => ({ id: r.id, sessionId: r.session_id, eventKey: r.event_key, payload: JSON.parse(r.payload), receivedAt: new Date(r.received_at) }));
+  }
+
+  async completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
+    const now = Date.now();
+    this.store.fenced(this.owner, this.sessionId, () => {
+      for (const id of ids) this.stmt.completeInbox.run({ id, outcome, now });
+    });
+  }
+
+  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+  }
+
+  async replyParts(inboxId: number): Promise<ReplyPart[]> {
+    return (this.stmt.replyParts.all(inboxId) as Array<{ part: number; platform_message_id: string }>).map((r) => ({
+      part: r.part,
+      platformMessageId: r.platform_message_id,
+    }));
   }
 }
 

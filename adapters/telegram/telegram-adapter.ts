@@ -1,0 +1,204 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { Telegraf } from 'telegraf';
+import type { Update } from 'telegraf/types';
+import type { Logger } from '../../src/log.js';
+import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { ThreadlineError } from '../../src/store/errors.js';
+import type { Lease } from '../../src/store/types.js';
+import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
+
+/** Telegram's limit for one message, in UTF-16 code units. */
+export const TELEGRAM_TEXT_LIMIT = 4096;
+/** Largest update body the webhook reads; real updates are a few KB. */
+const MAX_WEBHOOK_BODY = 1024 * 1024;
+const STANDBY_RETRY_MS = 2_000;
+
+/** The part of the store the adapter uses: a lease, so only one of several workers polls at a time. */
+export interface LeaseProvider {
+  tryAcquireLease(name: string): Promise<Lease | null>;
+}
+
+export type TelegramReceiveMode =
+  | { kind: 'polling'; leases?: LeaseProvider }
+  | { kind: 'webhook'; url: string; port: number; secret: string; host?: string };
+
+export interface TelegramAdapterOptions {
+  token: string;
+  /** Bot API base (default Telegram's); tests and self-hosted Bot API servers set it. */
+  apiRoot?: string;
+  receive: TelegramReceiveMode;
+  logger: Logger;
+}
+
+export class TelegramStartError extends ThreadlineError {}
+
+/**
+ * Telegram through telegraf. Polling: one worker polls at a time (a lease in the store); the others stand by and
+ * take over when the poller dies; updates it did not acknowledge come again and are de-duplicated by the inbox.
+ * Webhook: any number of workers behind a load balancer, each checking Telegram's secret token.
+ */
+export class TelegramAdapter implements PlatformAdapter {
+  readonly platform = 'telegram';
+  readonly textLimit = TELEGRAM_TEXT_LIMIT;
+  private readonly bot: Telegraf;
+  private me?: TelegramBotIdentity;
+  private stopped = false;
+  private polling?: Promise<void>;
+  private lease?: Lease;
+  private server?: Server;
+
+  constructor(private readonly options: TelegramAdapterOptions) {
+    // webhookReply off: every call is a real API call that can be checked and retried.
+    this.bot = new Telegraf(options.token, { telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false } });
+  }
+
+  /** The bot's identity (getMe); a bad token fails here with one line. */
+  async identify(): Promise<TelegramBotIdentity> {
+    if (this.me) return this.me;
+    try {
+      const me = await this.bot.telegram.getMe();
+      this.me = { id: me.id, username: me.username };
+      return this.me;
+    } catch (error) {
+      const status = (error as { response?: { error_code?: number } }).response?.error_code;
+      const why =
+        status === 401 || status === 404
+          ? 'Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN / --token (from @BotFather)'
+          : `could not reach the Telegram Bot API${this.options.apiRoot ? ` at ${new URL(this.options.apiRoot).host}` : ''}: ${(error as Error).message}`;
+      throw new TelegramStartError(why, { cause: error });
+    }
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    const me = await this.identify();
+    const accept = async (update: Update) => {
+      const message = normalizeUpdate(update, me);
+      if (message) await handler(message);
+    };
+    if (this.options.receive.kind === 'webhook') {
+      await this.startWebhook(this.options.receive, accept);
+    } else {
+      // Errors propagate to telegraf, which then stops polling WITHOUT acknowledging the update: nothing is lost.
+      this.bot.on('message', (ctx) => accept(ctx.update));
+      void this.pollWhenLeader(this.options.receive.leases);
+    }
+  }
+
+  private async pollWhenLeader(leases: LeaseProvider | undefined): Promise<void> {
+    const name = `telegram-poll:${this.me!.id}`;
+    let announced = false;
+    while (!this.stopped) {
+      const lease = leases ? await leases.tryAcquireLease(name).catch(() => null) : undefined;
+      if (lease === null) {
+        if (!announced) this.options.logger.info('another worker is polling Telegram: standing by to take over');
+        announced = true;
+        await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
+        continue;
+      }
+      this.lease = lease;
+      this.options.logger.info('polling Telegram for updates');
+      this.polling = this.bot.launch({ dropPendingUpdates: false }).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'Telegram polling stopped on an error; unacknowledged updates will come again');
+      });
+      // A lost lease (its connection dropped) means another worker may poll now: stop at once.
+      await Promise.race([this.polling, lease?.lost]);
+      if (!this.stopped) this.bot.stop('lease lost');
+      await this.polling;
+      await lease?.release();
+      announced = false;
+    }
+  }
+
+  private async startWebhook(receive: Extract<TelegramReceiveMode, { kind: 'webhook' }>, accept: (update: Update) => Promise<void>): Promise<void> {
+    const path = new URL(receive.url).pathname;
+    const secret = Buffer.from(receive.secret);
+    this.server = createServer((req, res) => {
+      const reply = (status: number, text = '') => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+      if (req.method !== 'POST' || req.url?.split('?')[0] !== path) return reply(404, 'not found');
+      const given = Buffer.from(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''));
+      if (given.length !== secret.length || !timingSafeEqual(given, secret)) return reply(401, 'bad secret token');
+      readBody(req).then(
+        async (body) => {
+          let update: Update;
+          try {
+            update = JSON.parse(body) as Update;
+            if (typeof update !== 'object' || update === null || typeof update.update_id !== 'number') throw new Error('no update_id');
+          } catch {
+            return reply(400, 'malformed update');
+          }
+          try {
+            await accept(update);
+            reply(200, 'ok');
+          } catch (error) {
+            // Not recorded: Telegram retries a 5xx, so the update is not lost.
+            this.options.logger.error({ err: error }, 'could not record a Telegram update');
+            reply(500, 'try again');
+          }
+        },
+        () => reply(413, 'too large'),
+      );
+    });
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(receive.port, receive.host ?? '0.0.0.0', resolve));
+    await this.bot.telegram.setWebhook(receive.url, { secret_token: receive.secret });
+    this.options.logger.info({ path, port: this.port }, 'receiving Telegram updates by webhook');
+  }
+
+  /** The webhook server's port (useful with port 0). */
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.polling) {
+      try {
+        this.bot.stop('shutdown');
+      } catch {
+        // not running
+      }
+      await this.polling;
+    }
+    await this.lease?.release();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  async send(target: ReplyTarget, text: string): Promise<string> {
+    const sent = await this.bot.telegram.sendMessage(target.chatId, text, {
+      ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
+    });
+    return String(sent.message_id);
+  }
+
+  async edit(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    try {
+      await this.bot.telegram.editMessageText(target.chatId, Number(messageId), undefined, text);
+    } catch (error) {
+      // A retry after a crash may set the text the message already shows.
+      if (!/message is not modified/.test((error as Error).message)) throw error;
+    }
+  }
+
+  async typing(target: ReplyTarget): Promise<void> {
+    await this.bot.telegram.sendChatAction(target.chatId, 'typing', {
+      ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
+    });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_WEBHOOK_BODY) {
+        reject(new Error('too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,45 @@
+import { Option, type Command } from 'commander';
+import { ConsoleAdapter } from '../../../../adapters/console/console-adapter.js';
+import { generateSessionId } from '../../../core/session-ids.js';
+import { createLogger } from '../../../log.js';
+import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
+import { runBot } from './run-bot.js';
+
+interface ConsoleCliOptions extends RunnerCliOptions {
+  sessionId?: string;
+}
+
+/** Console sessions are named `console-…` so the latest one can be found again. */
+const CONSOLE_PREFIX = 'console-';
+
+export function registerConsoleBot(bot: Command): void {
+  const command = bot
+    .command('console')
+    .description('chat in the terminal on the same runner as the platform bots (resumes the last console session)')
+    .addOption(new Option('--session-id <id>', 'session to talk in (default: the last console session, else a new one)'));
+  addRunnerOptions(command).action(async (options: ConsoleCliOptions) => {
+    // Logs go to stderr at warn level so they do not interleave with the conversation.
+    const logger = createLogger({ level: options.logLevel ?? 'warn', pretty: false, destination: 2 });
+    let sessionId = '';
+    await runBot(
+      options,
+      async ({ store, stop }) => {
+        const latest = options.sessionId ? undefined : (await store.listSessions({ prefix: CONSOLE_PREFIX, limit: 1 })).sessions[0];
+        sessionId = options.sessionId ?? latest?.id ?? `${CONSOLE_PREFIX}${generateSessionId()}`;
+        const resumed = options.sessionId !== undefined || latest !== undefined;
+        process.stdout.write(
+          `Threadline console - session ${sessionId}${resumed ? ' (resumed)' : ' (new)'} on ${store.location}\n` +
+            'Type a message; /new starts a fresh conversation, /history summarises it, /exit quits.\n',
+        );
+        return new ConsoleAdapter({ sessionId, onExit: stop });
+      },
+      {
+        logger,
+        // Input piped in ends before its lines are answered: answer them all before leaving.
+        beforeStop: async (runner) => {
+          while (await runner.isBusy(sessionId)) await new Promise((r) => setTimeout(r, 50));
+        },
+      },
+    );
+  });
+}

@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+import { registerConsoleBot } from './console.js';
+import { registerTelegramBot } from './telegram.js';
+
+/** `threadline bot <platform>`: one file per platform, all on the same runner options. */
+export function registerBotCommands(program: Command): void {
+  const bot = program.command('bot').description('run a chat bot on a platform, on the shared durable runner');
+  registerTelegramBot(bot);
+  registerConsoleBot(bot);
+}

@@ -1,0 +1,45 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { GroupPolicy } from '../../../runner/access-policy.js';
+import type { QueueMode } from '../../../runner/bot-runner.js';
+import type { SessionScope } from '../../../runner/session-key.js';
+import { addInstructionsOption, addLlmOptions, type InstructionsOptions, type LlmOptions } from '../../common-options.js';
+
+/** Options every `threadline bot <platform>` takes: store, model, and how the runner treats messages. */
+export interface RunnerCliOptions extends LlmOptions, InstructionsOptions {
+  db?: string;
+  name: string;
+  allow?: string[];
+  groupPolicy: GroupPolicy;
+  sessionScope: SessionScope;
+  queueMode: QueueMode;
+  stream: boolean;
+  streamEditInterval: number;
+  concurrency: number;
+  logLevel?: string;
+}
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
+  return n;
+};
+
+export function addRunnerOptions(command: Command): Command {
+  addLlmOptions(command);
+  addInstructionsOption(command);
+  return command
+    .addOption(new Option('--db <url>', 'database: postgres://… for several workers, or a SQLite file (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'))
+    .addOption(new Option('--name <name>', 'the bot\'s name, used in its greeting').default('Threadline'))
+    .addOption(
+      new Option('--allow <ids>', 'comma-separated user or chat ids allowed to talk to the bot (default: everyone)').argParser((v) =>
+        v.split(',').map((s) => s.trim()).filter(Boolean),
+      ),
+    )
+    .addOption(new Option('--group-policy <policy>', 'in groups: answer when addressed, everything, or commands only').choices(['mention_only', 'respond_all', 'command_only']).default('mention_only'))
+    .addOption(new Option('--session-scope <scope>', 'one session per chat, or per user inside group chats').choices(['chat', 'user']).default('chat'))
+    .addOption(new Option('--queue-mode <mode>', 'messages sent mid-turn: answered one by one, or together in one turn').choices(['sequential', 'collect']).default('sequential'))
+    .addOption(new Option('--no-stream', 'send each reply once, complete, instead of editing it as it streams'))
+    .addOption(new Option('--stream-edit-interval <ms>', 'least time between two edits of a streaming reply').argParser(positiveInt).default(700))
+    .addOption(new Option('--concurrency <n>', 'conversations this worker answers at once').argParser(positiveInt).default(4))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));
+}

@@ -1,0 +1,309 @@
+import type { Agent } from '../core/agent.js';
+import { LlmError } from '../core/llm/chat-model.js';
+import { TurnAbortedError } from '../core/turn-errors.js';
+import type { Logger } from '../log.js';
+import { SessionBusyError } from '../store/errors.js';
+import type { HistoryStore, InboxEntry, LockedSession, NewMessage } from '../store/types.js';
+import { decideAccess, type AccessOptions } from './access-policy.js';
+import { helpText, parseCommand, type CommandName } from './commands.js';
+import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
+import { ReplyStream } from './reply-stream.js';
+import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
+
+/** `sequential`: messages that arrive mid-turn are answered one by one, in order; `collect`: together, in one turn. */
+export type QueueMode = 'sequential' | 'collect';
+
+export interface BotRunnerOptions {
+  store: HistoryStore;
+  /** Runs the turns; its own session id is not used (each chat has its own). */
+  agent: Agent;
+  adapter: PlatformAdapter;
+  logger: Logger;
+  /** Shown by /status. */
+  modelName: string;
+  sessionScope?: SessionScope;
+  queueMode?: QueueMode;
+  /** Edit the reply as it streams (default true). */
+  stream?: boolean;
+  /** Least time between two edits of a streaming reply (default 700 ms, or the adapter's minimum if higher). */
+  editIntervalMs?: number;
+  access?: AccessOptions;
+  /** Sessions this process works on at once (default 4). */
+  concurrency?: number;
+  /** How often to look for pending messages when no notification arrives (default 1 s). */
+  pollIntervalMs?: number;
+  /** On stop, how long turns in flight may take to finish (default 30 s). */
+  shutdownDeadlineMs?: number;
+}
+
+/** Longest inbound text accepted; longer messages get a short refusal and are not stored. */
+export const MAX_INBOUND_TEXT = 16_000;
+
+const NOT_AUTHORISED = 'Sorry, you are not authorised to use this bot.';
+
+/**
+ * The pipeline every adapter feeds. Inbound: access check → durable inbox (duplicates stop here) → acknowledge.
+ * Workers: take a session with pending entries that no other worker holds (its lock, without waiting), answer
+ * its entries in order, each turn committed together with its entries, then release it. A worker that dies
+ * loses its connection and with it the lock; its entries are still pending, and another worker answers them.
+ */
+export class BotRunner {
+  private readonly store: HistoryStore;
+  private readonly adapter: PlatformAdapter;
+  private readonly log: Logger;
+  /** Sessions this process holds, with the lock handle and the abort switch of the turn in progress. */
+  private readonly active = new Map<string, { session?: LockedSession; turn?: AbortController; stopped?: boolean }>();
+  private stopping = false;
+  private wake: () => void = () => {};
+  private loop?: Promise<void>;
+  private unlisten?: () => Promise<void>;
+
+  constructor(private readonly options: BotRunnerOptions) {
+    this.store = options.store;
+    this.adapter = options.adapter;
+    this.log = options.logger;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
+    this.loop = this.workLoop();
+    await this.adapter.start((message) => this.receive(message));
+    this.log.info({ platform: this.adapter.platform, store: this.store.kind }, 'bot runner started');
+  }
+
+  /** Stop taking updates, let turns in flight finish (until the deadline), then stop working. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.adapter.stop().catch((error: unknown) => this.log.warn({ err: error }, 'adapter did not stop cleanly'));
+    this.wake();
+    const deadline = this.options.shutdownDeadlineMs ?? 30_000;
+    const finished = await Promise.race([this.loop?.then(() => true), new Promise<false>((r) => setTimeout(r, deadline, false).unref())]);
+    if (!finished) this.log.warn({ sessions: [...this.active.keys()] }, 'turns still running at the shutdown deadline: their messages stay pending for another worker');
+    await this.unlisten?.();
+    this.log.info('bot runner stopped');
+  }
+
+  /** True while this process still has work for the session: pending entries, or a turn in progress. */
+  async isBusy(sessionId: string): Promise<boolean> {
+    return this.active.has(sessionId) || (await this.store.pendingInboxSessions(1000)).includes(sessionId);
+  }
+
+  /** The adapter's handler: decide, record durably, and return (the platform is acknowledged after this). */
+  async receive(message: InboundMessage): Promise<{ duplicate: boolean }> {
+    const decision = decideAccess(message, this.options.access ?? {});
+    if (decision === 'ignore') return { duplicate: false };
+    if (decision === 'refuse') {
+      await this.adapter.send(message.replyTarget, NOT_AUTHORISED).catch((error: unknown) => this.log.warn({ err: error }, 'could not send refusal'));
+      return { duplicate: false };
+    }
+    if (message.text.length > MAX_INBOUND_TEXT) {
+      await this.adapter
+        .send(message.replyTarget, `That message is too long (${message.text.length} characters; the limit is ${MAX_INBOUND_TEXT}).`)
+        .catch(() => {});
+      return { duplicate: false };
+    }
+    const sessionId = sessionKeyFor(message, this.options.sessionScope ?? 'chat');
+    const { duplicate } = await this.store.enqueueInbox({ sessionId, eventKey: eventKeyFor(message), payload: message });
+    if (duplicate) {
+      this.log.debug({ sessionId, eventId: message.eventId }, 'duplicate event ignored');
+      return { duplicate };
+    }
+    if (parseCommand(message.text) === 'stop') this.abortIfStopRequested(sessionId, true);
+    this.wake();
+    return { duplicate };
+  }
+
+  private onActivity(sessionId: string): void {
+    if (this.active.get(sessionId)?.turn) this.abortIfStopRequested(sessionId, false);
+    this.wake();
+  }
+
+  /** /stop overtakes the queue: the turn in progress is aborted as soon as the /stop is recorded. */
+  private abortIfStopRequested(sessionId: string, known: boolean): void {
+    const held = this.active.get(sessionId);
+    if (!held?.turn || !held.session) return;
+    const check = known
+      ? Promise.resolve(true)
+      : held.session.pendingInbox(50).then((entries) => entries.some((e) => parseCommand((e.payload as InboundMessage).text) === 'stop'));
+    void check.then(
+      (stop) => {
+        if (stop && held.turn && !held.turn.signal.aborted) {
+          held.stopped = true;
+          held.turn.abort();
+        }
+      },
+      () => {},
+    );
+  }
+
+  private async workLoop(): Promise<void> {
+    const concurrency = this.options.concurrency ?? 4;
+    const inFlight = new Set<Promise<void>>();
+    while (!this.stopping) {
+      const woken = new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, this.options.pollIntervalMs ?? 1_000).unref();
+      });
+      if (this.active.size < concurrency) {
+        const candidates = await this.store.pendingInboxSessions(concurrency * 4).catch((error: unknown) => {
+          this.log.error({ err: error }, 'could not look for pending messages');
+          return [] as string[];
+        });
+        for (const sessionId of candidates) {
+          if (this.stopping || this.active.size >= concurrency) break;
+          if (this.active.has(sessionId)) continue;
+          const work = this.claim(sessionId);
+          inFlight.add(work);
+          void work.finally(() => {
+            inFlight.delete(work);
+            this.wake();
+          });
+        }
+      }
+      await woken;
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Work on a session if no other worker holds it; returns when this worker is done with it. */
+  private async claim(sessionId: string): Promise<void> {
+    const held: { session?: LockedSession; turn?: AbortController; stopped?: boolean } = {};
+    this.active.set(sessionId, held);
+    try {
+      await this.store.withSessionLock(
+        sessionId,
+        async (session) => {
+          held.session = session;
+          await this.drain(session, held);
+        },
+        { waitMs: 0 },
+      );
+    } catch (error) {
+      if (!(error instanceof SessionBusyError)) this.log.error({ err: error, sessionId }, 'turn failed; its messages stay pending');
+    } finally {
+      this.active.delete(sessionId);
+    }
+  }
+
+  /** Answer the session's entries one turn at a time; "no entry left" and the release happen under the lock. */
+  private async drain(session: LockedSession, held: { turn?: AbortController; stopped?: boolean }): Promise<void> {
+    while (!this.stopping) {
+      const entries = (await session.pendingInbox(this.options.queueMode === 'collect' ? 50 : 1)) as InboxEntry<InboundMessage>[];
+      if (entries.length === 0) return;
+      const command = parseCommand(entries[0].payload.text);
+      if (command) {
+        await this.runCommand(session, entries[0], command, held);
+        continue;
+      }
+      const firstCommand = entries.findIndex((e) => parseCommand(e.payload.text));
+      const batch = firstCommand === -1 ? entries : entries.slice(0, firstCommand);
+      held.turn = new AbortController();
+      held.stopped = false;
+      try {
+        await this.answer(session, batch, held.turn.signal);
+      } finally {
+        held.turn = undefined;
+      }
+    }
+  }
+
+  private async answer(chat: LockedSession, batch: InboxEntry<InboundMessage>[], signal: AbortSignal): Promise<void> {
+    const messages = batch.map((e) => e.payload);
+    const last = messages[messages.length - 1];
+    const input: NewMessage[] = messages.map((m) => ({
+      role: 'user',
+      content: m.text,
+      // In groups the model must know who said what.
+      ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }),
+    }));
+    const reply = await ReplyStream.open(this.adapter, last.replyTarget, chat, batch[0].id, {
+      stream: this.options.stream ?? true,
+      editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
+    });
+    const conversation = await this.activeConversation(chat.sessionId);
+    const turn = (session: LockedSession) =>
+      this.options.agent.runTurn(session, input, {
+        onText: (delta) => reply.push(delta),
+        signal,
+        appendOptions: {
+          completeInbox: batch.map((e) => e.id),
+          metadata: { platform: last.platform, chatId: last.chatId, ...(last.isPrivate ? { userId: last.userId } : {}) },
+        },
+      });
+    try {
+      const result = conversation === chat.sessionId ? await turn(chat) : await this.store.withSessionLock(conversation, turn);
+      await reply.finish(result.reply.trim() === '' ? '(no reply)' : result.reply);
+    } catch (error) {
+      await reply.abandon();
+      if (error instanceof TurnAbortedError) return; // /stop answers for itself
+      if (error instanceof LlmError) {
+        this.log.warn({ err: error, sessionId: chat.sessionId }, 'LLM call failed; the message is kept');
+        await this.adapter
+          .send(last.replyTarget, `⚠️ I could not get an answer from the model (${error.message}). Your message is saved; please try again later.`)
+          .catch(() => {});
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** After /new the chat points at a fresh conversation; the old one stays in the store. */
+  private async activeConversation(chatSessionId: string): Promise<string> {
+    const info = await this.store.getSession(chatSessionId);
+    const pointer = info?.metadata.conversation;
+    return typeof pointer === 'string' ? pointer : chatSessionId;
+  }
+
+  private async runCommand(
+    session: LockedSession,
+    entry: InboxEntry<InboundMessage>,
+    command: CommandName,
+    held: { stopped?: boolean },
+  ): Promise<void> {
+    const message = entry.payload;
+    const conversation = await this.activeConversation(session.sessionId);
+    let text: string;
+    switch (command) {
+      case 'start':
+        text = `Hi! I'm ${this.options.agent.name}. Send me a message to talk; /help lists the commands.`;
+        break;
+      case 'help':
+        text = helpText();
+        break;
+      case 'new': {
+        const fresh = `${session.sessionId}~${Date.now().toString(36)}`;
+        await session.updateMetadata({ conversation: fresh });
+        text = `Started a new conversation. The previous one is kept as ${conversation}.`;
+        break;
+      }
+      case 'status': {
+        const info = await this.store.getSession(conversation);
+        text = `Session: ${conversation}\nMessages: ${info?.messageCount ?? 0}\nModel: ${this.options.modelName}`;
+        break;
+      }
+      case 'history':
+        text = await this.historySummary(conversation);
+        break;
+      case 'stop':
+        text = held.stopped ? 'Stopped. Nothing of that reply was kept.' : 'Nothing to stop.';
+        held.stopped = false;
+        break;
+    }
+    await this.adapter.send(message.replyTarget, text);
+    await session.completeInbox([entry.id], 'done');
+  }
+
+  private async historySummary(conversation: string): Promise<string> {
+    const info = await this.store.getSession(conversation);
+    if (!info || info.messageCount === 0) return 'This conversation is empty.';
+    const recent = (await this.store.loadWindow(conversation, { maxMessages: 6 })).filter((m) => m.role === 'user' || m.role === 'assistant');
+    const lines = recent.map((m) => `${m.role === 'user' ? (m.name ?? 'you') : 'bot'}: ${truncate(m.content ?? '', 80)}`);
+    return [`${info.messageCount} messages since ${info.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Latest:`, ...lines].join('\n');
+  }
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,115 @@
+import type { LockedSession, ReplyPart } from '../store/types.js';
+import type { PlatformAdapter, ReplyTarget } from './platform-adapter.js';
+import { splitText } from './split-text.js';
+
+/** Platforms drop "typing…" after about 5 s: renew it a little before. */
+const TYPING_RENEW_MS = 4_000;
+
+export interface ReplyStreamOptions {
+  /** Edit the reply as text arrives (default) or send it once when complete. */
+  stream: boolean;
+  /** Least time between two edits of one message. */
+  editIntervalMs: number;
+}
+
+/**
+ * One reply on its way to the platform: "typing…" until text arrives, then a message edited as the text grows,
+ * split into more messages at the platform's limit. Each posted message is recorded against the inbox entry
+ * before the turn commits, so a worker that retries the entry after a crash edits those messages instead of
+ * posting the reply twice.
+ */
+export class ReplyStream {
+  private text = '';
+  /** What each posted part shows now; index = part number. */
+  private shown: string[] = [];
+  private messageIds: string[] = [];
+  private lastFlush = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private typingTimer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+
+  private constructor(
+    private readonly adapter: PlatformAdapter,
+    private readonly target: ReplyTarget,
+    private readonly session: LockedSession,
+    private readonly inboxId: number,
+    private readonly options: ReplyStreamOptions,
+    earlier: ReplyPart[],
+  ) {
+    for (const part of earlier) {
+      this.messageIds[part.part] = part.platformMessageId;
+      this.shown[part.part] = '';
+    }
+  }
+
+  static async open(
+    adapter: PlatformAdapter,
+    target: ReplyTarget,
+    session: LockedSession,
+    inboxId: number,
+    options: ReplyStreamOptions,
+  ): Promise<ReplyStream> {
+    const stream = new ReplyStream(adapter, target, session, inboxId, options, await session.replyParts(inboxId));
+    stream.startTyping();
+    return stream;
+  }
+
+  /** Text from the model; shown at most once per edit interval. */
+  push(delta: string): void {
+    this.text += delta;
+    if (!this.options.stream || Date.now() - this.lastFlush < this.options.editIntervalMs) return;
+    this.lastFlush = Date.now();
+    this.enqueue(this.text);
+  }
+
+  /** Show the complete reply (replacing whatever was streamed) and stop typing. Throws if posting failed. */
+  async finish(finalText: string): Promise<void> {
+    this.stopTyping();
+    this.text = finalText;
+    this.enqueue(finalText);
+    await this.pending;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stop "typing…" without posting anything more (the turn failed or was aborted). */
+  async abandon(): Promise<void> {
+    this.stopTyping();
+    await this.pending.catch(() => {});
+  }
+
+  /** Flushes run one after another, so parts are posted in order and never edited concurrently. */
+  private enqueue(text: string): void {
+    this.pending = this.pending.then(() => this.render(text)).catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  private async render(text: string): Promise<void> {
+    const formatted = this.adapter.formatText ? this.adapter.formatText(text) : text;
+    const parts = splitText(formatted, this.adapter.textLimit);
+    for (let i = 0; i < parts.length; i++) {
+      if (this.shown[i] === parts[i]) continue;
+      const existing = this.messageIds[i];
+      if (existing !== undefined) {
+        await this.adapter.edit(this.target, existing, parts[i]);
+      } else {
+        const id = await this.adapter.send(this.target, parts[i]);
+        this.messageIds[i] = id;
+        await this.session.recordReplyPart(this.inboxId, i, id);
+      }
+      this.shown[i] = parts[i];
+      if (i === 0) this.stopTyping();
+    }
+  }
+
+  private startTyping(): void {
+    const tick = () => void this.adapter.typing(this.target).catch(() => {});
+    tick();
+    this.typingTimer = setInterval(tick, TYPING_RENEW_MS);
+  }
+
+  private stopTyping(): void {
+    clearInterval(this.typingTimer);
+    this.typingTimer = undefined;
+  }
+}
