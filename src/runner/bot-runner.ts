@@ -218,7 +218,7 @@ export class BotRunner {
       ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }),
     }));
     const reply = await ReplyStream.open(this.adapter, last.replyTarget, chat, batch[0].id, {
-      stream: this.options.stream ?? true,
+      stream: (this.options.stream ?? true) && this.adapter.canEdit !== false,
       editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
     });
     const conversation = await this.activeConversation(chat.sessionId);

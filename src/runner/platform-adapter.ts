@@ -45,6 +45,8 @@ export interface PlatformAdapter {
   readonly platform: string;
   /** Longest message the platform accepts, in UTF-16 code units. */
   readonly textLimit: number;
+  /** False on platforms that cannot edit a sent message (WhatsApp): replies are then sent once, complete. */
+  readonly canEdit?: boolean;
   /** How often a streaming reply may be edited without upsetting the platform's rate limits (ms). */
   readonly minEditIntervalMs?: number;
   /** Begin receiving; every inbound message goes to `handler`. Resolves when receiving has started. */
