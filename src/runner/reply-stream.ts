@@ -91,7 +91,8 @@ export class ReplyStream {
       if (this.shown[i] === parts[i]) continue;
       const existing = this.messageIds[i];
       if (existing !== undefined) {
-        await this.adapter.edit(this.target, existing, parts[i]);
+        // Posted by an earlier attempt: bring it up to date, or leave it where messages cannot be edited.
+        if (this.adapter.canEdit !== false) await this.adapter.edit(this.target, existing, parts[i]);
       } else {
         const id = await this.adapter.send(this.target, parts[i]);
         this.messageIds[i] = id;
