@@ -1,0 +1,191 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Agent } from '../../src/core/agent.js';
+import { defineTool } from '../../src/core/tools.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { defaultHandler, startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { BACKENDS } from '../store/backends.js';
+import { sqliteTestFile } from '../support/databases.js';
+import { killAll, runTs, type TsRunResult } from '../support/processes.js';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const WORKERS = 4;
+const TURNS_EACH = 10;
+
+let llm: FakeOpenAI;
+beforeAll(async () => {
+  llm = await startFakeOpenAI();
+});
+afterAll(() => llm.close());
+afterEach(() => killAll());
+
+/** The CLI from source, with only the environment a test gives it. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<TsRunResult> {
+  return runTs(MAIN, args, {
+    env: {
+      THREADLINE_DB: undefined,
+      DATABASE_URL: undefined,
+      OPENAI_MODEL: undefined,
+      OPENAI_BASE_URL: llm.baseURL,
+      OPENAI_API_KEY: 'test-key',
+      ...env,
+    },
+  });
+}
+
+/** A failure is one line on stderr and a non-zero exit: never a stack trace. */
+function expectOneLineFailure(result: TsRunResult, pattern: RegExp): void {
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+const comparable = (messages: StoredMessage[]) =>
+  messages.map(({ role, content, name, toolCalls, toolCallId, metadata, turn }) => ({ role, content, name, toolCalls, toolCallId, metadata, turn }));
+
+describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
+  it(`${WORKERS} processes x ${TURNS_EACH} resume --continue: complete turns in order, each request carrying all earlier turns`, async () => {
+    const db = freshDb('cli_hammer');
+    (await openStore(db)).close(); // migrate once up front
+    const firstRequest = llm.requests.length;
+    const worker = async (w: number) => {
+      for (let t = 0; t < TURNS_EACH; t++) {
+        const result = await cli(['persistence', 'resume', '--session-id', 'shared', '--conversation-url', db, '--model', 'fake-model', '--continue', `w${w} t${t}`]);
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        expect(result.stdout).toMatch(new RegExp(`^reply to: w${w} t${t} \\(saw \\d+ messages\\)\\n$`));
+      }
+    };
+    await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+
+    const store = await openStore(db);
+    const history = await store.fullHistory('shared');
+    await store.close();
+    expect(history).toHaveLength(2 * WORKERS * TURNS_EACH);
+    for (let i = 0; i < history.length; i += 2) {
+      expect([history[i].role, history[i + 1].role]).toEqual(['user', 'assistant']);
+      expect(history[i + 1].turn).toBe(history[i].turn);
+      expect(history[i + 1].content).toBe(`reply to: ${history[i].content} (saw ${i + 2} messages)`);
+    }
+    for (let w = 0; w < WORKERS; w++) {
+      const mine = history.filter((m) => m.role === 'user' && m.content!.startsWith(`w${w} `)).map((m) => m.content);
+      expect(mine).toEqual(Array.from({ length: TURNS_EACH }, (_, t) => `w${w} t${t}`));
+    }
+    // The requests reached the model in commit order, each holding every turn committed before it.
+    const requests = llm.requests.slice(firstRequest);
+    expect(requests).toHaveLength(WORKERS * TURNS_EACH);
+    requests.forEach((request, k) => {
+      expect(request.messages.slice(1).map((m) => m.content)).toEqual([...history.slice(0, 2 * k).map((m) => m.content), history[2 * k].content]);
+    });
+
+    const shown = await cli(['persistence', 'resume', '--session-id', 'shared', '--conversation-url', db, '--show-history', '--json']);
+    expect(shown.code).toBe(0);
+    expect((JSON.parse(shown.stdout) as { messages: unknown[] }).messages).toHaveLength(history.length);
+  });
+
+  it('export then import (twice) copies sessions with their tool calls exactly; a broken line imports nothing', async () => {
+    const source = freshDb('cli_export_src');
+    const target = freshDb('cli_export_dst');
+    llm.setHandler((request) =>
+      request.messages.at(-1)?.role === 'tool'
+        ? { content: 'done adding' }
+        : request.messages.at(-1)?.content === 'add 2 and 3'
+          ? { toolCalls: [{ name: 'add', arguments: '{"a":2,"b":3}' }] }
+          : defaultHandler(request),
+    );
+    const add = defineTool({ name: 'add', description: 'Adds', parameters: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b });
+    const agent = new Agent({
+      name: 'Calc',
+      instructions: 'Add.',
+      tools: [add],
+      llm: { model: 'fake-model', apiKey: 'test-key', baseURL: llm.baseURL, maxRetries: 0 },
+      memory: { db: source, sessionId: 'calc', mirrorRuntimeState: true },
+    });
+    agent.setRuntimeState('native', { 'turn-1': { toolCallIds: ['call_fake_0'] } });
+    await agent.start('add 2 and 3');
+    await agent.start('thanks', { name: 'Zoë' });
+    await agent.close();
+    llm.setHandler(defaultHandler);
+
+    const file = `${sqliteTestFile('export')}.jsonl`;
+    const exported = await cli(['persistence', 'export', 'calc', '--conversation-url', source, '--output', file]);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('"toolCalls":[{"id":"call_fake_0"');
+
+    const first = await cli(['persistence', 'import', file, '--conversation-url', target, '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ sessions: 1, sessionsChanged: 1, messagesImported: 6 });
+    const second = await cli(['persistence', 'import', file, '--conversation-url', target, '--json']);
+    expect(JSON.parse(second.stdout)).toEqual({ sessions: 1, sessionsChanged: 0, messagesImported: 0 });
+
+    const [from, to] = [await openStore(source), await openStore(target)];
+    expect(comparable(await to.fullHistory('calc'))).toEqual(comparable(await from.fullHistory('calc')));
+    expect(await to.getRuntimeState('calc')).toEqual(await from.getRuntimeState('calc'));
+    expect((await to.getSession('calc'))?.version).toBe(2);
+    await from.close();
+
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const broken = `${sqliteTestFile('broken')}.jsonl`;
+    writeFileSync(broken, [lines[0], lines[1].replaceAll('"calc"', '"other"'), lines[2].replaceAll('"calc"', '"other"'), '{"type":"message",', ''].join('\n'));
+    const failed = await cli(['persistence', 'import', broken, '--conversation-url', target]);
+    expectOneLineFailure(failed, /line 4: not valid JSON.*nothing was imported/);
+    expect(await to.getSession('other')).toBeNull();
+    await to.close();
+  });
+});
+
+describe('threadline persistence: bad input and housekeeping', () => {
+  it('unknown flags, a missing session id, an unreachable database, a missing session, no LLM configured', async () => {
+    const db = sqliteTestFile('bad_input');
+    const [unknown, missingId, unreachable, noSession, noKey, bothModes] = await Promise.all([
+      cli(['persistence', 'list', '--conversation-url', db, '--bogus']),
+      cli(['persistence', 'resume', '--conversation-url', db, '--show-history']),
+      cli(['persistence', 'resume', '--session-id', 's', '--show-history', '--conversation-url', 'postgres://nobody:secret@127.0.0.1:1/none']),
+      cli(['persistence', 'resume', '--session-id', 'ghost', '--conversation-url', db, '--show-history']),
+      cli(['persistence', 'resume', '--session-id', 's', '--conversation-url', db, '--continue', 'hi'], { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined }),
+      cli(['persistence', 'resume', '--session-id', 's', '--conversation-url', db, '--continue', 'hi', '--show-history']),
+    ]);
+    expectOneLineFailure(unknown, /unknown option '--bogus'/);
+    expectOneLineFailure(missingId, /required option '--session-id <id>' not specified/);
+    expectOneLineFailure(unreachable, /^threadline: cannot open Postgres store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: connection refused/);
+    expect(unreachable.stderr).not.toContain('secret');
+    expect(unreachable.code).toBe(3);
+    expectOneLineFailure(noSession, /^threadline: no session "ghost" in .*bad_input\.db/);
+    expectOneLineFailure(noKey, /set OPENAI_API_KEY.*or use --model echo/);
+    expectOneLineFailure(bothModes, /cannot be used with option/);
+
+    const store = await openStore(db);
+    expect((await store.listSessions()).sessions).toEqual([]);
+    await store.close();
+  });
+
+  it('list, show, delete, migrate and doctor', async () => {
+    const db = sqliteTestFile('housekeeping');
+    const turn = await cli(['persistence', 'resume', '--session-id', 'user-1-main', '--conversation-url', db, '--model', 'echo', '--continue', 'hello']);
+    expect(turn.stdout).toBe('echo: hello (offline echo model; 0 earlier messages in this conversation)\n');
+
+    const [list, show, migrate, doctor, doctorDown, refused] = await Promise.all([
+      cli(['persistence', 'list', '--json'], { THREADLINE_DB: db }),
+      cli(['persistence', 'show', 'user-1-main', '--json'], { DATABASE_URL: db }),
+      cli(['persistence', 'migrate', '--conversation-url', db]),
+      cli(['persistence', 'doctor', '--conversation-url', db, '--model', 'fake-model']),
+      cli(['persistence', 'doctor', '--conversation-url', db, '--model', 'fake-model', '--base-url', 'http://127.0.0.1:1/v1']),
+      cli(['persistence', 'delete', 'user-1-main', '--conversation-url', db]),
+    ]);
+    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual(['user-1-main']);
+    expect(JSON.parse(show.stdout)).toMatchObject({ id: 'user-1-main', messageCount: 2, metadata: { agentName: 'threadline' } });
+    expect(migrate.stdout).toMatch(/schema version \d+ \(latest \d+\), up to date/);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/^ok +llm: model fake-model answers$/m);
+    expect(doctorDown.code).not.toBe(0);
+    expect(doctorDown.stdout).toMatch(/^FAIL +llm: could not connect to LLM endpoint 127\.0\.0\.1:1/m);
+    expectOneLineFailure(refused, /pass --yes/);
+
+    const deleted = await cli(['persistence', 'delete', 'user-1-main', '--conversation-url', db, '--yes']);
+    expect(deleted.stdout).toBe('deleted session user-1-main (2 messages)\n');
+    expectOneLineFailure(await cli(['persistence', 'show', 'user-1-main', '--conversation-url', db]), /no session "user-1-main"/);
+  });
+});
