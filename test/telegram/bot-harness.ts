@@ -1,0 +1,133 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { openStore } from '../../src/store/open-store.js';
+import type { HistoryStore, StoredMessage } from '../../src/store/types.js';
+import { startFakeOpenAI, type FakeChatRequest, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
+import { spawnTs, type TsProcess } from '../support/processes.js';
+
+/**
+ * What every Telegram bot test needs: a fake Bot API, a fake LLM, a database, and `threadline bot telegram`
+ * worker processes (real telegraf inside) pointed at them.
+ */
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+export const TOKEN = '123456:bot-test-token';
+export const WEBHOOK_SECRET = 'test_webhook_secret';
+
+export interface World {
+  tg: FakeTelegram;
+  llm: FakeOpenAI;
+  db: string;
+  /** Stops the fakes (workers are the test's to stop; `killAll` in afterEach catches leftovers). */
+  close(): Promise<void>;
+}
+
+export async function startWorld(db: string, handler?: FakeHandler): Promise<World> {
+  const tg = await startFakeTelegram({ token: TOKEN, username: 'threadline_test_bot' });
+  const llm = await startFakeOpenAI(handler ? { handler } : {});
+  return {
+    tg,
+    llm,
+    db,
+    async close() {
+      await tg.close();
+      await llm.close();
+    },
+  };
+}
+
+export interface Worker {
+  proc: TsProcess;
+  /** Webhook mode: where Telegram (the test) posts updates. */
+  webhookUrl?: string;
+}
+
+export interface WorkerOptions {
+  /** Extra CLI flags (`--queue-mode collect`, `--allow 1,2`…). */
+  args?: string[];
+  webhook?: boolean;
+  token?: string;
+}
+
+/** Starts one worker and waits until it receives updates (polling leader, standby, or webhook listening). */
+export async function startWorker(world: World, options: WorkerOptions = {}): Promise<Worker> {
+  const port = options.webhook ? await freePort() : undefined;
+  const webhookUrl = port ? `http://127.0.0.1:${port}/tg` : undefined;
+  const proc = spawnWorker(world, options, webhookUrl, port);
+  await proc.waitForLine(/"msg":"bot runner started"/);
+  return { proc, webhookUrl };
+}
+
+/** The worker process alone, without waiting for it to come up (for start-up failures). */
+export function spawnWorker(world: World, options: WorkerOptions = {}, webhookUrl?: string, port?: number): TsProcess {
+  const args = [
+    'bot',
+    'telegram',
+    '--token',
+    options.token ?? TOKEN,
+    '--api-root',
+    world.tg.apiRoot,
+    '--db',
+    world.db,
+    '--model',
+    'gpt-test',
+    '--base-url',
+    world.llm.baseURL,
+    // Short edit interval: streaming edits show up even on short fake replies.
+    '--stream-edit-interval',
+    '50',
+    ...(webhookUrl ? ['--webhook-url', webhookUrl, '--webhook-secret', WEBHOOK_SECRET, '--port', String(port)] : []),
+    ...(options.args ?? []),
+  ];
+  return spawnTs(MAIN, args, {
+    env: {
+      OPENAI_API_KEY: 'test',
+      OPENAI_BASE_URL: undefined,
+      TELEGRAM_BOT_TOKEN: undefined,
+      TELEGRAM_API_ROOT: undefined,
+      THREADLINE_DB: undefined,
+      DATABASE_URL: undefined,
+      THREADLINE_LOG_LEVEL: 'info',
+    },
+  });
+}
+
+/** SIGTERM and wait: the graceful path. */
+export async function stopWorker(worker: Worker): Promise<void> {
+  worker.proc.kill('SIGTERM');
+  const exit = await worker.proc.exited;
+  if (exit.code !== 0) throw new Error(`worker exited with ${exit.code ?? exit.signal} after SIGTERM: ${worker.proc.stderrText.slice(-2000)}`);
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The history as the store has it, read in the test process. */
+export async function withStore<T>(db: string, fn: (store: HistoryStore) => Promise<T>): Promise<T> {
+  const store = await openStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export const chatSession = (chatId: number) => `telegram:${7_000_000_001}:${chatId}`;
+
+/** `[role, content]` pairs: what a history assertion compares. */
+export const pairs = (messages: StoredMessage[]) => messages.map((m) => [m.role, m.content]);
+
+/** The user messages an LLM request carried, in order. */
+export const userTexts = (request: FakeChatRequest) => request.messages.filter((m) => m.role === 'user').map((m) => String(m.content));
+
+/** Requests whose last user message is `text`. */
+export const requestsFor = (llm: FakeOpenAI, text: string) => llm.requests.filter((r) => userTexts(r).at(-1) === text);
+
+/** Texts the bot sent to a chat, in order. */
+export const textsIn = (tg: FakeTelegram, chatId: number) => tg.messagesInChat(chatId).map((m) => m.text);
