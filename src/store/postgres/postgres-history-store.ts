@@ -160,6 +160,7 @@ export class PostgresHistoryStore implements HistoryStore {
         options.eventId ?? null,
         options.runtimeState ? JSON.stringify(options.runtimeState) : null,
         options.metadata ? JSON.stringify(options.metadata) : null,
+        options.completeInbox ?? [],
       ]),
     );
     const row = rows[0];
