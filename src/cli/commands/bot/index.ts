@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
 import { registerConsoleBot } from './console.js';
+import { registerDiscordBot } from './discord.js';
+import { registerSlackBot } from './slack.js';
 import { registerTelegramBot } from './telegram.js';
+import { registerWhatsAppBot } from './whatsapp.js';
 
 /** `threadline bot <platform>`: one file per platform, all on the same runner options. */
 export function registerBotCommands(program: Command): void {
   const bot = program.command('bot').description('run a chat bot on a platform, on the shared durable runner');
   registerTelegramBot(bot);
+  registerSlackBot(bot);
+  registerDiscordBot(bot);
   registerConsoleBot(bot);
+  registerWhatsAppBot(bot);
 }

@@ -1,0 +1,120 @@
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../src/log.js';
+import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { WhatsAppGraphClient } from './graph-client.js';
+import { MalformedWebhookError, normalizeWebhook } from './normalize-webhook.js';
+
+/** WhatsApp's limit for one text message body. */
+export const WHATSAPP_TEXT_LIMIT = 4096;
+
+export interface WhatsAppAdapterOptions {
+  accessToken: string;
+  phoneNumberId: string;
+  /** Chosen by you when registering the webhook in the Meta app; Meta echoes it in the GET handshake. */
+  verifyToken: string;
+  /** The Meta app's secret: inbound POSTs are signed with it. */
+  appSecret: string;
+  /** Graph API base (default Meta's). */
+  apiUrl?: string;
+  port: number;
+  host?: string;
+  logger: Logger;
+}
+
+/**
+ * WhatsApp Cloud API: Meta POSTs signed notifications to this webhook; replies go out through the Graph API.
+ * Any number of workers can sit behind a load balancer: each checks the signature, records the messages in the
+ * shared inbox (redeliveries are de-duplicated by message id) and only then answers 200, so a message that could
+ * not be recorded gets a 5xx and Meta delivers it again.
+ *
+ * A sent WhatsApp message cannot be edited, so this adapter does not stream: `canEdit` is false and each reply
+ * (each part of a long one) is sent once, complete.
+ */
+export class WhatsAppAdapter implements PlatformAdapter {
+  readonly platform = 'whatsapp';
+  readonly textLimit = WHATSAPP_TEXT_LIMIT;
+  readonly canEdit = false;
+  private readonly graph: WhatsAppGraphClient;
+  private server?: WebhookServer;
+
+  constructor(private readonly options: WhatsAppAdapterOptions) {
+    this.graph = new WhatsAppGraphClient(options);
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.server = await listenForWebhooks((req, res) => {
+      this.route(req, res, handler).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'WhatsApp webhook request failed');
+        if (!res.headersSent) reply(res, 500, 'try again');
+      });
+    }, this.options.port, this.options.host);
+    this.options.logger.info({ port: this.server.port, phoneNumberId: this.options.phoneNumberId }, 'receiving WhatsApp webhooks');
+  }
+
+  /** The webhook server's port (useful with port 0). */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+  }
+
+  async send(target: ReplyTarget, text: string): Promise<string> {
+    return this.graph.sendText(target.chatId, text);
+  }
+
+  /**
+   * The Cloud API has no edit. The runner does not stream to an adapter that cannot edit, so this is only reached
+   * when a worker retries a reply whose parts were already sent before a crash: those parts stay as they are.
+   */
+  async edit(_target: ReplyTarget, messageId: string): Promise<void> {
+    this.options.logger.debug({ messageId }, 'WhatsApp messages cannot be edited: the part already sent stays');
+  }
+
+  /** The Cloud API has no free-standing "typing…" (only tied to marking a message read): nothing to show. */
+  async typing(): Promise<void> {}
+
+  private async route(req: IncomingMessage, res: ServerResponse, handler: InboundHandler): Promise<void> {
+    if (req.method === 'GET') return this.answerVerification(req, res);
+    if (req.method !== 'POST') return reply(res, 405, 'method not allowed');
+    let raw: Buffer;
+    try {
+      raw = await readRawBody(req);
+    } catch (error) {
+      return reply(res, error instanceof BodyTooLargeError ? 413 : 400, 'could not read the body');
+    }
+    if (!this.signatureMatches(raw, req.headers['x-hub-signature-256'])) return reply(res, 401, 'bad signature');
+    let messages;
+    try {
+      messages = normalizeWebhook(JSON.parse(raw.toString('utf8')), this.options.phoneNumberId);
+    } catch (error) {
+      if (error instanceof SyntaxError || error instanceof MalformedWebhookError) return reply(res, 400, 'malformed notification');
+      throw error;
+    }
+    // In order, so two messages of one user in one notification are recorded (and answered) in the order sent.
+    for (const message of messages) await handler(message);
+    reply(res, 200, 'ok');
+  }
+
+  /** Meta's subscription handshake: echo the challenge only to someone who knows the verify token. */
+  private answerVerification(req: IncomingMessage, res: ServerResponse): void {
+    const query = new URL(req.url ?? '/', 'http://webhook').searchParams;
+    const ok = query.get('hub.mode') === 'subscribe' && constantTimeEqual(query.get('hub.verify_token') ?? '', this.options.verifyToken);
+    if (!ok) return reply(res, 403, 'verification failed');
+    reply(res, 200, query.get('hub.challenge') ?? '');
+  }
+
+  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>`. */
+  private signatureMatches(raw: Buffer, header: string | string[] | undefined): boolean {
+    if (typeof header !== 'string') return false;
+    const expected = `sha256=${createHmac('sha256', this.options.appSecret).update(raw).digest('hex')}`;
+    return constantTimeEqual(header, expected);
+  }
+}
+
+function reply(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+}
