@@ -1,0 +1,81 @@
+import type { DiscordSentMessage, FakeDiscord, FakeDiscordGuild } from '../fakes/fake-discord-server.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { spawnTs, type TsProcess } from '../support/processes.js';
+
+/**
+ * What every Discord bot test needs around the fakes: `threadline bot discord` worker processes (real discord.js
+ * inside), and ways to read what the fake Discord shows.
+ */
+
+export const TOKEN = 'discord-test-token';
+export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** Generous: tsx compiles the CLI at start-up, slow on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
+
+/** A snowflake-shaped guild id that Discord routes to `shard` of `count`. */
+export const guildOnShard = (shard: number, count: number, n = 1): string => String(((1000n * BigInt(n) * BigInt(count)) + BigInt(shard)) << 22n);
+
+export function guild(id: string, channelIds: string[]): FakeDiscordGuild {
+  return { id, channels: channelIds.map((channelId) => ({ id: channelId })) };
+}
+
+export interface WorkerOptions {
+  apiUrl: string;
+  llm: FakeOpenAI;
+  db: string;
+  args?: string[];
+  token?: string;
+}
+
+/** The worker process alone, without waiting for it to come up (for start-up failures). */
+export function spawnWorker(options: WorkerOptions): TsProcess {
+  return spawnTs(
+    MAIN,
+    ['bot', 'discord', '--api-url', options.apiUrl, '--db', options.db, '--model', 'gpt-test', '--base-url', options.llm.baseURL, ...(options.args ?? [])],
+    { env: { DISCORD_BOT_TOKEN: options.token ?? TOKEN, OPENAI_API_KEY: 'test', THREADLINE_LOG_LEVEL: 'info', DISCORD_API_URL: undefined } },
+  );
+}
+
+/** Starts a worker and waits until it serves a shard (or stands by, when `standby`). */
+export async function startWorker(options: WorkerOptions, expect: 'serving' | 'standby' = 'serving'): Promise<TsProcess> {
+  const proc = spawnWorker(options);
+  const line = expect === 'serving' ? /"msg":"serving Discord shard"/ : /"msg":"every Discord shard is served by another worker/;
+  await proc.waitForLine(line, START_TIMEOUT_MS).catch((error: Error) => {
+    throw new Error(`${error.message}\nits stdout:\n${proc.stdoutText.slice(-3000)}`);
+  });
+  return proc;
+}
+
+/** Shard ids a worker has said it serves (from its "serving Discord shard" log lines). */
+export function servedShards(proc: TsProcess): number[] {
+  return proc.stdoutLines
+    .filter((line) => line.includes('"msg":"serving Discord shard"'))
+    .map((line) => (JSON.parse(line) as { shard: number }).shard);
+}
+
+/** Each message the bot posted, with the text it shows now (its last edit). */
+export function shown(fake: FakeDiscord): DiscordSentMessage[] {
+  return fake.messages.map((message) => ({ ...message, content: fake.edits.findLast((e) => e.messageId === message.id)?.content ?? message.content }));
+}
+
+/** The bot's messages that answer `messageId` (Discord replies carry the answered message as their reference). */
+export function repliesTo(fake: FakeDiscord, messageId: string): DiscordSentMessage[] {
+  return shown(fake).filter((message) => message.replyTo === messageId);
+}
+
+/** Polls `probe` until it returns something other than undefined; fails with `what` when it never does. */
+export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Stops a worker gracefully and returns its exit code. */
+export async function stopWorker(proc: TsProcess): Promise<number | null> {
+  proc.kill('SIGTERM');
+  return (await proc.exited).code;
+}
