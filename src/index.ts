@@ -1,7 +1,7 @@
 // The package's public API.
 export { Agent, DEFAULT_MODEL, DEFAULT_WINDOW } from './core/agent.js';
 export type { AgentMemoryOptions, AgentOptions, AgentTurnOptions, StartOptions } from './core/agent.js';
-export { MAX_TOOL_ROUNDS, runTurn } from './core/turn.js';
+export { MAX_TOOL_ROUNDS } from './core/turn.js';
 export type { TurnOptions, TurnResult, TurnSettings } from './core/turn.js';
 export { TurnAbortedError } from './core/turn-errors.js';
 export { generateSessionId, sessionIds } from './core/session-ids.js';

@@ -83,7 +83,8 @@ describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
     const shown = await cli(['persistence', 'resume', '--session-id', 'shared', '--conversation-url', db, '--show-history', '--json']);
     expect(shown.code).toBe(0);
     expect((JSON.parse(shown.stdout) as { messages: unknown[] }).messages).toHaveLength(history.length);
-  });
+    // 40 CLI processes: about 30 s on an idle 2-core machine, far longer when other suites share it.
+  }, 400_000);
 
   it('export then import (twice) copies sessions with their tool calls exactly; a broken line imports nothing', async () => {
     const source = freshDb('cli_export_src');
