@@ -135,13 +135,13 @@ export class PostgresHistoryStore implements HistoryStore {
     try {
       return await fn(new PostgresLockedSession(this, client, sessionId));
     } finally {
-      try {
-        await client.query(this.q('unlock', [this.options.schema, sessionId]));
-        client.release();
-      } catch (error) {
-        // Closing the connection is what releases the lock now; a pooled connection must never keep it.
-        client.release(error as Error);
-      }
+      // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
+      // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
+      // a pooled connection never keeps one.
+      client.query(this.q('unlock', [this.options.schema, sessionId])).then(
+        () => client.release(),
+        (error: Error) => client.release(error),
+      );
     }
   }
 

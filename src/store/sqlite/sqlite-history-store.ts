@@ -91,20 +91,39 @@ export class SqliteHistoryStore implements HistoryStore {
     try {
       return await fn(new SqliteLockedSession(this, this.stmt, sessionId, owner));
     } finally {
-      this.stmt.releaseLock.run(sessionId, owner);
+      this.unlock(sessionId, owner);
     }
   }
 
   /** Take the lock if it is free or its holder process is gone. */
   private tryLock(sessionId: string, owner: string): boolean {
-    return this.db
-      .transaction(() => {
-        const holder = this.stmt.getLock.get(sessionId) as { owner: string; pid: number; started: string } | undefined;
-        if (holder && isAlive(holder)) return false;
-        this.stmt.putLock.run(sessionId, owner, currentProcess.pid, currentProcess.started, Date.now());
-        return true;
-      })
-      .immediate();
+    return this.withoutSync(() =>
+      this.db
+        .transaction(() => {
+          const holder = this.stmt.getLock.get(sessionId) as { owner: string; pid: number; started: string } | undefined;
+          if (holder && isAlive(holder)) return false;
+          this.stmt.putLock.run(sessionId, owner, currentProcess.pid, currentProcess.started, Date.now());
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  private unlock(sessionId: string, owner: string): void {
+    if (this.db.open) this.withoutSync(() => this.stmt.releaseLock.run(sessionId, owner));
+  }
+
+  /**
+   * Lock rows need no fsync of their own: after a crash, a row whose holder process is gone is free anyway
+   * (see process-identity.ts), and the next durable commit writes them out with it. Turns stay synchronous=FULL.
+   */
+  private withoutSync<T>(write: () => T): T {
+    this.db.pragma('synchronous = OFF');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   async appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
@@ -189,9 +208,7 @@ export class SqliteHistoryStore implements HistoryStore {
       name,
       // Held by this process until it releases or dies; nothing can take it away underneath.
       lost: new Promise<void>(() => {}),
-      release: async () => {
-        if (this.db.open) this.stmt.releaseLock.run(key, owner);
-      },
+      release: async () => this.unlock(key, owner),
     };
   }
 
