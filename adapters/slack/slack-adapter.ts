@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import type { Logger } from '../../src/log.js';
+import type { InboundHandler, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { ThreadlineError } from '../../src/store/errors.js';
+import { boltLogger } from './bolt-logger.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
+import { normalizeEvent, type SlackEventEnvelope, type SlackIdentity } from './normalize-event.js';
+import { RecordFirstSocketModeReceiver } from './record-first-socket-mode-receiver.js';
+
+/**
+ * Slack accepts 40,000 characters in `text` but truncates what it shows long before; 3,000 (the limit of a text
+ * block) keeps every part readable in full.
+ */
+export const SLACK_TEXT_LIMIT = 3_000;
+/** `chat.update` is a Tier 3 method (about 50 calls a minute per workspace): at most one edit a second per reply. */
+export const SLACK_MIN_EDIT_INTERVAL_MS = 1_000;
+/** A display name is looked up before the event is acknowledged, so the lookup must stay well inside Slack's 3 s. */
+const NAME_LOOKUP_TIMEOUT_MS = 1_000;
+
+export type SlackReceiveMode =
+  | { kind: 'http'; signingSecret: string; port: number }
+  | { kind: 'socket'; appToken: string };
+
+export interface SlackAdapterOptions {
+  /** The bot token (`xoxb-…`). */
+  token: string;
+  /** Web API base, ending in `/api/` (default Slack's); tests and proxies set it. */
+  apiUrl?: string;
+  receive: SlackReceiveMode;
+  logger: Logger;
+}
+
+export class SlackStartError extends ThreadlineError {}
+
+/**
+ * Slack through Bolt. HTTP mode: any number of workers behind a load balancer, Bolt checking each request's
+ * signature and age (401 otherwise) and answering only after the event is recorded. Socket Mode: each worker
+ * holds a connection and Slack hands each event to one of them; an envelope is acknowledged once recorded.
+ * Either way a redelivered event carries the same `event_id`, which the inbox answers once.
+ */
+export class SlackAdapter implements PlatformAdapter {
+  readonly platform = 'slack';
+  readonly textLimit = SLACK_TEXT_LIMIT;
+  readonly minEditIntervalMs = SLACK_MIN_EDIT_INTERVAL_MS;
+  private readonly client: webApi.WebClient;
+  /** Display-name lookups happen while Slack waits for the ack: no retries, short timeout. */
+  private readonly lookupClient: webApi.WebClient;
+  private readonly names = new Map<string, Promise<string | undefined>>();
+  /** Where the Web API is, for every client: ours, Bolt's, and Socket Mode's. */
+  private readonly apiOptions: webApi.WebClientOptions;
+  private readonly boltLog: BoltLogger;
+  private me?: SlackIdentity;
+  private app?: App;
+  private server?: Server;
+
+  constructor(private readonly options: SlackAdapterOptions) {
+    this.apiOptions = options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {};
+    this.boltLog = boltLogger(options.logger);
+    const base = { ...this.apiOptions, logger: this.boltLog };
+    this.client = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 3, minTimeout: 500 } });
+    this.lookupClient = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 0 }, timeout: NAME_LOOKUP_TIMEOUT_MS });
+  }
+
+  formatText(markdown: string): string {
+    return markdownToMrkdwn(markdown);
+  }
+
+  /** The bot's workspace and user id (`auth.test`); a bad token fails here with one line. */
+  async identify(): Promise<SlackIdentity> {
+    if (this.me) return this.me;
+    try {
+      const result = await this.client.auth.test();
+      if (!result.team_id || !result.user_id) throw new Error('auth.test did not name the team and bot user');
+      this.me = { teamId: result.team_id, botUserId: result.user_id, ...(result.bot_id ? { botId: result.bot_id } : {}) };
+      return this.me;
+    } catch (error) {
+      const code = (error as { data?: { error?: string } }).data?.error;
+      const why = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code ?? '')
+        ? `Slack rejected the bot token (${code}): check SLACK_BOT_TOKEN / --token (the xoxb- token under OAuth & Permissions)`
+        : `could not reach the Slack Web API${this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : ''}: ${(error as Error).message}`;
+      throw new SlackStartError(why, { cause: error });
+    }
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    const me = await this.identify();
+    const receive = this.options.receive;
+    const app = new App({
+      token: this.options.token,
+      // Known already: Bolt then skips its own auth.test.
+      botUserId: me.botUserId,
+      ...(me.botId ? { botId: me.botId } : {}),
+      receiver: this.makeReceiver(receive),
+      clientOptions: this.apiOptions,
+      logger: this.boltLog,
+    });
+    const accept = async ({ body }: { body: unknown }) => {
+      const message = normalizeEvent(body as SlackEventEnvelope, me);
+      if (message) await handler(await this.withUserName(message));
+    };
+    app.event('message', accept);
+    app.event('app_mention', accept);
+    // A failed record must not be acknowledged: rethrown, it becomes a 500 (HTTP) or a missing ack (Socket Mode).
+    app.error(async (error) => {
+      throw error;
+    });
+    this.app = app;
+    if (receive.kind === 'http') {
+      this.server = (await app.start(receive.port)) as Server;
+      this.options.logger.info({ port: this.port, path: '/slack/events' }, 'receiving Slack events over HTTP');
+    } else {
+      await app.start();
+      this.options.logger.info('receiving Slack events over Socket Mode');
+    }
+  }
+
+  private makeReceiver(receive: SlackReceiveMode): Receiver {
+    if (receive.kind === 'http') {
+      // Bolt answers only after the listeners ran, so a 200 means the event is recorded.
+      return new HTTPReceiver({ signingSecret: receive.signingSecret, processBeforeResponse: true, logger: this.boltLog });
+    }
+    return new RecordFirstSocketModeReceiver(
+      { appToken: receive.appToken, logger: this.boltLog, installerOptions: { clientOptions: this.apiOptions } },
+      this.options.logger,
+    );
+  }
+
+  /** In channels the model is told who said what; a failed lookup leaves the user id to name them. */
+  private async withUserName(message: InboundMessage): Promise<InboundMessage> {
+    if (message.isPrivate) return message;
+    let name = this.names.get(message.userId);
+    if (!name) {
+      name = this.lookupClient.users.info({ user: message.userId }).then(
+        (result) => result.user?.profile?.display_name || result.user?.real_name || result.user?.name || undefined,
+        () => {
+          this.names.delete(message.userId);
+          return undefined;
+        },
+      );
+      this.names.set(message.userId, name);
+    }
+    const userName = await name;
+    return userName ? { ...message, userName } : message;
+  }
+
+  /** The HTTP server's port (useful with `--port 0`). */
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.stop();
+    this.app = undefined;
+  }
+
+  async send(target: ReplyTarget, text: string): Promise<string> {
+    const sent = await this.client.chat.postMessage({
+      channel: target.chatId,
+      text,
+      ...(target.threadId ? { thread_ts: target.threadId } : {}),
+    });
+    if (!sent.ts) throw new Error(`chat.postMessage to ${target.chatId} returned no message ts`);
+    return sent.ts;
+  }
+
+  async edit(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    await this.client.chat.update({ channel: target.chatId, ts: messageId, text });
+  }
+
+  /** Slack shows no "typing…" for bots outside its AI-assistant surface; the first streamed text stands in for it. */
+  async typing(): Promise<void> {}
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

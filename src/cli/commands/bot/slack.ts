@@ -1,0 +1,49 @@
+import { Option, type Command } from 'commander';
+import { SlackAdapter } from '../../../../adapters/slack/slack-adapter.js';
+import { CliError } from '../../cli-error.js';
+import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
+import { runBot } from './run-bot.js';
+
+interface SlackCliOptions extends RunnerCliOptions {
+  token?: string;
+  signingSecret?: string;
+  appToken?: string;
+  socketMode?: boolean;
+  port: number;
+  apiUrl?: string;
+}
+
+export function registerSlackBot(bot: Command): void {
+  const command = bot
+    .command('slack')
+    .description('run a Slack bot: Events API over HTTP (any number of workers behind a load balancer) or Socket Mode')
+    .addOption(new Option('--token <token>', 'bot token, xoxb-… (default: $SLACK_BOT_TOKEN)'))
+    .addOption(new Option('--signing-secret <secret>', 'HTTP mode: the app\'s signing secret (default: $SLACK_SIGNING_SECRET)'))
+    .addOption(new Option('--socket-mode', 'receive events over a Socket Mode connection instead of HTTP'))
+    .addOption(new Option('--app-token <token>', 'Socket Mode: app-level token, xapp-… with connections:write (default: $SLACK_APP_TOKEN)'))
+    .addOption(new Option('--port <port>', 'HTTP mode: port of the events server (POST /slack/events)').argParser(Number).default(3000))
+    .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'));
+  addRunnerOptions(command).action(async (options: SlackCliOptions) => {
+    const token = options.token ?? process.env.SLACK_BOT_TOKEN;
+    if (!token) throw new CliError('no Slack bot token: pass --token or set SLACK_BOT_TOKEN (the xoxb- token under OAuth & Permissions)', 2);
+    const appToken = options.appToken ?? process.env.SLACK_APP_TOKEN;
+    const signingSecret = options.signingSecret ?? process.env.SLACK_SIGNING_SECRET;
+    if (options.socketMode && !appToken) {
+      throw new CliError('Socket Mode needs an app-level token: pass --app-token or set SLACK_APP_TOKEN (xapp-…, scope connections:write)', 2);
+    }
+    if (!options.socketMode && !signingSecret) {
+      throw new CliError('HTTP mode needs the signing secret: pass --signing-secret or set SLACK_SIGNING_SECRET (Basic Information page), or use --socket-mode', 2);
+    }
+    await runBot(options, async ({ logger }) => {
+      const adapter = new SlackAdapter({
+        token,
+        apiUrl: options.apiUrl ?? process.env.SLACK_API_URL,
+        logger,
+        receive: options.socketMode ? { kind: 'socket', appToken: appToken! } : { kind: 'http', signingSecret: signingSecret!, port: options.port },
+      });
+      const me = await adapter.identify();
+      logger.info({ team: me.teamId, botUser: me.botUserId }, 'Slack bot identified');
+      return adapter;
+    });
+  });
+}
