@@ -36,11 +36,16 @@ export function spawnWorker(options: WorkerOptions): TsProcess {
   );
 }
 
-/** Starts a worker and waits until it serves a shard (or stands by, when `standby`). */
-export async function startWorker(options: WorkerOptions, expect: 'serving' | 'standby' = 'serving'): Promise<TsProcess> {
+const STARTED = {
+  serving: /"msg":"serving Discord shard"/,
+  // Either: workers started together do not know beforehand which of them gets a shard.
+  any: /"msg":"(serving Discord shard|every Discord shard is served by another worker)/,
+};
+
+/** Starts a worker and waits until it serves a shard (`serving`), or serves one or stands by (`any`). */
+export async function startWorker(options: WorkerOptions, started: keyof typeof STARTED = 'serving'): Promise<TsProcess> {
   const proc = spawnWorker(options);
-  const line = expect === 'serving' ? /"msg":"serving Discord shard"/ : /"msg":"every Discord shard is served by another worker/;
-  await proc.waitForLine(line, START_TIMEOUT_MS).catch((error: Error) => {
+  await proc.waitForLine(STARTED[started], START_TIMEOUT_MS).catch((error: Error) => {
     throw new Error(`${error.message}\nits stdout:\n${proc.stdoutText.slice(-3000)}`);
   });
   return proc;

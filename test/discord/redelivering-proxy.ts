@@ -4,25 +4,27 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { closeWebSocketServer } from '../fakes/fake-slack-server.js';
 
 /*
- * Sits between a bot and the fake Discord and delivers every MESSAGE_CREATE three times: twice right away and
- * once more a little later, the way events come again when Discord replays them after a resume or while a shard
- * changes hands. REST is passed through, except that `GET /gateway/bot` names the proxy's own gateway.
+ * Sits between the bots and the fake Discord and redelivers: when a connection becomes ready on a shard that
+ * connections before it already served, it gets every MESSAGE_CREATE those connections got, again, the way a
+ * shard's events come again when it changes hands or Discord replays them after a resume. (Copies on the same
+ * connection would prove nothing: discord.js drops a message it already has in its cache.) REST is passed
+ * through, except that `GET /gateway/bot` names the proxy's own gateway.
  */
 
 const GATEWAY_PATH = '/gateway';
-/** The second copy comes while the first one's turn is probably running: de-duplication must not depend on timing. */
-const LATE_COPY_DELAY_MS = 150;
 
 export interface RedeliveringProxy {
   /** Pass to the bot as `--api-url`. */
   apiUrl: string;
-  /** MESSAGE_CREATEs passed on (each with its copies) so far. */
+  /** MESSAGE_CREATEs delivered again so far. */
   redelivered(): number;
   close(): Promise<void>;
 }
 
 export async function startRedeliveringProxy(upstreamApiUrl: string): Promise<RedeliveringProxy> {
   let redelivered = 0;
+  /** MESSAGE_CREATE frames each shard's connections got, in order. */
+  const delivered = new Map<number, string[]>();
   let upstreamGateway = '';
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -52,15 +54,33 @@ export async function startRedeliveringProxy(upstreamApiUrl: string): Promise<Re
     const query = new URL(req.url ?? '/', 'http://proxy').search;
     const upstream = new WebSocket(`${upstreamGateway}${query}`);
     const pending: string[] = [];
+    let shard = 0;
+    let awaitedGuilds = new Set<string>();
+    const replay = () => {
+      const earlier = delivered.get(shard) ?? [];
+      redelivered += earlier.length;
+      for (const frame of earlier) client.send(frame);
+    };
     upstream.on('open', () => pending.splice(0).forEach((frame) => upstream.send(frame)));
-    client.on('message', (data) => (upstream.readyState === WebSocket.OPEN ? upstream.send(data.toString()) : pending.push(data.toString())));
+    client.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { op: number; d?: { shard?: [number, number] } };
+      if (frame.op === 2) shard = frame.d?.shard?.[0] ?? 0;
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data.toString());
+      else pending.push(data.toString());
+    });
     upstream.on('message', (data) => {
       const frame = data.toString();
       client.send(frame);
-      if ((JSON.parse(frame) as { t?: string }).t !== 'MESSAGE_CREATE') return;
-      redelivered++;
-      client.send(frame);
-      setTimeout(() => client.readyState === WebSocket.OPEN && client.send(frame), LATE_COPY_DELAY_MS);
+      const { t, d } = JSON.parse(frame) as { t?: string; d: { id?: string; guilds?: Array<{ id: string }> } };
+      // Replayed once the shard is ready (its guilds loaded), when discord.js handles messages at once.
+      if (t === 'READY') {
+        awaitedGuilds = new Set((d.guilds ?? []).map((g) => g.id));
+        if (awaitedGuilds.size === 0) replay();
+      } else if (t === 'GUILD_CREATE' && awaitedGuilds.delete(d.id ?? '') && awaitedGuilds.size === 0) {
+        replay();
+      } else if (t === 'MESSAGE_CREATE') {
+        delivered.set(shard, [...(delivered.get(shard) ?? []), frame]);
+      }
     });
     // 1005/1006 only describe a close, they cannot be sent: pass those on as a normal close.
     const sendable = (code: number) => (code === 1000 || (code >= 3000 && code < 5000) ? code : 1000);
