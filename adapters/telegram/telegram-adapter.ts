@@ -79,8 +79,15 @@ export class TelegramAdapter implements PlatformAdapter {
     if (this.options.receive.kind === 'webhook') {
       await this.startWebhook(this.options.receive, accept);
     } else {
-      // Errors propagate to telegraf, which then stops polling WITHOUT acknowledging the update: nothing is lost.
-      this.bot.on('message', (ctx) => accept(ctx.update));
+      // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
+      // messages of one chat could enter the inbox in the wrong order. Chained, they are recorded in update order.
+      // Errors still propagate to telegraf, which then stops polling WITHOUT acknowledging the update: nothing is lost.
+      let recorded: Promise<unknown> = Promise.resolve();
+      this.bot.on('message', (ctx) => {
+        const recording = recorded.then(() => accept(ctx.update));
+        recorded = recording.catch(() => {});
+        return recording;
+      });
       void this.pollWhenLeader(this.options.receive.leases);
     }
   }

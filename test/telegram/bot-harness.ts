@@ -55,7 +55,10 @@ export async function startWorker(world: World, options: WorkerOptions = {}): Pr
   const port = options.webhook ? await freePort() : undefined;
   const webhookUrl = port ? `http://127.0.0.1:${port}/tg` : undefined;
   const proc = spawnWorker(world, options, webhookUrl, port);
-  await proc.waitForLine(/"msg":"bot runner started"/);
+  // Generous: tsx compiles the CLI at start-up, slow on a busy machine.
+  await proc.waitForLine(/"msg":"bot runner started"/, 60_000).catch((error: Error) => {
+    throw new Error(`${error.message}\nits stdout:\n${proc.stdoutText.slice(-3000)}`);
+  });
   return { proc, webhookUrl };
 }
 
@@ -131,3 +134,9 @@ export const requestsFor = (llm: FakeOpenAI, text: string) => llm.requests.filte
 
 /** Texts the bot sent to a chat, in order. */
 export const textsIn = (tg: FakeTelegram, chatId: number) => tg.messagesInChat(chatId).map((m) => m.text);
+
+/** Log lines at error level or above (pino: 50+), plus anything on stderr: a healthy run has none. */
+export function loggedErrors(worker: Worker): string[] {
+  const errors = worker.proc.stdoutLines.filter((line) => /"level":(5\d|6\d)/.test(line));
+  return [...errors, ...worker.proc.stderrLines.filter((line) => line.trim() !== '' && !/DeprecationWarning|trace-deprecation/.test(line))];
+}
