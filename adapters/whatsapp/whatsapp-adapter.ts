@@ -66,12 +66,9 @@ export class WhatsAppAdapter implements PlatformAdapter {
     return this.graph.sendText(target.chatId, text);
   }
 
-  /**
-   * The Cloud API has no edit. The runner does not stream to an adapter that cannot edit, so this is only reached
-   * when a worker retries a reply whose parts were already sent before a crash: those parts stay as they are.
-   */
-  async edit(_target: ReplyTarget, messageId: string): Promise<void> {
-    this.options.logger.debug({ messageId }, 'WhatsApp messages cannot be edited: the part already sent stays');
+  /** The Cloud API has no edit; the runner never calls this on an adapter with `canEdit` false. */
+  async edit(): Promise<void> {
+    throw new Error('WhatsApp cannot edit a sent message (the adapter has canEdit: false)');
   }
 
   /** The Cloud API has no free-standing "typing…" (only tied to marking a message read): nothing to show. */

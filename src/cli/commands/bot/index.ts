@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerConfigFileBot } from './config-file.js';
 import { registerConsoleBot } from './console.js';
 import { registerDiscordBot } from './discord.js';
 import { registerSlackBot } from './slack.js';
@@ -13,4 +14,5 @@ export function registerBotCommands(program: Command): void {
   registerDiscordBot(bot);
   registerConsoleBot(bot);
   registerWhatsAppBot(bot);
+  registerConfigFileBot(bot);
 }

@@ -30,8 +30,7 @@ export function registerWhatsAppBot(bot: Command): void {
     if (missing.length > 0) {
       throw new CliError(`WhatsApp needs ${missing.join(', ')}: set them from your Meta app (see adapters/whatsapp/README.md)`, 2);
     }
-    // Until every runner honours the adapter's `canEdit: false`, never stream: a streamed first draft could not be corrected.
-    await runBot({ ...options, stream: false }, ({ logger }) =>
+    await runBot(options, ({ logger }) =>
       new WhatsAppAdapter({
         accessToken: env.WHATSAPP_ACCESS_TOKEN!,
         phoneNumberId: phoneNumberId!,

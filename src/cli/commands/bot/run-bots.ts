@@ -1,0 +1,81 @@
+import { Agent } from '../../../core/agent.js';
+import { createLogger, type Logger } from '../../../log.js';
+import { BotRunner } from '../../../runner/bot-runner.js';
+import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
+import { openStore } from '../../../store/open-store.js';
+import type { HistoryStore } from '../../../store/types.js';
+import { chatModelFromOptions, resolveDbUrl } from '../../common-options.js';
+import type { RunnerCliOptions } from './runner-options.js';
+
+export interface BotContext {
+  store: HistoryStore;
+  logger: Logger;
+}
+
+/** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
+export type PlatformRunnerOptions = Pick<
+  RunnerCliOptions,
+  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency'
+>;
+
+export interface PlatformBot {
+  options: PlatformRunnerOptions;
+  makeAdapter: (context: BotContext & { stop: () => void }) => Promise<PlatformAdapter> | PlatformAdapter;
+}
+
+/**
+ * Everything a bot process does around its adapters: open the store, build the agent, run one BotRunner per
+ * platform on them (a runner serves one adapter), run until SIGTERM/SIGINT (or `stop`), then shut every runner
+ * down gracefully. `threadline bot <platform>` runs one platform; `threadline bot run --config` several.
+ */
+export async function runBots(
+  options: RunnerCliOptions,
+  bots: PlatformBot[],
+  extra: { logger?: Logger; beforeStop?: (runners: BotRunner[]) => Promise<void> } = {},
+): Promise<void> {
+  const logger = extra.logger ?? createLogger({ level: options.logLevel });
+  // Checked before anything else, so a missing key fails in one line without touching the database.
+  const model = chatModelFromOptions(options);
+  const concurrencies = bots.map((bot) => Math.max(1, bot.options.concurrency));
+  const poolSize = concurrencies.reduce((sum, n) => sum + n, 0) + 4;
+  const store = await openStore(resolveDbUrl({ conversationUrl: options.db }), { poolSize });
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const started: BotRunner[] = [];
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down: finishing turns in flight');
+    stop();
+  };
+  try {
+    const agent = new Agent({ name: options.name, instructions: options.instructions, llm: model, memory: { store } });
+    process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+    for (const [i, bot] of bots.entries()) {
+      const adapter = await bot.makeAdapter({ store, logger, stop });
+      const runner = new BotRunner({
+        store,
+        agent,
+        adapter,
+        logger,
+        modelName: model.model,
+        sessionScope: bot.options.sessionScope,
+        queueMode: bot.options.queueMode,
+        stream: bot.options.stream,
+        editIntervalMs: bot.options.streamEditInterval,
+        access: { allow: bot.options.allow, groupPolicy: bot.options.groupPolicy },
+        concurrency: concurrencies[i],
+      });
+      if (adapter.platform !== 'console' && !bot.options.allow?.length) {
+        logger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');
+      }
+      await runner.start();
+      started.push(runner);
+    }
+    await stopped;
+    await extra.beforeStop?.(started);
+  } finally {
+    // Also after a failed start: runners already started must let go of their turns before the store closes.
+    await Promise.all(started.map((runner) => runner.stop()));
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+    await store.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config/load-config.js';
+
+const EXAMPLE = readFileSync(new URL('../../config/threadline.example.yaml', import.meta.url), 'utf8');
+const ENV = {
+  DATABASE_URL: 'postgres://bot:pw@db/threadline',
+  TELEGRAM_BOT_TOKEN: '123:tg-token',
+  WHATSAPP_ACCESS_TOKEN: 'wa-token',
+  WHATSAPP_PHONE_NUMBER_ID: '110000000000001',
+  WHATSAPP_VERIFY_TOKEN: 'wa-verify',
+  WHATSAPP_APP_SECRET: 'wa-secret',
+};
+const MINIMAL = 'platforms:\n  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s }\n';
+
+/** The one-line message a config gives, or undefined when it is valid. */
+function problem(yaml: string, env: NodeJS.ProcessEnv = ENV): string | undefined {
+  try {
+    parseConfig(yaml, 'bot.yaml', env);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).not.toContain('\n');
+    return (error as Error).message;
+  }
+}
+
+describe('config file schema', () => {
+  it('accepts the example, resolving ${NAME} and { env: NAME } references', () => {
+    const config = parseConfig(EXAMPLE, 'example.yaml', ENV);
+    expect(config).toMatchObject({
+      db: 'postgres://bot:pw@db/threadline',
+      model: 'gpt-4o-mini',
+      groupPolicy: 'mention_only',
+      concurrency: 4,
+      platforms: {
+        telegram: { token: '123:tg-token', allow: ['123456789'] },
+        whatsapp: { accessToken: 'wa-token', phoneNumberId: '110000000000001', verifyToken: 'wa-verify', appSecret: 'wa-secret', port: 8081, allow: ['15551234567'] },
+      },
+    });
+    expect(config.platforms.telegram?.webhook).toBeUndefined();
+  });
+
+  it('resolves references inside longer strings and numbers given as text', () => {
+    const config = parseConfig(`db: postgres://bot:\${PGPASSWORD}@db/x\nconcurrency: \${WORKERS}\n${MINIMAL}`, 'bot.yaml', { PGPASSWORD: 's3cret', WORKERS: '8' });
+    expect(config).toMatchObject({ db: 'postgres://bot:s3cret@db/x', concurrency: 8, platforms: { whatsapp: { phoneNumberId: '1', port: 8080 } } });
+  });
+
+  it.each([
+    ['an unset variable', EXAMPLE, { ...ENV, WHATSAPP_APP_SECRET: undefined }, 'config file bot.yaml: platforms.whatsapp.appSecret: environment variable WHATSAPP_APP_SECRET is not set'],
+    ['an empty variable', EXAMPLE, { ...ENV, TELEGRAM_BOT_TOKEN: '' }, 'config file bot.yaml: platforms.telegram.token: environment variable TELEGRAM_BOT_TOKEN is not set'],
+    ['an unknown key', 'platforms:\n  telegram: { tokn: x }\n', ENV, 'config file bot.yaml: platforms.telegram.tokn: unknown key'],
+    ['an unknown platform', 'platforms:\n  telegarm: { token: x }\n', ENV, 'config file bot.yaml: platforms.telegarm: unknown key'],
+    ['a missing key', 'platforms:\n  telegram: { apiRoot: http://x }\n', ENV, 'config file bot.yaml: platforms.telegram.token: is required'],
+    ['no platforms key', 'model: x\n', ENV, 'config file bot.yaml: platforms: is required'],
+    ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, whatsapp)'],
+    ['a bad choice', `groupPolicy: everyone\n${MINIMAL}`, ENV, 'config file bot.yaml: groupPolicy: expected one of mention_only, respond_all, command_only'],
+    ['a bad number', `concurrency: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: concurrency: expected a whole number from 1, got 0'],
+    ['a bad allow entry', `allow: [1, { id: 2 }]\n${MINIMAL}`, ENV, 'config file bot.yaml: allow[1]: expected text, ${NAME} or { env: NAME }'],
+    ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s } }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.webhook.port'],
+    ['broken YAML', 'platforms:\n  telegram: [\n', ENV, expect.stringMatching(/^config file bot\.yaml: not valid YAML at line \d+: /)],
+  ])('rejects %s in one line naming the key', (_, yaml, env, expected) => {
+    expect(problem(yaml, env)).toEqual(expected);
+  });
+});
