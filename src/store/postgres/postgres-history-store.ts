@@ -132,9 +132,12 @@ export class PostgresHistoryStore implements HistoryStore {
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
       throw error;
     }
+    const session = new PostgresLockedSession(this, client, sessionId);
     try {
-      return await fn(new PostgresLockedSession(this, client, sessionId));
+      return await fn(session);
     } finally {
+      // The connection may soon hold this same session's lock for another caller: the handle must not pass for it.
+      session.released = true;
       // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
       // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
       // a pooled connection never keeps one.
@@ -325,41 +328,49 @@ export class PostgresHistoryStore implements HistoryStore {
 }
 
 class PostgresLockedSession implements LockedSession {
+  released = false;
+
   constructor(
     private readonly store: PostgresHistoryStore,
-    private readonly client: pg.PoolClient,
+    private readonly heldClient: pg.PoolClient,
     readonly sessionId: string,
   ) {}
 
-  loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
+  /** The lock's connection, while the lock is held. */
+  private get client(): pg.PoolClient {
+    if (this.released) throw new LockLostError(this.sessionId);
+    return this.heldClient;
+  }
+
+  async loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
     return this.store.loadWindowOn(this.client, this.sessionId, window);
   }
 
-  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+  async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
     return this.store.appendTurnOn(this.client, this.sessionId, messages, options);
   }
 
-  getRuntimeState(): Promise<RuntimeState | null> {
+  async getRuntimeState(): Promise<RuntimeState | null> {
     return this.store.getRuntimeStateOn(this.client, this.sessionId);
   }
 
-  updateMetadata(patch: SessionMetadata): Promise<void> {
+  async updateMetadata(patch: SessionMetadata): Promise<void> {
     return this.store.updateMetadataOn(this.client, this.sessionId, patch);
   }
 
-  pendingInbox(limit = 100): Promise<InboxEntry[]> {
+  async pendingInbox(limit = 100): Promise<InboxEntry[]> {
     return this.store.pendingInboxOn(this.client, this.sessionId, limit);
   }
 
-  completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
+  async completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
     return this.store.completeInboxOn(this.client, this.sessionId, ids, outcome);
   }
 
-  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
     return this.store.recordReplyPartOn(this.client, this.sessionId, inboxId, part, platformMessageId);
   }
 
-  replyParts(inboxId: number): Promise<ReplyPart[]> {
+  async replyParts(inboxId: number): Promise<ReplyPart[]> {
     return this.store.replyPartsOn(this.client, inboxId);
   }
 }

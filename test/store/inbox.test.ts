@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LockLostError } from '../../src/store/errors.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { HistoryStore, LockedSession } from '../../src/store/types.js';
+import { BACKENDS } from './backends.js';
+
+describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) => {
+  const open: HistoryStore[] = [];
+  const fresh = async (db = freshDb('inbox')) => {
+    const store = await openStore(db);
+    open.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  it('records an event once and lists sessions with pending entries, oldest first', async () => {
+    const store = await fresh();
+    const first = await store.enqueueInbox({ sessionId: 'chat-b', eventKey: 'tg:1:100', payload: { text: 'hi' } });
+    expect(first).toMatchObject({ duplicate: false });
+    expect(await store.enqueueInbox({ sessionId: 'chat-b', eventKey: 'tg:1:100', payload: { text: 'hi' } })).toEqual({ id: null, duplicate: true });
+    await store.enqueueInbox({ sessionId: 'chat-a', eventKey: 'tg:1:101', payload: { text: 'yo' } });
+    await store.enqueueInbox({ sessionId: 'chat-b', eventKey: 'tg:1:102', payload: { text: 'again' } });
+    expect(await store.pendingInboxSessions()).toEqual(['chat-b', 'chat-a']);
+
+    const entries = await store.withSessionLock('chat-b', (s) => s.pendingInbox());
+    expect(entries.map((e) => e.payload)).toEqual([{ text: 'hi' }, { text: 'again' }]);
+    expect(entries[0]).toMatchObject({ sessionId: 'chat-b', eventKey: 'tg:1:100', id: first.id });
+  });
+
+  it('marks the entries a turn answers done in the same commit, even from another session it holds', async () => {
+    const store = await fresh();
+    const a = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e1', payload: {} });
+    const b = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e2', payload: {} });
+    await store.withSessionLock('chat', async (chat) => {
+      // the chat's active conversation is another session, held under its own lock
+      await store.withSessionLock('chat~2', (conversation) =>
+        conversation.appendTurn([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], { completeInbox: [a.id!] }),
+      );
+      expect((await chat.pendingInbox()).map((e) => e.id)).toEqual([b.id]);
+      await chat.completeInbox([b.id!], 'skipped');
+      expect(await chat.pendingInbox()).toEqual([]);
+    });
+    expect(await store.pendingInboxSessions()).toEqual([]);
+    expect((await store.fullHistory('chat~2')).length).toBe(2);
+  });
+
+  it('keeps reply parts posted before a crash for the next attempt, and merges session metadata', async () => {
+    const store = await fresh();
+    const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e1', payload: {} });
+    await store.withSessionLock('chat', async (s) => {
+      await s.recordReplyPart(id!, 0, 'm-10');
+      await s.recordReplyPart(id!, 1, 'm-11');
+      await s.updateMetadata({ conversation: 'chat~2' });
+      await s.updateMetadata({ platform: 'telegram' });
+    });
+    expect(await store.withSessionLock('chat', (s) => s.replyParts(id!))).toEqual([
+      { part: 0, platformMessageId: 'm-10' },
+      { part: 1, platformMessageId: 'm-11' },
+    ]);
+    expect((await store.getSession('chat'))?.metadata).toEqual({ conversation: 'chat~2', platform: 'telegram' });
+  });
+
+  it('refuses inbox writes from a holder that lost the lock', async () => {
+    const store = await fresh();
+    const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e1', payload: {} });
+    let stale: LockedSession | undefined;
+    await store.withSessionLock('chat', async (s) => {
+      stale = s;
+    });
+    await store.withSessionLock('chat', async () => {
+      await expect(stale!.completeInbox([id!], 'done')).rejects.toBeInstanceOf(LockLostError);
+      await expect(stale!.recordReplyPart(id!, 0, 'm')).rejects.toBeInstanceOf(LockLostError);
+      await expect(stale!.updateMetadata({ x: 1 })).rejects.toBeInstanceOf(LockLostError);
+    });
+    expect(await store.pendingInboxSessions()).toEqual(['chat']);
+  });
+
+  it('gives a lease to one holder at a time, across store instances', async () => {
+    const db = freshDb('lease');
+    const one = await fresh(db);
+    const two = await fresh(db);
+    const lease = await one.tryAcquireLease('telegram-poll:42');
+    expect(lease).not.toBeNull();
+    expect(await two.tryAcquireLease('telegram-poll:42')).toBeNull();
+    const other = await two.tryAcquireLease('telegram-poll:43');
+    expect(other).not.toBeNull();
+    await lease!.release();
+    const taken = await two.tryAcquireLease('telegram-poll:42');
+    expect(taken).not.toBeNull();
+    await taken!.release();
+    await other!.release();
+  });
+
+  it('tells listeners which session got a new entry', async () => {
+    const db = freshDb('notify');
+    const listener = await fresh(db);
+    const writer = await fresh(db);
+    const heard: string[] = [];
+    const stop = await listener.onInboxActivity((sessionId) => heard.push(sessionId));
+    await writer.enqueueInbox({ sessionId: 'chat-7', eventKey: 'e1', payload: {} });
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    expect(heard).toEqual(['chat-7']);
+  });
+});
