@@ -18,6 +18,8 @@ export const SLACK_TEXT_LIMIT = 3_000;
 export const SLACK_MIN_EDIT_INTERVAL_MS = 1_000;
 /** A display name is looked up before the event is acknowledged, so the lookup must stay well inside Slack's 3 s. */
 const NAME_LOOKUP_TIMEOUT_MS = 1_000;
+/** Web API error codes that mean the token itself is wrong, not that Slack is unreachable. */
+const REJECTED_TOKEN_CODES = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
 
 export type SlackReceiveMode =
   | { kind: 'http'; signingSecret: string; port: number }
@@ -76,11 +78,7 @@ export class SlackAdapter implements PlatformAdapter {
       this.me = { teamId: result.team_id, botUserId: result.user_id, ...(result.bot_id ? { botId: result.bot_id } : {}) };
       return this.me;
     } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error;
-      const why = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code ?? '')
-        ? `Slack rejected the bot token (${code}): check SLACK_BOT_TOKEN / --token (the xoxb- token under OAuth & Permissions)`
-        : `could not reach the Slack Web API${this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : ''}: ${(error as Error).message}`;
-      throw new SlackStartError(why, { cause: error });
+      throw this.startError(error, 'the bot token', 'SLACK_BOT_TOKEN / --token (the xoxb- token under OAuth & Permissions)');
     }
   }
 
@@ -108,12 +106,29 @@ export class SlackAdapter implements PlatformAdapter {
     });
     this.app = app;
     if (receive.kind === 'http') {
-      this.server = (await app.start(receive.port)) as Server;
+      try {
+        this.server = (await app.start(receive.port)) as Server;
+      } catch (error) {
+        throw new SlackStartError(`could not listen for Slack events on port ${receive.port}: ${(error as Error).message} (choose another --port)`, { cause: error });
+      }
       this.options.logger.info({ port: this.port, path: '/slack/events' }, 'receiving Slack events over HTTP');
     } else {
-      await app.start();
+      try {
+        await app.start();
+      } catch (error) {
+        throw this.startError(error, 'the app-level token', 'SLACK_APP_TOKEN / --app-token (an xapp- token with connections:write, under Basic Information)');
+      }
       this.options.logger.info('receiving Slack events over Socket Mode');
     }
+  }
+
+  /** One line saying which token Slack refused, or that Slack could not be reached. */
+  private startError(error: unknown, token: string, fix: string): SlackStartError {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    const why = REJECTED_TOKEN_CODES.has(code ?? '')
+      ? `Slack rejected ${token} (${code}): check ${fix}`
+      : `could not reach the Slack Web API${this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : ''}: ${(error as Error).message}`;
+    return new SlackStartError(why, { cause: error });
   }
 
   private makeReceiver(receive: SlackReceiveMode): Receiver {

@@ -117,14 +117,17 @@ describe('threadline bot slack over HTTP (real Bolt receiver and WebClient, fake
     expect(world.slack.posts).toHaveLength(1);
   });
 
-  it('exits with one line when Slack rejects the bot token, or when HTTP mode has no signing secret', async () => {
+  it('exits with one line when Slack rejects the bot or app token, or when HTTP mode has no signing secret', async () => {
     world = await startWorld(sqliteTestFile('slack-token'));
     const badToken = spawnWorker(world, { env: { SLACK_BOT_TOKEN: 'xoxb-wrong' } });
+    const badAppToken = spawnWorker(world, { socketMode: true, env: { SLACK_APP_TOKEN: 'xapp-wrong' } });
     const noSecret = spawnWorker(world, { env: { SLACK_SIGNING_SECRET: undefined } });
-    const [badExit, noSecretExit] = await Promise.all([badToken.exited, noSecret.exited]);
+    const [badExit, badAppExit, noSecretExit] = await Promise.all([badToken.exited, badAppToken.exited, noSecret.exited]);
 
     expect(badExit.code).toBe(1);
     expect(badToken.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: Slack rejected the bot token \(invalid_auth\): check SLACK_BOT_TOKEN/)]);
+    expect(badAppExit.code).toBe(1);
+    expect(badAppToken.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: Slack rejected the app-level token \(invalid_auth\): check SLACK_APP_TOKEN/)]);
     expect(noSecretExit.code).toBe(2);
     expect(noSecret.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: HTTP mode needs the signing secret/)]);
     expect(badToken.stdoutText + badToken.stderrText).not.toContain('xoxb-wrong');
