@@ -6,6 +6,11 @@ import type { HistoryStore } from './types.js';
 export interface OpenStoreOptions {
   /** Postgres only: connections in this process's pool. */
   poolSize?: number;
+  /**
+   * Apply pending migrations (default). `false` opens the store as it is, e.g. to report its schema version;
+   * a SQLite file must then exist already.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -15,7 +20,7 @@ export interface OpenStoreOptions {
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<HistoryStore> {
   const location = parseDbLocation(db);
   if (location.kind === 'postgres') {
-    return PostgresHistoryStore.open({ ...location, poolSize: options.poolSize });
+    return PostgresHistoryStore.open({ ...location, poolSize: options.poolSize, migrate: options.migrate });
   }
-  return SqliteHistoryStore.open({ file: location.file });
+  return SqliteHistoryStore.open({ file: location.file, migrate: options.migrate });
 }

@@ -38,6 +38,8 @@ export interface PostgresStoreOptions {
   redacted: string;
   /** Connections in this process's pool (each turn in progress holds one). Default 10. */
   poolSize?: number;
+  /** Apply pending migrations at open (default true). */
+  migrate?: boolean;
 }
 
 const DEFAULT_LOCK_WAIT_MS = 30_000;
@@ -77,7 +79,8 @@ export class PostgresHistoryStore implements HistoryStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresHistoryStore> {
     const store = new PostgresHistoryStore(options);
     try {
-      await store.migrate();
+      if (options.migrate === false) await store.pool.query('SELECT 1');
+      else await store.migrate();
     } catch (error) {
       await store.pool.end().catch(() => {});
       if ((error as { code?: string }).code?.match(/^(E[A-Z]+|28...|3D000)$/)) {

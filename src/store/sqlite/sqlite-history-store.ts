@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -56,16 +56,16 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /** Open (creating the file and its directory if needed), migrate, and return a ready store. */
-  static async open({ file }: { file: string }): Promise<SqliteHistoryStore> {
+  static async open({ file, migrate: applyMigrations = true }: { file: string; migrate?: boolean }): Promise<SqliteHistoryStore> {
     let db: Database.Database | undefined;
     try {
-      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      if (file !== ':memory:' && applyMigrations) mkdirSync(path.dirname(file), { recursive: true });
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS, fileMustExist: !applyMigrations });
       db.pragma('journal_mode = WAL');
       // FULL: every committed turn is on disk before appendTurn returns (WAL's default, NORMAL, is not).
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      migrate(db);
+      if (applyMigrations) migrate(db);
       return new SqliteHistoryStore(db, file);
     } catch (error) {
       db?.close();
@@ -339,7 +339,9 @@ function migrate(db: Database.Database): void {
 function describeOpenError(error: unknown, file: string): Error {
   const code = (error as { code?: string }).code;
   const hint =
-    code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+    code === 'SQLITE_CANTOPEN' && !existsSync(file)
+      ? 'no such file: check the path (threadline creates the file on first use)'
+      : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
       ? 'the file is not a SQLite database or is damaged: move it aside, or pass another path'
       : code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS'
         ? 'cannot create or open the file: check that the directory exists and is writable'

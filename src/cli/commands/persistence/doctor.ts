@@ -38,7 +38,8 @@ export function registerDoctor(group: Command): void {
 async function checkDatabase(db: string): Promise<Check[]> {
   let store: HistoryStore;
   try {
-    store = await openStore(db, { poolSize: 1 });
+    // Not migrated here: doctor reports a pending migration instead of applying it, and creates no file.
+    store = await openStore(db, { poolSize: 1, migrate: false });
   } catch (error) {
     return [
       { name: 'database', ok: false, detail: (error as Error).message },
