@@ -104,7 +104,6 @@ export class SlackAdapter implements PlatformAdapter {
     app.error(async (error) => {
       throw error;
     });
-    this.app = app;
     if (receive.kind === 'http') {
       try {
         this.server = (await app.start(receive.port)) as Server;
@@ -120,6 +119,7 @@ export class SlackAdapter implements PlatformAdapter {
       }
       this.options.logger.info('receiving Slack events over Socket Mode');
     }
+    this.app = app;
   }
 
   /** One line saying which token Slack refused, or that Slack could not be reached. */
