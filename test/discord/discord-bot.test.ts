@@ -67,7 +67,7 @@ describe('threadline bot discord', () => {
     }
   });
 
-  it('answers in a guild channel only when mentioned, and keeps each thread its own session', async () => {
+  it('answers in a guild channel only when mentioned, keeps each thread its own session, and splits long replies', async () => {
     const { fake, llm, db } = await world();
     const bot = await startWorker({ apiUrl: fake.apiUrl, llm, db });
     fake.sendMessageCreate({ channelId: general, authorId: bob, content: 'just chatting, not for the bot' });
@@ -86,6 +86,20 @@ describe('threadline bot discord', () => {
 
     fake.sendMessageCreate({ channelId: general, authorId: alice, authorName: 'Alice', content: 'and back here', mentionsBot: true });
     await answerIn(fake, general, 'reply to: Alice: and back here (saw 4 messages)');
+
+    const paragraphs = Array.from({ length: 9 }, (_, i) => `Paragraph ${i}: ${'word '.repeat(100).trim()}`);
+    const long = paragraphs.join('\n\n');
+    llm.setHandler(() => ({ content: long }));
+    const askedForMore = fake.sendMessageCreate({ channelId: general, authorId: alice, content: 'tell me everything', mentionsBot: true });
+    const squash = (text: string) => text.replace(/\s+/g, '');
+    // Every part answers the same message; streamed, they grow by edits until they hold the whole reply.
+    const parts = await eventually('the whole long reply', () => {
+      const posted = repliesTo(fake, askedForMore.id as string);
+      return squash(posted.map((m) => m.content).join('')) === squash(long) ? posted : undefined;
+    });
+    expect(long.length).toBeGreaterThan(4000);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const part of parts) expect(part.content.length).toBeLessThanOrEqual(2000);
     expect(await stopWorker(bot)).toBe(0);
 
     expect(shown(fake).every((m) => m.channelId !== general || m.replyTo !== undefined)).toBe(true);
@@ -96,23 +110,6 @@ describe('threadline bot discord', () => {
     } finally {
       await store.close();
     }
-  });
-
-  it('splits a reply longer than 2000 characters into several messages', async () => {
-    const { fake, llm, db } = await world();
-    const paragraphs = Array.from({ length: 9 }, (_, i) => `Paragraph ${i}: ${'word '.repeat(100).trim()}`);
-    const long = paragraphs.join('\n\n');
-    llm.setHandler(() => ({ content: long }));
-    await startWorker({ apiUrl: fake.apiUrl, llm, db });
-    fake.dmMessage({ channelId: dmChannel, authorId: alice, content: 'tell me everything' });
-    const squash = (text: string) => text.replace(/\s+/g, '');
-    const parts = await eventually('the whole long reply', () => {
-      const posted = shown(fake).filter((m) => m.channelId === dmChannel);
-      return squash(posted.map((m) => m.content).join('')) === squash(long) ? posted : undefined;
-    });
-    expect(long.length).toBeGreaterThan(4000);
-    expect(parts.length).toBeGreaterThanOrEqual(3);
-    for (const part of parts) expect(part.content.length).toBeLessThanOrEqual(2000);
   });
 
   it('fails in one line with a non-zero exit when Discord rejects the token', async () => {
