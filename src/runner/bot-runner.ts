@@ -67,7 +67,16 @@ export class BotRunner {
   async start(): Promise<void> {
     this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
     this.loop = this.workLoop();
-    await this.adapter.start((message) => this.receive(message));
+    try {
+      await this.adapter.start((message) => this.receive(message));
+    } catch (error) {
+      // Nothing may keep running on a bot that never started: stop the work loop and the listener first.
+      this.stopping = true;
+      this.wake();
+      await this.loop;
+      await this.unlisten();
+      throw error;
+    }
     this.log.info({ platform: this.adapter.platform, store: this.store.kind }, 'bot runner started');
   }
 
