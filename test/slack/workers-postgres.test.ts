@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { defaultHandler } from '../fakes/fake-openai-server.js';
 import type { SlackEventEnvelope } from '../fakes/fake-slack-server.js';
-import { pgTestUrl } from '../support/databases.js';
+import { pgAdminQuery, pgTestUrl, schemaOf } from '../support/databases.js';
 import { killAll } from '../support/processes.js';
 import { readHistories, replyTo, slackSession, startWorker, startWorld, stopWorker, type Worker, type World } from './slack-harness.js';
 
@@ -90,4 +90,26 @@ it('two workers on Postgres: concurrent conversations and redeliveries to the ot
     const history = histories.get(slackSession(world!, conversation.channel, conversation.thread));
     expect(history).toEqual(conversation.texts.flatMap((text, k) => [{ role: 'user', content: text }, { role: 'assistant', content: replies[c][k] }]));
   });
+});
+
+it('an event that could not be recorded is not acknowledged (500), and Slack\'s retry is answered once', async () => {
+  world = await startWorld(pgTestUrl('slack_unrecorded'));
+  const worker = await startWorker(world);
+  const schema = schemaOf(world.db);
+  const dm = world.slack.directMessage({ channel: 'D0LOST', user: 'U0ALICE', text: 'are you there' });
+
+  // The database refuses the write (its inbox is gone for a moment).
+  await pgAdminQuery(`ALTER TABLE "${schema}".inbox RENAME TO inbox_away`);
+  try {
+    expect((await worker.send(dm)).status).toBe(500);
+  } finally {
+    await pgAdminQuery(`ALTER TABLE "${schema}".inbox_away RENAME TO inbox`);
+  }
+  expect((await worker.send(dm, { retryNum: 1, retryReason: 'http_error' })).status).toBe(200);
+  expect((await worker.send(dm, { retryNum: 2, retryReason: 'http_error' })).status).toBe(200);
+  const reply = await replyTo(world, 'D0LOST', 'are you there');
+  await stopWorker(worker);
+
+  expect(world.slack.messagesIn('D0LOST').map((m) => m.text)).toEqual([reply]);
+  expect((await readHistories(world.db)).get(slackSession(world, 'D0LOST'))?.map((m) => m.content)).toEqual(['are you there', reply]);
 });
