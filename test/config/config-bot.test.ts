@@ -1,0 +1,86 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
+import { sqliteTestFile } from '../support/databases.js';
+import { killAll, runTs, spawnTs } from '../support/processes.js';
+import { botEnv, MAIN, startWhatsAppWorld, stopProcess, waSession, webhookUrlOf, withStore, type WhatsAppWorld } from '../whatsapp/whatsapp-harness.js';
+
+const TG_TOKEN = '123456:config-test-token';
+const EXAMPLE = new URL('../../config/threadline.example.yaml', import.meta.url).pathname;
+
+let world: WhatsAppWorld | undefined;
+let tg: FakeTelegram | undefined;
+afterEach(async () => {
+  await killAll();
+  await world?.close();
+  await tg?.close();
+  world = tg = undefined;
+});
+
+/** Writes `yaml` next to the test database and returns its path. */
+function configFile(db: string, yaml: string): string {
+  const file = join(dirname(db), 'threadline.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe('threadline bot run --config', () => {
+  it('validates the example with --check, and refuses a bad config in one line', async () => {
+    const env = {
+      DATABASE_URL: 'postgres://unused/db',
+      TELEGRAM_BOT_TOKEN: TG_TOKEN,
+      WHATSAPP_ACCESS_TOKEN: 'a',
+      WHATSAPP_PHONE_NUMBER_ID: '1',
+      WHATSAPP_VERIFY_TOKEN: 'v',
+      WHATSAPP_APP_SECRET: 's',
+    };
+    const ok = await runTs(MAIN, ['bot', 'run', '--config', EXAMPLE, '--check'], { env });
+    expect(ok).toMatchObject({ code: 0, stdout: `${EXAMPLE}: valid (telegram, whatsapp)\n`, stderr: '' });
+
+    const bad = configFile(sqliteTestFile('cfg_bad'), 'platforms:\n  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s, prot: 80 }\n');
+    const refused = await runTs(MAIN, ['bot', 'run', '--config', bad], { env });
+    expect(refused).toMatchObject({ code: 2, stdout: '', stderr: `threadline: config file ${bad}: platforms.whatsapp.prot: unknown key\n` });
+  });
+
+  it('runs Telegram and WhatsApp in one process on one store', async () => {
+    const db = sqliteTestFile('cfg_two');
+    world = await startWhatsAppWorld(db);
+    tg = await startFakeTelegram({ token: TG_TOKEN, username: 'threadline_cfg_bot', maxLongPollSeconds: 1 });
+    const config = configFile(
+      db,
+      [
+        `db: ${db}`,
+        'model: gpt-test',
+        `baseUrl: ${world.llm.baseURL}`,
+        'platforms:',
+        '  telegram:',
+        '    token: ${TELEGRAM_BOT_TOKEN}',
+        `    apiRoot: ${tg.apiRoot}`,
+        '  whatsapp:',
+        '    accessToken: { env: WHATSAPP_ACCESS_TOKEN }',
+        '    phoneNumberId: ${WHATSAPP_PHONE_NUMBER_ID}',
+        '    verifyToken: { env: WHATSAPP_VERIFY_TOKEN }',
+        '    appSecret: { env: WHATSAPP_APP_SECRET }',
+        '    apiUrl: ${WHATSAPP_API_URL}',
+        '    port: 0',
+        '    host: 127.0.0.1',
+        '',
+      ].join('\n'),
+    );
+    const proc = spawnTs(MAIN, ['bot', 'run', '--config', config], { env: { ...botEnv(world), TELEGRAM_BOT_TOKEN: TG_TOKEN } });
+    const webhookUrl = await webhookUrlOf(proc);
+    await proc.waitForLine(/"platform":"telegram".*"msg":"bot runner started"|"msg":"bot runner started".*"platform":"telegram"/);
+
+    tg.pushUpdate(tg.textUpdate({ chatId: 501, userId: 501, text: 'hi on telegram' }));
+    expect((await world.wa.postInbound(webhookUrl, { from: '15550009', text: 'hi on whatsapp' })).status).toBe(200);
+    await tg.waitFor((fake) => fake.messagesInChat(501).length > 0, 60_000);
+    await world.wa.sent.waitFor((m) => m.to === '15550009');
+    await stopProcess(proc);
+
+    expect(tg.messagesInChat(501).map((m) => m.text)).toEqual(['reply to: hi on telegram (saw 2 messages)']);
+    expect(world.wa.sentTo('15550009').map((m) => m.text)).toEqual(['reply to: hi on whatsapp (saw 2 messages)']);
+    const sessions = await withStore(db, async (store) => (await store.listSessions()).sessions.map((s) => s.id).sort());
+    expect(sessions).toEqual([`telegram:${tg.botInfo.id}:501`, waSession('15550009')].sort());
+  });
+});
