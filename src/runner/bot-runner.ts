@@ -231,8 +231,17 @@ export class BotRunner {
       editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
     });
     const conversation = await this.activeConversation(chat.sessionId);
+    // The complete reply reaches the platform BEFORE the turn commits. Finished after the commit, a worker dying
+    // in between would leave a half-streamed message that no retry repairs, its inbox entry being done already.
+    let delivered = false;
+    const deliver = async (messages: NewMessage[]) => {
+      if (!messages.some((m) => m.role === 'assistant')) return; // a failed or aborted turn commits its input only
+      const text = messages.map((m) => (m.role === 'assistant' ? (m.content ?? '') : '')).join('');
+      await reply.finish(text.trim() === '' ? '(no reply)' : text);
+      delivered = true;
+    };
     const turn = (session: LockedSession) =>
-      this.options.agent.runTurn(session, input, {
+      this.options.agent.runTurn(deliveringBeforeCommit(session, deliver), input, {
         onText: (delta) => reply.push(delta),
         signal,
         appendOptions: {
@@ -242,7 +251,7 @@ export class BotRunner {
       });
     try {
       const result = conversation === chat.sessionId ? await turn(chat) : await this.store.withSessionLock(conversation, turn);
-      await reply.finish(result.reply.trim() === '' ? '(no reply)' : result.reply);
+      if (!delivered) await reply.finish(result.reply.trim() === '' ? '(no reply)' : result.reply);
     } catch (error) {
       await reply.abandon();
       if (error instanceof TurnAbortedError) return; // /stop answers for itself
@@ -310,6 +319,22 @@ export class BotRunner {
     const lines = recent.map((m) => `${m.role === 'user' ? (m.name ?? 'you') : 'bot'}: ${truncate(m.content ?? '', 80)}`);
     return [`${info.messageCount} messages since ${info.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Latest:`, ...lines].join('\n');
   }
+}
+
+/** The session as the agent sees it, running `beforeAppend` with the messages of each commit first. */
+function deliveringBeforeCommit(session: LockedSession, beforeAppend: (messages: NewMessage[]) => Promise<void>): LockedSession {
+  return new Proxy(session, {
+    get(target, property) {
+      if (property === 'appendTurn') {
+        return async (...args: Parameters<LockedSession['appendTurn']>) => {
+          await beforeAppend(args[0]);
+          return target.appendTurn(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 function truncate(text: string, max: number): string {
