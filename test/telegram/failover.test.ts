@@ -53,7 +53,11 @@ describe('threadline bot telegram: workers dying on Postgres', () => {
     // The issue's bound: the standby polls within 10 s of the leader's death.
     await standby.proc.waitForLine(/"msg":"polling Telegram for updates"/, 10_000);
     const takeover = Date.now() - killedAt;
-    await tg.waitFor((f) => chats.every((c) => f.messagesInChat(c).filter((m) => m.text.endsWith(')')).length >= 6), 30_000);
+    await tg.waitFor((f) => chats.every((c) => f.messagesInChat(c).filter((m) => m.text.endsWith(')')).length >= 6), 30_000).catch((error: Error) => {
+      const shown = chats.map((c) => `${c}: ${JSON.stringify(textsIn(tg, c))}`).join('\n');
+      const logs = standby.proc.stdoutLines.filter((l) => /"level":[4-6]\d/.test(l)).slice(-20).join('\n');
+      throw new Error(`${error.message.slice(0, 300)}\nchats:\n${shown}\nstandby warnings:\n${logs}\nstderr: ${standby.proc.stderrText.slice(-1000)}`);
+    });
     await stopWorker(standby);
     console.log(`failover: standby polling ${takeover} ms after SIGKILL of the leader`);
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Update } from 'telegraf/types';
-import { postWebhookUpdate } from '../fakes/fake-telegram-server.js';
+import { postWebhookUpdate, type TextMessageUpdate } from '../fakes/fake-telegram-server.js';
 import { pgTestUrl } from '../support/databases.js';
 import { killAll } from '../support/processes.js';
 import { chatSession, loggedErrors, pairs, startWorker, startWorld, stopWorker, textsIn, userTexts, WEBHOOK_SECRET, withStore, type World } from './bot-harness.js';
@@ -28,14 +27,14 @@ describe('threadline bot telegram: webhook workers on Postgres', () => {
 
     const chatIds = Array.from({ length: CHATS }, (_, i) => 1000 + i);
     const perChat = UPDATES / CHATS;
-    const updates = new Map<number, Update[]>(chatIds.map((chatId) => [chatId, []]));
+    const updates = new Map<number, TextMessageUpdate[]>(chatIds.map((chatId) => [chatId, []]));
     for (let i = 0; i < perChat; i++) {
       for (const chatId of chatIds) updates.get(chatId)!.push(tg.textUpdate({ chatId, userId: chatId, text: `c${chatId} m${i}` }));
     }
     const all = [...updates.values()].flat();
     const duplicated = new Set(shuffle(all).slice(0, DUPLICATES).map((u) => u.update_id));
 
-    const post = async (update: Update, worker: number) => {
+    const post = async (update: TextMessageUpdate, worker: number) => {
       const { status, body } = await postWebhookUpdate(workers[worker].webhookUrl!, update, WEBHOOK_SECRET);
       expect(status, body).toBe(200);
     };
@@ -65,7 +64,7 @@ describe('threadline bot telegram: webhook workers on Postgres', () => {
 
     expect(llm.requests).toHaveLength(UPDATES);
     for (const chatId of chatIds) {
-      const sent = updates.get(chatId)!.map((u) => (u.message as { text: string }).text);
+      const sent = updates.get(chatId)!.map((u) => u.message.text);
       // One reply per unique update, in order, each made from a request that carried every earlier turn.
       expect(textsIn(tg, chatId)).toEqual(sent.map((text, i) => `reply to: ${text} (saw ${2 * i + 2} messages)`));
       const requests = llm.requests.filter((r) => userTexts(r).at(-1)?.startsWith(`c${chatId} `));
