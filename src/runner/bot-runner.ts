@@ -54,6 +54,8 @@ export class BotRunner {
   /** Sessions this process holds, with the lock handle and the abort switch of the turn in progress. */
   private readonly active = new Map<string, { session?: LockedSession; turn?: AbortController; stopped?: boolean }>();
   private stopping = false;
+  /** Sessions whose last attempt failed (e.g. the database was away), and when to try them again. */
+  private readonly retryAt = new Map<string, { at: number; delayMs: number }>();
   private wake: () => void = () => {};
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
@@ -161,7 +163,7 @@ export class BotRunner {
         });
         for (const sessionId of candidates) {
           if (this.stopping || this.active.size >= concurrency) break;
-          if (this.active.has(sessionId)) continue;
+          if (this.active.has(sessionId) || (this.retryAt.get(sessionId)?.at ?? 0) > Date.now()) continue;
           const work = this.claim(sessionId);
           inFlight.add(work);
           void work.finally(() => {
@@ -188,8 +190,14 @@ export class BotRunner {
         },
         { waitMs: 0 },
       );
+      this.retryAt.delete(sessionId);
     } catch (error) {
-      if (!(error instanceof SessionBusyError)) this.log.error({ err: error, sessionId }, 'turn failed; its messages stay pending');
+      if (!(error instanceof SessionBusyError)) {
+        // Back off (doubling up to a minute) so a failing session does not spin; its messages stay pending.
+        const delayMs = Math.min((this.retryAt.get(sessionId)?.delayMs ?? 500) * 2, 60_000);
+        this.retryAt.set(sessionId, { at: Date.now() + delayMs, delayMs });
+        this.log.error({ err: error, sessionId, retryInMs: delayMs }, 'turn failed; its messages stay pending');
+      }
     } finally {
       this.active.delete(sessionId);
     }

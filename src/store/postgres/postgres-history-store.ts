@@ -136,18 +136,28 @@ export class PostgresHistoryStore implements HistoryStore {
       throw error;
     }
     const session = new PostgresLockedSession(this, client, sessionId);
+    let databaseError: Error | undefined;
     try {
       return await fn(session);
+    } catch (error) {
+      if (error instanceof pg.DatabaseError) databaseError = error;
+      throw error;
     } finally {
       // The connection may soon hold this same session's lock for another caller: the handle must not pass for it.
       session.released = true;
-      // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
-      // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
-      // a pooled connection never keeps one.
-      client.query(this.q('unlock', [this.options.schema, sessionId])).then(
-        () => client.release(),
-        (error: Error) => client.release(error),
-      );
+      if (databaseError) {
+        // After a failed statement the connection's prepared-statement cache may disagree with the server
+        // (a later use then fails with 42P05/26000): close it, which releases the lock with it.
+        client.release(databaseError);
+      } else {
+        // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
+        // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
+        // a pooled connection never keeps one.
+        client.query(this.q('unlock', [this.options.schema, sessionId])).then(
+          () => client.release(),
+          (error: Error) => client.release(error),
+        );
+      }
     }
   }
 
