@@ -4,6 +4,7 @@ import type { InboundHandler, InboundMessage, PlatformAdapter, ReplyTarget } fro
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
+import { recordInbound } from '../shared/record-inbound.js';
 import { normalizeMessage } from './normalize-message.js';
 import { ShardClaimer } from './shard-claimer.js';
 import { connectShard, DiscordGatewayRefusedError } from './shard-connection.js';
@@ -12,9 +13,6 @@ import { connectShard, DiscordGatewayRefusedError } from './shard-connection.js'
 export const DISCORD_TEXT_LIMIT = 2000;
 /** Discord allows about 5 message writes per 5 s in a channel; edits count. */
 const MIN_EDIT_INTERVAL_MS = 1_000;
-/** Discord never delivers a gateway event twice: a message the database could not take is tried a few times. */
-const RECORD_ATTEMPTS = 3;
-const RECORD_RETRY_MS = 1_000;
 /** Replies never ping @everyone, roles or users the model happens to write; only the user answered may be notified. */
 const NO_MENTIONS: APIAllowedMentions = { parse: [], replied_user: true };
 
@@ -42,6 +40,7 @@ export class DiscordStartError extends ThreadlineError {}
  * and sends, edits and types through REST, which works for any channel whichever worker holds its shard.
  */
 export class DiscordAdapter implements PlatformAdapter {
+  private stopping = false;
   readonly platform = 'discord';
   readonly textLimit = DISCORD_TEXT_LIMIT;
   readonly minEditIntervalMs = MIN_EDIT_INTERVAL_MS;
@@ -98,27 +97,18 @@ export class DiscordAdapter implements PlatformAdapter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.claimer?.stop();
     await this.recording.idle();
   }
 
   private accept(message: Message, me: DiscordBotIdentity, handler: InboundHandler): void {
     const inbound = normalizeMessage(message, me.id);
-    if (inbound) void this.recording.run(inbound.chatId, () => this.record(inbound, handler));
-  }
-
-  private async record(inbound: InboundMessage, handler: InboundHandler): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await handler(inbound);
-        return;
-      } catch (error) {
-        if (attempt === RECORD_ATTEMPTS) {
-          this.options.logger.error({ err: error, chatId: inbound.chatId, messageId: inbound.messageId }, 'could not record a Discord message; it is lost');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS * attempt));
-      }
+    // Discord never sends a message again: retry until it is recorded (or the bot stops).
+    if (inbound) {
+      void this.recording.run(inbound.chatId, () =>
+        recordInbound(handler, inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
+      );
     }
   }
 

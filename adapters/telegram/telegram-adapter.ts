@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.js';
 import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { Lease } from '../../src/store/types.js';
+import { recordInbound } from '../shared/record-inbound.js';
 import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
 
 /** Telegram's limit for one message, in UTF-16 code units. */
@@ -72,19 +73,22 @@ export class TelegramAdapter implements PlatformAdapter {
 
   async start(handler: InboundHandler): Promise<void> {
     const me = await this.identify();
-    const accept = async (update: Update) => {
-      const message = normalizeUpdate(update, me);
-      if (message) await handler(message);
-    };
     if (this.options.receive.kind === 'webhook') {
-      await this.startWebhook(this.options.receive, accept);
+      // A failure answers 5xx and Telegram sends the update again.
+      await this.startWebhook(this.options.receive, async (update) => {
+        const message = normalizeUpdate(update, me);
+        if (message) await handler(message);
+      });
     } else {
       // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
       // messages of one chat could enter the inbox in the wrong order. Chained, they are recorded in update order.
-      // Errors still propagate to telegraf, which then stops polling WITHOUT acknowledging the update: nothing is lost.
+      // telegraf acknowledges a batch even when a handler fails, so a failed recording is retried (the next
+      // getUpdates, which acknowledges, waits for it) instead of being reported.
       let recorded: Promise<unknown> = Promise.resolve();
       this.bot.on('message', (ctx) => {
-        const recording = recorded.then(() => accept(ctx.update));
+        const message = normalizeUpdate(ctx.update, me);
+        if (!message) return;
+        const recording = recorded.then(() => recordInbound(handler, message, { logger: this.options.logger, stopping: () => this.stopped }));
         recorded = recording.catch(() => {});
         return recording;
       });
@@ -105,15 +109,27 @@ export class TelegramAdapter implements PlatformAdapter {
       }
       this.lease = lease;
       this.options.logger.info('polling Telegram for updates');
+      let failed = false;
       this.polling = this.bot.launch({ dropPendingUpdates: false }).catch((error: unknown) => {
+        failed = true;
         this.options.logger.error({ err: error }, 'Telegram polling stopped on an error; unacknowledged updates will come again');
       });
       // A lost lease (its connection dropped) means another worker may poll now: stop at once.
       await Promise.race([this.polling, lease?.lost]);
-      if (!this.stopped) this.bot.stop('lease lost');
+      if (!this.stopped) this.stopPolling('lease lost');
       await this.polling;
       await lease?.release();
       announced = false;
+      // Polling failed (Telegram or the network away): give the lease a rest before trying again.
+      if (failed && !this.stopped) await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
+    }
+  }
+
+  private stopPolling(reason: string): void {
+    try {
+      this.bot.stop(reason);
+    } catch {
+      // telegraf throws when polling already ended (or never started): nothing to stop.
     }
   }
 
@@ -160,11 +176,7 @@ export class TelegramAdapter implements PlatformAdapter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.polling) {
-      try {
-        this.bot.stop('shutdown');
-      } catch {
-        // not running
-      }
+      this.stopPolling('shutdown');
       await this.polling;
     }
     await this.lease?.release();

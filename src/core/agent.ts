@@ -154,7 +154,12 @@ export class Agent {
       ...(pending || given?.runtimeState ? { runtimeState: { ...given?.runtimeState, ...pending } } : {}),
     };
     const settings = { model: this.chatModel(), instructions: this.instructions, tools: this.tools, window: this.window };
-    const result = await runTurn(session, settings, input, { onText: options.onText, signal: options.signal, appendOptions });
+    const result = await runTurn(session, settings, input, {
+      onText: options.onText,
+      signal: options.signal,
+      beforeCommit: options.beforeCommit,
+      appendOptions,
+    });
     if (pending) this.runtimeState.saved(pending);
     return result;
   }

@@ -20,6 +20,12 @@ export interface TurnOptions {
   signal?: AbortSignal;
   /** Passed to the turn's one commit (event id, session metadata, runtime state). */
   appendOptions?: AppendTurnOptions;
+  /**
+   * Runs with the complete reply after the model has answered and before the turn commits (not for a failed or
+   * aborted turn). A bot delivers the reply here: should the process die before the commit, the turn is still
+   * pending and its retry can repair the delivery, which it could not once the turn was committed.
+   */
+  beforeCommit?: (reply: string) => Promise<void>;
 }
 
 export interface TurnResult {
@@ -68,6 +74,7 @@ export async function runTurn(session: LockedSession, settings: TurnSettings, in
     throw aborted ? new TurnAbortedError(session.sessionId) : error;
   }
   const messages = [...input, ...produced];
+  await options.beforeCommit?.(reply);
   const commit = await session.appendTurn(messages, appendOptions);
   return { reply, messages, commit };
 }

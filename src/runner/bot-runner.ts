@@ -239,27 +239,20 @@ export class BotRunner {
       editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
     });
     const conversation = await this.activeConversation(chat.sessionId);
-    // The complete reply reaches the platform BEFORE the turn commits. Finished after the commit, a worker dying
-    // in between would leave a half-streamed message that no retry repairs, its inbox entry being done already.
-    let delivered = false;
-    const deliver = async (messages: NewMessage[]) => {
-      if (!messages.some((m) => m.role === 'assistant')) return; // a failed or aborted turn commits its input only
-      const text = messages.map((m) => (m.role === 'assistant' ? (m.content ?? '') : '')).join('');
-      await reply.finish(text.trim() === '' ? '(no reply)' : text);
-      delivered = true;
-    };
     const turn = (session: LockedSession) =>
-      this.options.agent.runTurn(deliveringBeforeCommit(session, deliver), input, {
+      this.options.agent.runTurn(session, input, {
         onText: (delta) => reply.push(delta),
         signal,
+        // The complete reply reaches the platform before the turn commits: should this worker die in between, the
+        // entry is still pending with its reply parts recorded, and the retry edits the same messages.
+        beforeCommit: (text) => reply.finish(text.trim() === '' ? '(no reply)' : text),
         appendOptions: {
           completeInbox: batch.map((e) => e.id),
           metadata: { platform: last.platform, chatId: last.chatId, ...(last.isPrivate ? { userId: last.userId } : {}) },
         },
       });
     try {
-      const result = conversation === chat.sessionId ? await turn(chat) : await this.store.withSessionLock(conversation, turn);
-      if (!delivered) await reply.finish(result.reply.trim() === '' ? '(no reply)' : result.reply);
+      await (conversation === chat.sessionId ? turn(chat) : this.store.withSessionLock(conversation, turn));
     } catch (error) {
       await reply.abandon();
       if (error instanceof TurnAbortedError) return; // /stop answers for itself
@@ -327,22 +320,6 @@ export class BotRunner {
     const lines = recent.map((m) => `${m.role === 'user' ? (m.name ?? 'you') : 'bot'}: ${truncate(m.content ?? '', 80)}`);
     return [`${info.messageCount} messages since ${info.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Latest:`, ...lines].join('\n');
   }
-}
-
-/** The session as the agent sees it, running `beforeAppend` with the messages of each commit first. */
-function deliveringBeforeCommit(session: LockedSession, beforeAppend: (messages: NewMessage[]) => Promise<void>): LockedSession {
-  return new Proxy(session, {
-    get(target, property) {
-      if (property === 'appendTurn') {
-        return async (...args: Parameters<LockedSession['appendTurn']>) => {
-          await beforeAppend(args[0]);
-          return target.appendTurn(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 function truncate(text: string, max: number): string {

@@ -349,41 +349,50 @@ class PostgresLockedSession implements LockedSession {
     readonly sessionId: string,
   ) {}
 
-  /** The lock's connection, while the lock is held. */
-  private get client(): pg.PoolClient {
-    if (this.released) throw new LockLostError(this.sessionId);
-    return this.heldClient;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Run `op` on the lock's connection once the previous call is done: a reply being recorded while a turn loads
+   * or commits would otherwise put two queries on one connection at once.
+   */
+  private serial<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      if (this.released) throw new LockLostError(this.sessionId);
+      return op(this.heldClient);
+    });
+    this.tail = result.catch(() => {});
+    return result;
   }
 
-  async loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
-    return this.store.loadWindowOn(this.client, this.sessionId, window);
+  loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    return this.serial((client) => this.store.loadWindowOn(client, this.sessionId, window));
   }
 
-  async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
-    return this.store.appendTurnOn(this.client, this.sessionId, messages, options);
+  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
+    return this.serial((client) => this.store.appendTurnOn(client, this.sessionId, messages, options));
   }
 
-  async getRuntimeState(): Promise<RuntimeState | null> {
-    return this.store.getRuntimeStateOn(this.client, this.sessionId);
+  getRuntimeState(): Promise<RuntimeState | null> {
+    return this.serial((client) => this.store.getRuntimeStateOn(client, this.sessionId));
   }
 
-  async updateMetadata(patch: SessionMetadata): Promise<void> {
-    return this.store.updateMetadataOn(this.client, this.sessionId, patch);
+  updateMetadata(patch: SessionMetadata): Promise<void> {
+    return this.serial((client) => this.store.updateMetadataOn(client, this.sessionId, patch));
   }
 
-  async pendingInbox(limit = 100): Promise<InboxEntry[]> {
-    return this.store.pendingInboxOn(this.client, this.sessionId, limit);
+  pendingInbox(limit = 100): Promise<InboxEntry[]> {
+    return this.serial((client) => this.store.pendingInboxOn(client, this.sessionId, limit));
   }
 
-  async completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
-    return this.store.completeInboxOn(this.client, this.sessionId, ids, outcome);
+  completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
+    return this.serial((client) => this.store.completeInboxOn(client, this.sessionId, ids, outcome));
   }
 
-  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
-    return this.store.recordReplyPartOn(this.client, this.sessionId, inboxId, part, platformMessageId);
+  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    return this.serial((client) => this.store.recordReplyPartOn(client, this.sessionId, inboxId, part, platformMessageId));
   }
 
-  async replyParts(inboxId: number): Promise<ReplyPart[]> {
-    return this.store.replyPartsOn(this.client, inboxId);
+  replyParts(inboxId: number): Promise<ReplyPart[]> {
+    return this.serial((client) => this.store.replyPartsOn(client, inboxId));
   }
 }
