@@ -60,6 +60,11 @@ export class BotRunner {
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
 
+  /** Runners of other platforms on the same database leave this platform's entries alone. */
+  private get queue(): string {
+    return this.adapter.platform;
+  }
+
   constructor(private readonly options: BotRunnerOptions) {
     this.store = options.store;
     this.adapter = options.adapter;
@@ -97,7 +102,7 @@ export class BotRunner {
 
   /** True while this process still has work for the session: pending entries, or a turn in progress. */
   async isBusy(sessionId: string): Promise<boolean> {
-    return this.active.has(sessionId) || (await this.store.pendingInboxSessions(1000)).includes(sessionId);
+    return this.active.has(sessionId) || (await this.store.pendingInboxSessions(1000, this.queue)).includes(sessionId);
   }
 
   /** The adapter's handler: decide, record durably, and return (the platform is acknowledged after this). */
@@ -115,7 +120,7 @@ export class BotRunner {
       return { duplicate: false };
     }
     const sessionId = sessionKeyFor(message, this.options.sessionScope ?? 'chat');
-    const { duplicate } = await this.store.enqueueInbox({ sessionId, eventKey: eventKeyFor(message), payload: message });
+    const { duplicate } = await this.store.enqueueInbox({ sessionId, eventKey: eventKeyFor(message), queue: this.queue, payload: message });
     if (duplicate) {
       this.log.debug({ sessionId, eventId: message.eventId }, 'duplicate event ignored');
       return { duplicate };
@@ -127,6 +132,8 @@ export class BotRunner {
 
   private onActivity(sessionId: string): void {
     if (this.active.get(sessionId)?.turn) this.abortIfStopRequested(sessionId, false);
+    // A session skipped because another worker held it is worth another look now (a failing one keeps its back-off).
+    if (this.retryAt.get(sessionId)?.delayMs === 0) this.retryAt.delete(sessionId);
     this.wake();
   }
 
@@ -150,14 +157,14 @@ export class BotRunner {
 
   private async workLoop(): Promise<void> {
     const concurrency = this.options.concurrency ?? 4;
-    const inFlight = new Set<Promise<void>>();
+    const inFlight = new Set<Promise<boolean>>();
     while (!this.stopping) {
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, this.options.pollIntervalMs ?? 1_000).unref();
       });
       if (this.active.size < concurrency) {
-        const candidates = await this.store.pendingInboxSessions(concurrency * 4).catch((error: unknown) => {
+        const candidates = await this.store.pendingInboxSessions(concurrency * 4, this.queue).catch((error: unknown) => {
           this.log.error({ err: error }, 'could not look for pending messages');
           return [] as string[];
         });
@@ -166,9 +173,11 @@ export class BotRunner {
           if (this.active.has(sessionId) || (this.retryAt.get(sessionId)?.at ?? 0) > Date.now()) continue;
           const work = this.claim(sessionId);
           inFlight.add(work);
-          void work.finally(() => {
+          void work.then((claimed) => {
             inFlight.delete(work);
-            this.wake();
+            // A freed slot may take the next session at once; a session another worker holds waits for a
+            // notification or the next poll (retrying it at once would spin, on SQLite without ever yielding).
+            if (claimed) this.wake();
           });
         }
       }
@@ -177,8 +186,8 @@ export class BotRunner {
     await Promise.all(inFlight);
   }
 
-  /** Work on a session if no other worker holds it; returns when this worker is done with it. */
-  private async claim(sessionId: string): Promise<void> {
+  /** Work on a session if no other worker holds it; resolves when done with it (false: another worker held it). */
+  private async claim(sessionId: string): Promise<boolean> {
     const held: { session?: LockedSession; turn?: AbortController; stopped?: boolean } = {};
     this.active.set(sessionId, held);
     try {
@@ -191,13 +200,17 @@ export class BotRunner {
         { waitMs: 0 },
       );
       this.retryAt.delete(sessionId);
+      return true;
     } catch (error) {
-      if (!(error instanceof SessionBusyError)) {
-        // Back off (doubling up to a minute) so a failing session does not spin; its messages stay pending.
-        const delayMs = Math.min((this.retryAt.get(sessionId)?.delayMs ?? 500) * 2, 60_000);
-        this.retryAt.set(sessionId, { at: Date.now() + delayMs, delayMs });
-        this.log.error({ err: error, sessionId, retryInMs: delayMs }, 'turn failed; its messages stay pending');
+      if (error instanceof SessionBusyError) {
+        this.retryAt.set(sessionId, { at: Date.now() + (this.options.pollIntervalMs ?? 1_000), delayMs: 0 });
+        return false;
       }
+      // Back off (doubling up to a minute) so a failing session does not spin; its messages stay pending.
+      const delayMs = Math.min((this.retryAt.get(sessionId)?.delayMs || 500) * 2, 60_000);
+      this.retryAt.set(sessionId, { at: Date.now() + delayMs, delayMs });
+      this.log.error({ err: error, sessionId, retryInMs: delayMs }, 'turn failed; its messages stay pending');
+      return true;
     } finally {
       this.active.delete(sessionId);
     }

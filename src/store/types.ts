@@ -127,6 +127,15 @@ export interface InboxEntry<Payload = unknown> {
   receivedAt: Date;
 }
 
+export interface InboxEntryInput {
+  sessionId: string;
+  /** Unique per platform event: a second entry with the same key is a duplicate. */
+  eventKey: string;
+  /** Which workers take the entry (a runner works on its own platform's queue); default ''. */
+  queue?: string;
+  payload: unknown;
+}
+
 export type InboxOutcome = 'done' | 'skipped' | 'failed';
 
 export interface ReplyPart {
@@ -173,9 +182,9 @@ export interface HistoryStore {
    * Record an inbound event for its session's turn. `eventKey` is unique: a redelivered event reports
    * `duplicate` and is not recorded again. Returns once the entry is durable.
    */
-  enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }>;
-  /** Sessions with pending inbox entries, the one waiting longest first. */
-  pendingInboxSessions(limit?: number): Promise<string[]>;
+  enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }>;
+  /** Sessions with pending inbox entries (in `queue`, or in any), the one waiting longest first. */
+  pendingInboxSessions(limit?: number, queue?: string): Promise<string[]>;
   /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
   /** Take the named lease if no live process holds it; null when it is held. */

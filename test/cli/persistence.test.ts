@@ -9,8 +9,9 @@ import { defaultHandler, startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-
 import { BACKENDS } from '../store/backends.js';
 import { sqliteTestFile } from '../support/databases.js';
 import { killAll, runTs, type TsRunResult } from '../support/processes.js';
+import { CLI_MAIN } from '../support/cli-build.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const MAIN = CLI_MAIN;
 const WORKERS = 4;
 const TURNS_EACH = 10;
 

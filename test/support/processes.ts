@@ -51,9 +51,13 @@ process.once('SIGTERM', () => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-/** Starts `node --import tsx <script> ...args` and captures its output line by line. */
+/**
+ * Starts `node --import tsx <script> ...args` (plain `node` for a compiled `.js` script, such as `CLI_MAIN`) and
+ * captures its output line by line.
+ */
 export function spawnTs(script: string, args: string[] = [], options: SpawnTsOptions = {}): TsProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
+  const loader = script.endsWith('.js') ? [] : ['--import', TSX_LOADER];
+  const child = spawn(process.execPath, [...loader, script, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

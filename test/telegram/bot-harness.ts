@@ -5,13 +5,14 @@ import type { HistoryStore, StoredMessage } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeChatRequest, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
  * What every Telegram bot test needs: a fake Bot API, a fake LLM, a database, and `threadline bot telegram`
  * worker processes (real telegraf inside) pointed at them.
  */
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const MAIN = CLI_MAIN;
 export const TOKEN = '123456:bot-test-token';
 export const WEBHOOK_SECRET = 'test_webhook_secret';
 

@@ -3,13 +3,14 @@ import type { HistoryStore } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
  * What every WhatsApp bot test needs: a fake Graph API (which also signs and posts inbound webhooks), a fake
  * LLM, a database, and `threadline bot whatsapp` worker processes pointed at them.
  */
 
-export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+export const MAIN = CLI_MAIN;
 export const WA = {
   accessToken: 'wa-test-access-token',
   phoneNumberId: '110000000000001',

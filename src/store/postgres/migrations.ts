@@ -46,13 +46,14 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
     CREATE TABLE ${s}.inbox (
       id          bigserial PRIMARY KEY,
       event_key   text NOT NULL UNIQUE,
+      queue       text NOT NULL,
       session_id  text NOT NULL,
       payload     jsonb NOT NULL,
       status      text NOT NULL DEFAULT 'pending',
       received_at timestamptz NOT NULL DEFAULT now(),
       done_at     timestamptz
     );
-    CREATE INDEX inbox_pending_idx ON ${s}.inbox (session_id, id) WHERE status = 'pending';
+    CREATE INDEX inbox_pending_idx ON ${s}.inbox (queue, session_id, id) WHERE status = 'pending';
 
     CREATE TABLE ${s}.inbox_replies (
       inbox_id            bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,

@@ -11,6 +11,7 @@ import type {
   HistoryStore,
   HistoryWindow,
   InboxEntry,
+  InboxEntryInput,
   InboxOutcome,
   Lease,
   ListSessionsFilter,
@@ -217,16 +218,16 @@ export class PostgresHistoryStore implements HistoryStore {
     return rows.map((r) => ({ part: r.part, platformMessageId: r.platform_message_id }));
   }
 
-  async enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }> {
+  async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
     assertValidSessionId(entry.sessionId);
     const { rows } = await this.pool.query<{ id: number }>(
-      this.q('enqueueInbox', [entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), this.channel]),
+      this.q('enqueueInbox', [entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), this.channel, entry.queue ?? '']),
     );
     return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
   }
 
-  async pendingInboxSessions(limit = 20): Promise<string[]> {
-    const { rows } = await this.pool.query<{ session_id: string }>(this.q('pendingInboxSessions', [limit]));
+  async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ session_id: string }>(this.q('pendingInboxSessions', [limit, queue ?? null]));
     return rows.map((r) => r.session_id);
   }
 

@@ -102,16 +102,17 @@ export function postgresSql(schema: string) {
     fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE session_id = $1 ORDER BY seq`,
 
     // --- inbox ------------------------------------------------------------------------------------
-    /** $1 event key, $2 session id, $3 payload, $4 notification channel */
+    /** $1 event key, $2 session id, $3 payload, $4 notification channel, $5 queue */
     enqueueInbox: `
       WITH ins AS (
-        INSERT INTO ${s}.inbox (event_key, session_id, payload) VALUES ($1, $2, $3::jsonb)
+        INSERT INTO ${s}.inbox (event_key, session_id, payload, queue) VALUES ($1, $2, $3::jsonb, $5)
         ON CONFLICT (event_key) DO NOTHING
         RETURNING id
       )
       SELECT id, pg_notify($4::text, $2::text) FROM ins`,
+    /** $1 limit, $2 queue (null: every queue) */
     pendingInboxSessions: `
-      SELECT session_id FROM ${s}.inbox WHERE status = 'pending'
+      SELECT session_id FROM ${s}.inbox WHERE status = 'pending' AND ($2::text IS NULL OR queue = $2::text)
        GROUP BY session_id ORDER BY min(id) LIMIT $1`,
     /** $1 schema (for the lock check), $2 session id, $3 limit */
     pendingInbox: `

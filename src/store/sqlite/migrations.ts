@@ -54,13 +54,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE inbox (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     event_key   TEXT NOT NULL UNIQUE,
+    queue       TEXT NOT NULL,
     session_id  TEXT NOT NULL,
     payload     TEXT NOT NULL,
     status      TEXT NOT NULL DEFAULT 'pending',
     received_at INTEGER NOT NULL,
     done_at     INTEGER
   );
-  CREATE INDEX inbox_pending_idx ON inbox (session_id, id) WHERE status = 'pending';
+  CREATE INDEX inbox_pending_idx ON inbox (queue, session_id, id) WHERE status = 'pending';
 
   CREATE TABLE inbox_replies (
     inbox_id            INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,

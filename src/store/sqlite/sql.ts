@@ -37,9 +37,10 @@ export const SQLITE_SQL = {
      ORDER BY seq`,
   fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq`,
 
-  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at) VALUES (?, ?, ?, ?)
+  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at, queue) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT (event_key) DO NOTHING RETURNING id`,
-  pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' GROUP BY session_id ORDER BY min(id) LIMIT ?`,
+  pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' AND (@queue IS NULL OR queue = @queue)
+                          GROUP BY session_id ORDER BY min(id) LIMIT @limit`,
   pendingInbox: `SELECT id, session_id, event_key, payload, received_at FROM inbox
                   WHERE session_id = ? AND status = 'pending' ORDER BY id LIMIT ?`,
   completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now WHERE id = @id AND status = 'pending'`,

@@ -15,6 +15,7 @@ import type {
   HistoryStore,
   HistoryWindow,
   InboxEntry,
+  InboxEntryInput,
   InboxOutcome,
   Lease,
   ListSessionsFilter,
@@ -181,16 +182,18 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  async enqueueInbox(entry: { sessionId: string; eventKey: string; payload: unknown }): Promise<{ id: number | null; duplicate: boolean }> {
+  async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
     assertValidSessionId(entry.sessionId);
-    const row = this.stmt.enqueueInbox.get(entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), Date.now()) as { id: number } | undefined;
+    const row = this.stmt.enqueueInbox.get(entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), Date.now(), entry.queue ?? '') as
+      | { id: number }
+      | undefined;
     if (!row) return { id: null, duplicate: true };
     inboxActivity.emit(this.location, entry.sessionId);
     return { id: row.id, duplicate: false };
   }
 
-  async pendingInboxSessions(limit = 20): Promise<string[]> {
-    return (this.stmt.pendingInboxSessions.all(limit) as Array<{ session_id: string }>).map((r) => r.session_id);
+  async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
+    return (this.stmt.pendingInboxSessions.all({ limit, queue: queue ?? null }) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
   async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {

@@ -5,7 +5,6 @@ import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
 import { openStore } from '../../../store/open-store.js';
 import type { HistoryStore } from '../../../store/types.js';
 import { chatModelFromOptions, resolveDbUrl } from '../../common-options.js';
-import { platformInboxView } from './platform-inbox-view.js';
 import type { RunnerCliOptions } from './runner-options.js';
 
 export interface BotContext {
@@ -53,8 +52,7 @@ export async function runBots(
     for (const [i, bot] of bots.entries()) {
       const adapter = await bot.makeAdapter({ store, logger, stop });
       const runner = new BotRunner({
-        // The console names its sessions freely (`console-…`); every platform adapter's start with `<platform>:`.
-        store: adapter.platform === 'console' ? store : platformInboxView(store, adapter.platform),
+        store,
         agent,
         adapter,
         logger,
