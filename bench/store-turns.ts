@@ -1,6 +1,6 @@
 import { openStore } from '../src/store/open-store.js';
 import type { HistoryStore } from '../src/store/types.js';
-import { postgresFloor, sqliteFloor } from './lib/floor.js';
+import { postgresFloor, postgresRoundTrip, sqliteFloor } from './lib/floor.js';
 import { NaiveJsonHistory } from './lib/naive-store.js';
 import { runWorkers } from './lib/processes.js';
 import { ms, printTable, timeEach, type Row } from './lib/stats.js';
@@ -36,6 +36,10 @@ export async function benchStore(kind: 'postgres' | 'sqlite'): Promise<{ floorP5
   const floor = ms(kind === 'postgres' ? await postgresFloor(PG_URL, ITERATIONS) : await sqliteFloor(sqliteDb('floor'), ITERATIONS));
   const store = await openStore(db);
   const rows: Row[] = [{ case: 'floor: one bare durable commit', p50_ms: floor.p50, p99_ms: floor.p99, 'p50 / floor': 1, note: '' }];
+  if (kind === 'postgres') {
+    const rtt = ms(await postgresRoundTrip(PG_URL, ITERATIONS));
+    rows.push({ case: 'one round trip (SELECT 1)', p50_ms: rtt.p50, p99_ms: rtt.p99, 'p50 / floor': rtt.p50 / floor.p50, note: 'a turn needs 3 (lock, load, commit)' });
+  }
   const perSize = new Map<number, number>();
   for (const size of HISTORY_SIZES) {
     const sessionId = `bench-${size}`;

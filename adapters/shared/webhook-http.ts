@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import { timingSafeEqual } from 'node:crypto';
 
 /*
- * HTTP plumbing every webhook receiver needs (WhatsApp; Telegram's webhook mode could use it too): a listening
+ * HTTP plumbing every webhook receiver needs (Telegram's webhook mode, WhatsApp): a listening
  * server whose port can be read back (port 0 in tests), a raw body read with a size cap (signatures cover the raw
  * bytes), and a comparison of secrets that does not leak through timing.
  */

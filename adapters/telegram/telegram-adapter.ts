@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
@@ -7,12 +5,11 @@ import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/run
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { Lease } from '../../src/store/types.js';
 import { recordInbound } from '../shared/record-inbound.js';
+import { constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
 import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
 
 /** Telegram's limit for one message, in UTF-16 code units. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
-/** Largest update body the webhook reads; real updates are a few KB. */
-const MAX_WEBHOOK_BODY = 1024 * 1024;
 const STANDBY_RETRY_MS = 2_000;
 
 /** The part of the store the adapter uses: a lease, so only one of several workers polls at a time. */
@@ -47,7 +44,7 @@ export class TelegramAdapter implements PlatformAdapter {
   private stopped = false;
   private polling?: Promise<void>;
   private lease?: Lease;
-  private server?: Server;
+  private server?: WebhookServer;
 
   constructor(private readonly options: TelegramAdapterOptions) {
     // webhookReply off: every call is a real API call that can be checked and retried.
@@ -135,42 +132,42 @@ export class TelegramAdapter implements PlatformAdapter {
 
   private async startWebhook(receive: Extract<TelegramReceiveMode, { kind: 'webhook' }>, accept: (update: Update) => Promise<void>): Promise<void> {
     const path = new URL(receive.url).pathname;
-    const secret = Buffer.from(receive.secret);
-    this.server = createServer((req, res) => {
-      const reply = (status: number, text = '') => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
-      if (req.method !== 'POST' || req.url?.split('?')[0] !== path) return reply(404, 'not found');
-      const given = Buffer.from(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''));
-      if (given.length !== secret.length || !timingSafeEqual(given, secret)) return reply(401, 'bad secret token');
-      readBody(req).then(
-        async (body) => {
-          let update: Update;
-          try {
-            update = JSON.parse(body) as Update;
-            if (typeof update !== 'object' || update === null || typeof update.update_id !== 'number') throw new Error('no update_id');
-          } catch {
-            return reply(400, 'malformed update');
-          }
-          try {
-            await accept(update);
-            reply(200, 'ok');
-          } catch (error) {
-            // Not recorded: Telegram retries a 5xx, so the update is not lost.
-            this.options.logger.error({ err: error }, 'could not record a Telegram update');
-            reply(500, 'try again');
-          }
-        },
-        () => reply(413, 'too large'),
-      );
-    });
-    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(receive.port, receive.host ?? '0.0.0.0', resolve));
+    this.server = await listenForWebhooks(
+      (req, res) => {
+        const reply = (status: number, text = '') => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+        if (req.method !== 'POST' || req.url?.split('?')[0] !== path) return reply(404, 'not found');
+        if (!constantTimeEqual(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''), receive.secret)) return reply(401, 'bad secret token');
+        readRawBody(req).then(
+          async (body) => {
+            let update: Update;
+            try {
+              update = JSON.parse(body.toString('utf8')) as Update;
+              if (typeof update !== 'object' || update === null || typeof update.update_id !== 'number') throw new Error('no update_id');
+            } catch {
+              return reply(400, 'malformed update');
+            }
+            try {
+              await accept(update);
+              reply(200, 'ok');
+            } catch (error) {
+              // Not recorded: Telegram retries a 5xx, so the update is not lost.
+              this.options.logger.error({ err: error }, 'could not record a Telegram update');
+              reply(500, 'try again');
+            }
+          },
+          () => reply(413, 'too large'),
+        );
+      },
+      receive.port,
+      receive.host,
+    );
     await this.bot.telegram.setWebhook(receive.url, { secret_token: receive.secret });
     this.options.logger.info({ path, port: this.port }, 'receiving Telegram updates by webhook');
   }
 
   /** The webhook server's port (useful with port 0). */
   get port(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === 'object' && address ? address.port : undefined;
+    return this.server?.port;
   }
 
   async stop(): Promise<void> {
@@ -180,7 +177,7 @@ export class TelegramAdapter implements PlatformAdapter {
       await this.polling;
     }
     await this.lease?.release();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {
@@ -204,20 +201,4 @@ export class TelegramAdapter implements PlatformAdapter {
       ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
     });
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_WEBHOOK_BODY) {
-        reject(new Error('too large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -9,10 +9,26 @@ import { timeEach } from './stats.js';
 export async function postgresFloor(url: string, iterations: number): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query('CREATE TEMP TABLE floor_probe (id bigserial PRIMARY KEY, body text)');
-  const samples = await timeEach(iterations, 20, () => client.query('INSERT INTO floor_probe (body) VALUES ($1)', ['x']));
-  await client.end();
-  return samples;
+  // A regular table: a TEMP table is not WAL-logged, so its commit would skip the flush that makes it durable.
+  const table = `threadline_floor_probe_${process.pid}`;
+  await client.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, body text)`);
+  try {
+    return await timeEach(iterations, 20, () => client.query({ name: 'floor', text: `INSERT INTO ${table} (body) VALUES ($1)`, values: ['x'] }));
+  } finally {
+    await client.query(`DROP TABLE ${table}`);
+    await client.end();
+  }
+}
+
+/** One round trip that does nothing (SELECT 1): what every extra statement of a turn costs at least. */
+export async function postgresRoundTrip(url: string, iterations: number): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await timeEach(iterations, 20, () => client.query({ name: 'rtt', text: 'SELECT 1' }));
+  } finally {
+    await client.end();
+  }
 }
 
 export async function sqliteFloor(file: string, iterations: number): Promise<number[]> {

@@ -1,6 +1,4 @@
 import { Command, Option } from 'commander';
-import { TelegramAdapter } from '../../../../adapters/telegram/telegram-adapter.js';
-import { WhatsAppAdapter } from '../../../../adapters/whatsapp/whatsapp-adapter.js';
 import type { PlatformName, TelegramConfig, ThreadlineConfig, WhatsAppConfig } from '../../../config/config-schema.js';
 import { loadConfig } from '../../../config/load-config.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
@@ -59,6 +57,8 @@ function telegramBot(section: TelegramConfig, shared: RunnerCliOptions): Platfor
   return {
     options: runnerOptions(section, shared),
     async makeAdapter({ store, logger }) {
+      // Loaded only when this platform runs: the CLI starts without every SDK.
+      const { TelegramAdapter } = await import('../../../../adapters/telegram/telegram-adapter.js');
       const adapter = new TelegramAdapter({
         token: section.token,
         apiRoot: section.apiRoot,
@@ -75,7 +75,10 @@ function telegramBot(section: TelegramConfig, shared: RunnerCliOptions): Platfor
 function whatsappBot(section: WhatsAppConfig, shared: RunnerCliOptions): PlatformBot {
   return {
     options: runnerOptions(section, shared),
-    makeAdapter: ({ logger }) => new WhatsAppAdapter({ ...section, logger }),
+    async makeAdapter({ logger }) {
+      const { WhatsAppAdapter } = await import('../../../../adapters/whatsapp/whatsapp-adapter.js');
+      return new WhatsAppAdapter({ ...section, logger });
+    },
   };
 }
 

@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DiscordAdapter } from '../../../../adapters/discord/discord-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
@@ -24,6 +23,8 @@ export function registerDiscordBot(bot: Command): void {
     .addOption(new Option('--api-url <url>', 'REST API base URL (default: $DISCORD_API_URL, else Discord\'s); the gateway URL comes from it'))
     .addOption(new Option('--shards <n>', 'total gateway shards of the bot, split between the workers').argParser(shardCount).default(1));
   addRunnerOptions(command).action(async (options: DiscordCliOptions) => {
+    // Loaded only when this platform runs: the CLI starts without every SDK.
+    const { DiscordAdapter } = await import('../../../../adapters/discord/discord-adapter.js');
     const token = options.token ?? process.env.DISCORD_BOT_TOKEN;
     if (!token) throw new CliError('no Discord bot token: pass --token or set DISCORD_BOT_TOKEN (Developer Portal → your application → Bot)', 2);
     let refused: Error | undefined;

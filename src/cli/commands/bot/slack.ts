@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { SlackAdapter } from '../../../../adapters/slack/slack-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
@@ -24,6 +23,8 @@ export function registerSlackBot(bot: Command): void {
     .addOption(new Option('--port <port>', 'HTTP mode: port of the events server (POST /slack/events)').argParser(Number).default(3000))
     .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'));
   addRunnerOptions(command).action(async (options: SlackCliOptions) => {
+    // Loaded only when this platform runs: the CLI starts without every SDK.
+    const { SlackAdapter } = await import('../../../../adapters/slack/slack-adapter.js');
     const token = options.token ?? process.env.SLACK_BOT_TOKEN;
     if (!token) throw new CliError('no Slack bot token: pass --token or set SLACK_BOT_TOKEN (the xoxb- token under OAuth & Permissions)', 2);
     const appToken = options.appToken ?? process.env.SLACK_APP_TOKEN;

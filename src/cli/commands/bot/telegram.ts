@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { TelegramAdapter } from '../../../../adapters/telegram/telegram-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
@@ -22,6 +21,8 @@ export function registerTelegramBot(bot: Command): void {
     .addOption(new Option('--webhook-secret <secret>', 'secret token Telegram sends with each update (default: $TELEGRAM_WEBHOOK_SECRET)'))
     .addOption(new Option('--port <port>', 'port of the webhook server').argParser(Number).default(8080));
   addRunnerOptions(command).action(async (options: TelegramCliOptions) => {
+    // Loaded only when this platform runs: the CLI starts without every SDK.
+    const { TelegramAdapter } = await import('../../../../adapters/telegram/telegram-adapter.js');
     const token = options.token ?? process.env.TELEGRAM_BOT_TOKEN;
     if (!token) throw new CliError('no Telegram bot token: pass --token or set TELEGRAM_BOT_TOKEN (get one from @BotFather)', 2);
     const secret = options.webhookSecret ?? process.env.TELEGRAM_WEBHOOK_SECRET;

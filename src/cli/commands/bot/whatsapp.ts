@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_GRAPH_API_URL } from '../../../../adapters/whatsapp/graph-client.js';
-import { WhatsAppAdapter } from '../../../../adapters/whatsapp/whatsapp-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
@@ -24,6 +23,8 @@ export function registerWhatsAppBot(bot: Command): void {
     .addOption(new Option('--port <port>', 'port of the webhook server').argParser(Number).default(8080))
     .addOption(new Option('--host <host>', 'address the webhook server listens on').default('0.0.0.0'));
   addRunnerOptions(command).action(async (options: WhatsAppCliOptions) => {
+    // Loaded only when this platform runs: the CLI starts without every SDK.
+    const { WhatsAppAdapter } = await import('../../../../adapters/whatsapp/whatsapp-adapter.js');
     const env = process.env;
     const phoneNumberId = options.phoneNumberId ?? env.WHATSAPP_PHONE_NUMBER_ID;
     const missing = [...(phoneNumberId ? [] : ['WHATSAPP_PHONE_NUMBER_ID']), ...SECRET_ENV.filter((name) => !env[name])];
