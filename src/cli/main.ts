@@ -1,10 +1,22 @@
 #!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { registerBotCommands } from './commands/bot/index.js';
 import { registerPersistenceCommands } from './commands/persistence.js';
 import { runCli } from './run-cli.js';
 
+/** This package's version: its package.json is two folders up from the source, three from dist/. */
+function packageVersion(): string {
+  for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 const program = new Command('threadline')
+  .version(packageVersion())
   .description('Durable LLM chat bots: conversations that survive restarts, shared safely by many worker processes')
   .showHelpAfterError('(add --help for usage)');
 
