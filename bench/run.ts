@@ -1,9 +1,10 @@
 // `npm run bench`: every benchmark section, each printing a table whose ratios compare figures measured in this run.
 import { benchAgent } from './agent-overhead.js';
+import { benchBot } from './bot-e2e.js';
 import { benchStore } from './store-turns.js';
 import { cleanUp, postgresAnswers, PG_URL } from './lib/targets.js';
 
-const sections = (process.argv[2] ?? 'store,agent').split(',');
+const sections = (process.argv[2] ?? 'store,agent,bot').split(',');
 const pg = await postgresAnswers();
 if (!pg) console.log(`Postgres at ${new URL(PG_URL).host} does not answer: Postgres rows are skipped (set BENCH_DATABASE_URL).`);
 try {
@@ -15,6 +16,8 @@ try {
     if (pg) await benchAgent('postgres');
     await benchAgent('sqlite');
   }
+  // Worker processes on Postgres only: several workers on one SQLite file is not a supported deployment.
+  if (sections.includes('bot') && pg) await benchBot();
 } finally {
   if (pg) await cleanUp();
 }
