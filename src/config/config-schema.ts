@@ -36,6 +36,35 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
     ...runnerFields(env),
   });
 
+  const slack = z
+    .strictObject({
+      token: text,
+      /** HTTP mode (the default): Slack signs each request with it. */
+      signingSecret: text.optional(),
+      socketMode: z.boolean().optional(),
+      /** Socket Mode: the app-level token (`xapp-…`, scope connections:write). */
+      appToken: text.optional(),
+      port: port.default(3000),
+      apiUrl: text.optional(),
+      ...runnerFields(env),
+    })
+    .superRefine((section, ctx) => {
+      if (section.socketMode && !section.appToken) {
+        ctx.addIssue({ code: 'custom', path: ['appToken'], message: 'is required with socketMode: true (an xapp-… token with connections:write)' });
+      }
+      if (!section.socketMode && !section.signingSecret) {
+        ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: 'is required in HTTP mode (or set socketMode: true and appToken)' });
+      }
+    });
+
+  const discord = z.strictObject({
+    token: text,
+    apiUrl: text.optional(),
+    /** Total gateway shards of the bot, split between the workers. */
+    shards: envInteger(env, 1).default(1),
+    ...runnerFields(env),
+  });
+
   const whatsapp = z.strictObject({
     accessToken: text,
     phoneNumberId: text,
@@ -47,6 +76,9 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
     ...runnerFields(env),
   });
 
+  const platforms = { telegram, slack, discord, whatsapp };
+  const platformNames = Object.keys(platforms).join(', ');
+
   return z
     .strictObject({
       db: text.optional(),
@@ -57,20 +89,26 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       logLevel: z.enum(LOG_LEVELS).optional(),
       ...runnerFields(env),
       platforms: z
-        .strictObject({ telegram: telegram.optional(), whatsapp: whatsapp.optional() })
-        .refine((platforms) => Object.values(platforms).some(Boolean), 'configure at least one platform (telegram, whatsapp)'),
+        .strictObject({ telegram: telegram.optional(), slack: slack.optional(), discord: discord.optional(), whatsapp: whatsapp.optional() })
+        .refine((configured) => Object.values(configured).some(Boolean), `configure at least one platform (${platformNames})`),
     })
     .superRefine((config, ctx) => {
-      // Two webhook servers of one process cannot share a port.
-      const telegramPort = config.platforms.telegram?.webhook?.port;
-      const whatsappPort = config.platforms.whatsapp?.port;
-      if (telegramPort !== undefined && telegramPort !== 0 && telegramPort === whatsappPort) {
-        ctx.addIssue({ code: 'custom', path: ['platforms', 'whatsapp', 'port'], message: `port ${whatsappPort} is already platforms.telegram.webhook.port` });
+      // The webhook servers of one process cannot share a port (0 picks a free one each).
+      const { telegram: tg, slack: sl, whatsapp: wa } = config.platforms;
+      const servers: Array<[path: string[], port: number | undefined]> = [
+        [['platforms', 'telegram', 'webhook', 'port'], tg?.webhook?.port],
+        [['platforms', 'slack', 'port'], sl && !sl.socketMode ? sl.port : undefined],
+        [['platforms', 'whatsapp', 'port'], wa?.port],
+      ];
+      const taken = new Map<number, string[]>();
+      for (const [path, serverPort] of servers) {
+        if (serverPort === undefined || serverPort === 0) continue;
+        const holder = taken.get(serverPort);
+        if (holder) ctx.addIssue({ code: 'custom', path, message: `port ${serverPort} is already ${holder.join('.')}` });
+        else taken.set(serverPort, path);
       }
     });
 }
 
 export type ThreadlineConfig = z.output<ReturnType<typeof configSchema>>;
 export type PlatformName = keyof ThreadlineConfig['platforms'];
-export type TelegramConfig = NonNullable<ThreadlineConfig['platforms']['telegram']>;
-export type WhatsAppConfig = NonNullable<ThreadlineConfig['platforms']['whatsapp']>;

@@ -30,13 +30,16 @@ describe('threadline bot run --config', () => {
     const env = {
       DATABASE_URL: 'postgres://unused/db',
       TELEGRAM_BOT_TOKEN: TG_TOKEN,
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'sign',
+      DISCORD_BOT_TOKEN: 'discord',
       WHATSAPP_ACCESS_TOKEN: 'a',
       WHATSAPP_PHONE_NUMBER_ID: '1',
       WHATSAPP_VERIFY_TOKEN: 'v',
       WHATSAPP_APP_SECRET: 's',
     };
     const ok = await runTs(MAIN, ['bot', 'run', '--config', EXAMPLE, '--check'], { env });
-    expect(ok).toMatchObject({ code: 0, stdout: `${EXAMPLE}: valid (telegram, whatsapp)\n`, stderr: '' });
+    expect(ok).toMatchObject({ code: 0, stdout: `${EXAMPLE}: valid (telegram, slack, discord, whatsapp)\n`, stderr: '' });
 
     const bad = configFile(sqliteTestFile('cfg_bad'), 'platforms:\n  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s, prot: 80 }\n');
     const refused = await runTs(MAIN, ['bot', 'run', '--config', bad], { env });

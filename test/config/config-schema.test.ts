@@ -6,6 +6,9 @@ const EXAMPLE = readFileSync(new URL('../../config/threadline.example.yaml', imp
 const ENV = {
   DATABASE_URL: 'postgres://bot:pw@db/threadline',
   TELEGRAM_BOT_TOKEN: '123:tg-token',
+  SLACK_BOT_TOKEN: 'xoxb-slack',
+  SLACK_SIGNING_SECRET: 'slack-signing',
+  DISCORD_BOT_TOKEN: 'discord-token',
   WHATSAPP_ACCESS_TOKEN: 'wa-token',
   WHATSAPP_PHONE_NUMBER_ID: '110000000000001',
   WHATSAPP_VERIFY_TOKEN: 'wa-verify',
@@ -35,10 +38,32 @@ describe('config file schema', () => {
       concurrency: 4,
       platforms: {
         telegram: { token: '123:tg-token', allow: ['123456789'] },
+        slack: { token: 'xoxb-slack', signingSecret: 'slack-signing', port: 3000, allow: ['U0123ABCD'] },
+        discord: { token: 'discord-token', shards: 1, allow: ['123456789012345678'] },
         whatsapp: { accessToken: 'wa-token', phoneNumberId: '110000000000001', verifyToken: 'wa-verify', appSecret: 'wa-secret', port: 8081, allow: ['15551234567'] },
       },
     });
     expect(config.platforms.telegram?.webhook).toBeUndefined();
+    expect(config.platforms.slack?.socketMode).toBeUndefined();
+    expect(Object.keys(config.platforms)).toEqual(['telegram', 'slack', 'discord', 'whatsapp']);
+  });
+
+  it('takes every option of the Slack and Discord commands, with their defaults', () => {
+    const yaml = [
+      'platforms:',
+      '  slack: { token: t, socketMode: true, appToken: "${SLACK_APP_TOKEN}", apiUrl: http://127.0.0.1:1/api/, sessionScope: user }',
+      '  discord: { token: { env: DISCORD_BOT_TOKEN }, apiUrl: http://127.0.0.1:2/api, shards: "${SHARDS}", concurrency: 2 }',
+      '',
+    ].join('\n');
+    const config = parseConfig(yaml, 'bot.yaml', { SLACK_APP_TOKEN: 'xapp-1', DISCORD_BOT_TOKEN: 'd', SHARDS: '4' });
+    expect(config.platforms).toEqual({
+      slack: { token: 't', socketMode: true, appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', port: 3000, sessionScope: 'user' },
+      discord: { token: 'd', apiUrl: 'http://127.0.0.1:2/api', shards: 4, concurrency: 2 },
+    });
+    expect(parseConfig('platforms:\n  discord: { token: d }\n  slack: { token: t, signingSecret: s, port: 0 }\n', 'bot.yaml', {}).platforms).toEqual({
+      slack: { token: 't', signingSecret: 's', port: 0 },
+      discord: { token: 'd', shards: 1 },
+    });
   });
 
   it('resolves references inside longer strings and numbers given as text', () => {
@@ -53,11 +78,20 @@ describe('config file schema', () => {
     ['an unknown platform', 'platforms:\n  telegarm: { token: x }\n', ENV, 'config file bot.yaml: platforms.telegarm: unknown key'],
     ['a missing key', 'platforms:\n  telegram: { apiRoot: http://x }\n', ENV, 'config file bot.yaml: platforms.telegram.token: is required'],
     ['no platforms key', 'model: x\n', ENV, 'config file bot.yaml: platforms: is required'],
-    ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, whatsapp)'],
+    ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, slack, discord, whatsapp)'],
     ['a bad choice', `groupPolicy: everyone\n${MINIMAL}`, ENV, 'config file bot.yaml: groupPolicy: expected one of mention_only, respond_all, command_only'],
     ['a bad number', `concurrency: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: concurrency: expected a whole number from 1, got 0'],
     ['a bad allow entry', `allow: [1, { id: 2 }]\n${MINIMAL}`, ENV, 'config file bot.yaml: allow[1]: expected text, ${NAME} or { env: NAME }'],
     ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s } }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.webhook.port'],
+    ['an unset Discord token', EXAMPLE, { ...ENV, DISCORD_BOT_TOKEN: undefined }, 'config file bot.yaml: platforms.discord.token: environment variable DISCORD_BOT_TOKEN is not set'],
+    ['an unknown Slack key', 'platforms:\n  slack: { token: t, signingSecert: s }\n', ENV, 'config file bot.yaml: platforms.slack.signingSecert: unknown key'],
+    ['an unknown Discord key', 'platforms:\n  discord: { token: t, shard: 2 }\n', ENV, 'config file bot.yaml: platforms.discord.shard: unknown key'],
+    ['a Discord section without token', 'platforms:\n  discord: { shards: 2 }\n', ENV, 'config file bot.yaml: platforms.discord.token: is required'],
+    ['Slack HTTP mode without its secret', 'platforms:\n  slack: { token: t }\n', ENV, 'config file bot.yaml: platforms.slack.signingSecret: is required in HTTP mode (or set socketMode: true and appToken)'],
+    ['Slack Socket Mode without its token', 'platforms:\n  slack: { token: t, socketMode: true }\n', ENV, 'config file bot.yaml: platforms.slack.appToken: is required with socketMode: true (an xapp-… token with connections:write)'],
+    ['a bad shard count', 'platforms:\n  discord: { token: t, shards: 0 }\n', ENV, 'config file bot.yaml: platforms.discord.shards: expected a whole number from 1, got 0'],
+    ['a bad socketMode', 'platforms:\n  slack: { token: t, socketMode: yes please, appToken: a }\n', ENV, expect.stringMatching(/^config file bot\.yaml: platforms\.slack\.socketMode: /)],
+    ['Slack and WhatsApp on one port', `${MINIMAL}  slack: { token: t, signingSecret: s, port: 8080 }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.slack.port'],
     ['broken YAML', 'platforms:\n  telegram: [\n', ENV, expect.stringMatching(/^config file bot\.yaml: not valid YAML at line \d+: /)],
   ])('rejects %s in one line naming the key', (_, yaml, env, expected) => {
     expect(problem(yaml, env)).toEqual(expected);

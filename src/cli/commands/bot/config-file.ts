@@ -1,8 +1,12 @@
 import { Command, Option } from 'commander';
-import type { PlatformName, TelegramConfig, ThreadlineConfig, WhatsAppConfig } from '../../../config/config-schema.js';
+import type { PlatformName, ThreadlineConfig } from '../../../config/config-schema.js';
 import { loadConfig } from '../../../config/load-config.js';
+import { makeDiscordAdapter } from './discord.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBots, type PlatformBot, type PlatformRunnerOptions } from './run-bots.js';
+import { makeSlackAdapter } from './slack.js';
+import { makeTelegramAdapter } from './telegram.js';
+import { makeWhatsAppAdapter } from './whatsapp.js';
 
 interface ConfigCliOptions {
   config: string;
@@ -24,7 +28,17 @@ export function registerConfigFileBot(bot: Command): void {
         return;
       }
       const shared = sharedOptions(config);
-      await runBots(shared, platforms.map((name) => platformBot(name, config, shared)));
+      // A platform that fails for good (Discord refusing the gateway) stops every platform; the process then fails.
+      let failure: Error | undefined;
+      const fail = (error: Error, stop: () => void) => {
+        failure ??= error;
+        stop();
+      };
+      await runBots(
+        shared,
+        platforms.map((name) => ({ options: runnerOptions(config.platforms[name]!, shared), makeAdapter: adapterFactory(name, config.platforms, fail) })),
+      );
+      if (failure) throw failure;
     });
 }
 
@@ -38,48 +52,28 @@ function sharedOptions(config: ThreadlineConfig): RunnerCliOptions {
   return { ...cliDefaults(), ...withoutUndefined(topLevel) };
 }
 
-function platformBot(name: PlatformName, config: ThreadlineConfig, shared: RunnerCliOptions): PlatformBot {
-  switch (name) {
-    case 'telegram':
-      return telegramBot(config.platforms.telegram!, shared);
-    case 'whatsapp':
-      return whatsappBot(config.platforms.whatsapp!, shared);
-  }
-}
-
 /** The shared runner options with the platform section's overrides. */
 function runnerOptions(section: Partial<PlatformRunnerOptions>, shared: RunnerCliOptions): PlatformRunnerOptions {
   const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency } = { ...shared, ...withoutUndefined(section) };
   return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency };
 }
 
-function telegramBot(section: TelegramConfig, shared: RunnerCliOptions): PlatformBot {
-  return {
-    options: runnerOptions(section, shared),
-    async makeAdapter({ store, logger }) {
-      // Loaded only when this platform runs: the CLI starts without every SDK.
-      const { TelegramAdapter } = await import('../../../../adapters/telegram/telegram-adapter.js');
-      const adapter = new TelegramAdapter({
-        token: section.token,
-        apiRoot: section.apiRoot,
-        logger,
-        receive: section.webhook ? { kind: 'webhook', ...section.webhook } : { kind: 'polling', leases: store },
-      });
-      const me = await adapter.identify();
-      logger.info({ bot: me.username }, 'Telegram bot identified');
-      return adapter;
-    },
-  };
-}
-
-function whatsappBot(section: WhatsAppConfig, shared: RunnerCliOptions): PlatformBot {
-  return {
-    options: runnerOptions(section, shared),
-    async makeAdapter({ logger }) {
-      const { WhatsAppAdapter } = await import('../../../../adapters/whatsapp/whatsapp-adapter.js');
-      return new WhatsAppAdapter({ ...section, logger });
-    },
-  };
+/** The same adapter factories as `threadline bot <platform>`: a section's keys are that command's flags. */
+function adapterFactory(
+  name: PlatformName,
+  platforms: ThreadlineConfig['platforms'],
+  fail: (error: Error, stop: () => void) => void,
+): PlatformBot['makeAdapter'] {
+  switch (name) {
+    case 'telegram':
+      return (context) => makeTelegramAdapter(platforms.telegram!, context);
+    case 'slack':
+      return (context) => makeSlackAdapter(platforms.slack!, context);
+    case 'discord':
+      return (context) => makeDiscordAdapter(platforms.discord!, { ...context, onFatal: (error) => fail(error, context.stop) });
+    case 'whatsapp':
+      return (context) => makeWhatsAppAdapter(platforms.whatsapp!, context);
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -1,11 +1,20 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { DiscordAdapter } from '../../../../adapters/discord/discord-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
-import { runBot } from './run-bot.js';
+import { runBot, type BotContext } from './run-bot.js';
 
 interface DiscordCliOptions extends RunnerCliOptions {
   token?: string;
   apiUrl?: string;
+  shards: number;
+}
+
+/** What a Discord bot is configured with, from flags (`bot discord`) or a config file (`bot run --config`). */
+export interface DiscordSettings {
+  token: string;
+  apiUrl?: string;
+  /** Total gateway shards of the bot, split between the workers. */
   shards: number;
 }
 
@@ -15,6 +24,22 @@ const shardCount = (value: string) => {
   return n;
 };
 
+/**
+ * The Discord adapter for `settings`, identified, so a wrong token fails before the runner starts. `onFatal` is
+ * called when Discord refuses the gateway for good (token, intents, shard count); the caller decides how to stop.
+ */
+export async function makeDiscordAdapter(
+  settings: DiscordSettings,
+  { store, logger, onFatal }: BotContext & { onFatal: (error: Error) => void },
+): Promise<DiscordAdapter> {
+  // Loaded only when this platform runs: the CLI starts without every SDK.
+  const { DiscordAdapter } = await import('../../../../adapters/discord/discord-adapter.js');
+  const adapter = new DiscordAdapter({ token: settings.token, apiUrl: settings.apiUrl, shardCount: settings.shards, leases: store, logger, onFatal });
+  const me = await adapter.identify();
+  logger.info({ bot: me.username, botId: me.id, shards: settings.shards }, 'Discord bot identified');
+  return adapter;
+}
+
 export function registerDiscordBot(bot: Command): void {
   const command = bot
     .command('discord')
@@ -23,28 +48,20 @@ export function registerDiscordBot(bot: Command): void {
     .addOption(new Option('--api-url <url>', 'REST API base URL (default: $DISCORD_API_URL, else Discord\'s); the gateway URL comes from it'))
     .addOption(new Option('--shards <n>', 'total gateway shards of the bot, split between the workers').argParser(shardCount).default(1));
   addRunnerOptions(command).action(async (options: DiscordCliOptions) => {
-    // Loaded only when this platform runs: the CLI starts without every SDK.
-    const { DiscordAdapter } = await import('../../../../adapters/discord/discord-adapter.js');
     const token = options.token ?? process.env.DISCORD_BOT_TOKEN;
     if (!token) throw new CliError('no Discord bot token: pass --token or set DISCORD_BOT_TOKEN (Developer Portal → your application → Bot)', 2);
+    const settings: DiscordSettings = { token, apiUrl: options.apiUrl ?? process.env.DISCORD_API_URL, shards: options.shards };
     let refused: Error | undefined;
-    await runBot(options, async ({ store, logger, stop }) => {
-      const adapter = new DiscordAdapter({
-        token,
-        apiUrl: options.apiUrl ?? process.env.DISCORD_API_URL,
-        shardCount: options.shards,
-        leases: store,
-        logger,
+    await runBot(options, (context) =>
+      makeDiscordAdapter(settings, {
+        ...context,
         onFatal: (error) => {
           refused ??= error;
-          stop();
+          context.stop();
         },
-      });
-      const me = await adapter.identify();
-      logger.info({ bot: me.username, botId: me.id, shards: options.shards }, 'Discord bot identified');
-      return adapter;
-    });
-    // Discord refused the gateway for good (token, intents, shard count): shut down cleanly, then fail.
+      }),
+    );
+    // Discord refused the gateway for good: shut down cleanly, then fail.
     if (refused) throw refused;
   });
 }

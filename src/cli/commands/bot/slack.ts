@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
+import type { SlackAdapter } from '../../../../adapters/slack/slack-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
-import { runBot } from './run-bot.js';
+import { runBot, type BotContext } from './run-bot.js';
 
 interface SlackCliOptions extends RunnerCliOptions {
   token?: string;
@@ -10,6 +11,37 @@ interface SlackCliOptions extends RunnerCliOptions {
   socketMode?: boolean;
   port: number;
   apiUrl?: string;
+}
+
+/**
+ * What a Slack bot is configured with, from flags (`bot slack`) or a config file (`bot run --config`). Both check
+ * first that the chosen mode's secret is there: `appToken` with `socketMode`, else `signingSecret`.
+ */
+export interface SlackSettings {
+  token: string;
+  apiUrl?: string;
+  socketMode?: boolean;
+  appToken?: string;
+  signingSecret?: string;
+  /** HTTP mode: port of the events server. */
+  port: number;
+}
+
+/** The Slack adapter for `settings`, identified, so a wrong token fails before the runner starts. */
+export async function makeSlackAdapter(settings: SlackSettings, { logger }: BotContext): Promise<SlackAdapter> {
+  // Loaded only when this platform runs: the CLI starts without every SDK.
+  const { SlackAdapter } = await import('../../../../adapters/slack/slack-adapter.js');
+  const adapter = new SlackAdapter({
+    token: settings.token,
+    apiUrl: settings.apiUrl,
+    logger,
+    receive: settings.socketMode
+      ? { kind: 'socket', appToken: settings.appToken! }
+      : { kind: 'http', signingSecret: settings.signingSecret!, port: settings.port },
+  });
+  const me = await adapter.identify();
+  logger.info({ team: me.teamId, botUser: me.botUserId }, 'Slack bot identified');
+  return adapter;
 }
 
 export function registerSlackBot(bot: Command): void {
@@ -23,28 +55,23 @@ export function registerSlackBot(bot: Command): void {
     .addOption(new Option('--port <port>', 'HTTP mode: port of the events server (POST /slack/events)').argParser(Number).default(3000))
     .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'));
   addRunnerOptions(command).action(async (options: SlackCliOptions) => {
-    // Loaded only when this platform runs: the CLI starts without every SDK.
-    const { SlackAdapter } = await import('../../../../adapters/slack/slack-adapter.js');
-    const token = options.token ?? process.env.SLACK_BOT_TOKEN;
+    const env = process.env;
+    const token = options.token ?? env.SLACK_BOT_TOKEN;
     if (!token) throw new CliError('no Slack bot token: pass --token or set SLACK_BOT_TOKEN (the xoxb- token under OAuth & Permissions)', 2);
-    const appToken = options.appToken ?? process.env.SLACK_APP_TOKEN;
-    const signingSecret = options.signingSecret ?? process.env.SLACK_SIGNING_SECRET;
-    if (options.socketMode && !appToken) {
+    const settings: SlackSettings = {
+      token,
+      apiUrl: options.apiUrl ?? env.SLACK_API_URL,
+      socketMode: options.socketMode,
+      appToken: options.appToken ?? env.SLACK_APP_TOKEN,
+      signingSecret: options.signingSecret ?? env.SLACK_SIGNING_SECRET,
+      port: options.port,
+    };
+    if (settings.socketMode && !settings.appToken) {
       throw new CliError('Socket Mode needs an app-level token: pass --app-token or set SLACK_APP_TOKEN (xapp-…, scope connections:write)', 2);
     }
-    if (!options.socketMode && !signingSecret) {
+    if (!settings.socketMode && !settings.signingSecret) {
       throw new CliError('HTTP mode needs the signing secret: pass --signing-secret or set SLACK_SIGNING_SECRET (Basic Information page), or use --socket-mode', 2);
     }
-    await runBot(options, async ({ logger }) => {
-      const adapter = new SlackAdapter({
-        token,
-        apiUrl: options.apiUrl ?? process.env.SLACK_API_URL,
-        logger,
-        receive: options.socketMode ? { kind: 'socket', appToken: appToken! } : { kind: 'http', signingSecret: signingSecret!, port: options.port },
-      });
-      const me = await adapter.identify();
-      logger.info({ team: me.teamId, botUser: me.botUserId }, 'Slack bot identified');
-      return adapter;
-    });
+    await runBot(options, (context) => makeSlackAdapter(settings, context));
   });
 }
