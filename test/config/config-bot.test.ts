@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { sqliteTestFile } from '../support/databases.js';
 import { killAll, runTs, spawnTs } from '../support/processes.js';
@@ -11,11 +13,15 @@ const EXAMPLE = new URL('../../config/threadline.example.yaml', import.meta.url)
 
 let world: WhatsAppWorld | undefined;
 let tg: FakeTelegram | undefined;
+let slack: FakeSlack | undefined;
+let discord: FakeDiscord | undefined;
 afterEach(async () => {
   await killAll();
   await world?.close();
   await tg?.close();
-  world = tg = undefined;
+  await slack?.close();
+  await discord?.close();
+  world = tg = slack = discord = undefined;
 });
 
 /** Writes `yaml` next to the test database and returns its path. */
@@ -86,4 +92,51 @@ describe('threadline bot run --config', () => {
     const sessions = await withStore(db, async (store) => (await store.listSessions()).sessions.map((s) => s.id).sort());
     expect(sessions).toEqual([`telegram:${tg.botInfo.id}:501`, waSession('15550009')].sort());
   });
+
+  it('runs Slack (HTTP) and Discord in one process on one store, from their config sections', async () => {
+    const db = sqliteTestFile('cfg_slack_discord');
+    world = await startWhatsAppWorld(db);
+    slack = await startFakeSlack({ botToken: 'xoxb-cfg', signingSecret: 'cfg-signing' });
+    discord = await startFakeDiscord({ token: 'discord-cfg' });
+    const config = configFile(
+      db,
+      [
+        `db: ${db}`,
+        'model: gpt-test',
+        `baseUrl: ${world.llm.baseURL}`,
+        'platforms:',
+        '  slack:',
+        '    token: ${SLACK_BOT_TOKEN}',
+        '    signingSecret: { env: SLACK_SIGNING_SECRET }',
+        '    port: 0',
+        `    apiUrl: ${slack.apiUrl}`,
+        '  discord:',
+        '    token: { env: DISCORD_BOT_TOKEN }',
+        `    apiUrl: ${discord.apiUrl}`,
+        '    shards: 1',
+        '',
+      ].join('\n'),
+    );
+    const env = { ...botEnv(world), SLACK_BOT_TOKEN: 'xoxb-cfg', SLACK_SIGNING_SECRET: 'cfg-signing', DISCORD_BOT_TOKEN: 'discord-cfg' };
+    const proc = spawnTs(MAIN, ['bot', 'run', '--config', config], { env });
+    const receiving = await proc.waitForLine(/"msg":"receiving Slack events over HTTP"/);
+    const eventsUrl = `http://127.0.0.1:${(JSON.parse(receiving) as { port: number }).port}/slack/events`;
+    await proc.waitForLine(/"msg":"serving Discord shard"/);
+
+    expect((await slack.sendEvent(eventsUrl, slack.directMessage({ channel: 'D0CFG', user: 'U0ALICE', text: 'hi on slack' }))).status).toBe(200);
+    discord.dmMessage({ channelId: '400000000000000009', authorId: '800000000000000009', content: 'hi on discord' });
+    const slackReply = 'reply to: hi on slack (saw 2 messages)';
+    const discordReply = 'reply to: hi on discord (saw 2 messages)';
+    await waitUntil(() => slack!.messagesIn('D0CFG').some((m) => m.text === slackReply));
+    await waitUntil(() => discord!.messages.some((m) => (discord!.edits.findLast((e) => e.messageId === m.id)?.content ?? m.content) === discordReply));
+    await stopProcess(proc);
+
+    const sessions = await withStore(db, async (store) => (await store.listSessions()).sessions.map((s) => s.id).sort());
+    expect(sessions).toEqual([`discord:${discord.botUserId}:400000000000000009`, `slack:${slack.teamId}:D0CFG`].sort());
+  });
 });
+
+/** Resolves once `done()` holds (replies arrive as posts and later edits); the test's timeout bounds it. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 25));
+}
