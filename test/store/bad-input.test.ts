@@ -4,9 +4,16 @@ import { InvalidInputError, StoreUnavailableError } from '../../src/store/errors
 import { openStore } from '../../src/store/open-store.js';
 import { pgAdminQuery, pgTestUrl, sqliteTestFile } from '../support/databases.js';
 
+/** The error a promise rejects with (a resolved promise is itself a failure of the test). */
+const failureOf = (promise: Promise<unknown>): Promise<Error> =>
+  promise.then(
+    () => new Error('expected a failure, but it succeeded'),
+    (error: unknown) => error as Error,
+  );
+
 describe('opening a store with bad input says what is wrong in one line and writes nothing', () => {
   it('names host:port and what to check when Postgres does not answer, never the password', async () => {
-    const error = await openStore('postgres://alice:s3cret-pw@127.0.0.1:1/threadline').catch((e: unknown) => e as Error);
+    const error = await failureOf(openStore('postgres://alice:s3cret-pw@127.0.0.1:1/threadline'));
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(error.message).toMatch(/connection refused at 127\.0\.0\.1:1: is Postgres running there/);
     expect(error.message).not.toContain('s3cret-pw');
@@ -29,7 +36,7 @@ describe('opening a store with bad input says what is wrong in one line and writ
     const file = sqliteTestFile('corrupt');
     const garbage = 'this is not a database, it is a shopping list\n'.repeat(200);
     writeFileSync(file, garbage);
-    const error = await openStore(file).catch((e: unknown) => e as Error);
+    const error = await failureOf(openStore(file));
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(error.message).toMatch(/cannot open SQLite store .*corrupt\.db: the file is not a SQLite database or is damaged/);
     expect(readFileSync(file, 'utf8')).toBe(garbage);
