@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../test/fakes/fake-openai-server.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram } from '../test/fakes/fake-telegram-server.js';
@@ -137,8 +138,22 @@ async function llmHop(): Promise<ReturnType<typeof ms>> {
   }
 }
 
+/** Busy and total CPU time of the whole machine so far (every core, every process: workers, Postgres, the fakes). */
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.irq + times.idle;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
+
 interface Measured {
   perSecond: number;
+  /** Share of the machine's CPU in use during the loaded run: near 100% means more workers cannot help. */
+  cpuBusy: number;
   loaded: ReturnType<typeof ms>;
   idle: ReturnType<typeof ms>;
 }
@@ -149,8 +164,11 @@ async function measure(workers: number, hot: boolean): Promise<Measured> {
   try {
     await drive(fleet, WARMUP, Math.min(IN_FLIGHT, 8), chatOf);
     const idle = await drive(fleet, IDLE_MESSAGES, 1, chatOf);
+    const before = machineCpu();
     const loaded = await drive(fleet, MESSAGES, IN_FLIGHT, chatOf);
-    return { perSecond: MESSAGES / (loaded.wallMs / 1000), loaded: ms(loaded.latencies), idle: ms(idle.latencies) };
+    const after = machineCpu();
+    const cpuBusy = (after.busy - before.busy) / (after.total - before.total);
+    return { perSecond: MESSAGES / (loaded.wallMs / 1000), cpuBusy, loaded: ms(loaded.latencies), idle: ms(idle.latencies) };
   } finally {
     await stopFleet(fleet);
   }
@@ -187,7 +205,7 @@ export async function benchBot(): Promise<void> {
         'idle p50_ms': m.idle.p50,
         'idle p99_ms': m.idle.p99,
         'idle p50 / floor': m.idle.p50 / floor.p50,
-        note: '',
+        note: `machine CPU ${(m.cpuBusy * 100).toFixed(0)}% busy under load`,
       });
     }
   }
