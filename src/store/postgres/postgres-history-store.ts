@@ -63,6 +63,9 @@ export class PostgresHistoryStore implements HistoryStore {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 10_000,
       application_name: 'threadline',
+      // Every statement is a named prepared statement (see q()): plan it once per connection. Left to its
+      // default, Postgres re-plans the turn's CTE for each call, a good part of a turn's server time.
+      options: '-c plan_cache_mode=force_generic_plan',
     });
     // An idle client whose server went away must not crash the process; the pool replaces it.
     this.pool.on('error', () => {});
