@@ -36,6 +36,14 @@ export interface BotRunnerOptions {
   shutdownDeadlineMs?: number;
 }
 
+/** A session this process works on: its lock handle, and the turn in progress with its abort switch. */
+interface HeldSession {
+  session?: LockedSession;
+  turn?: AbortController;
+  /** The turn in progress was aborted by /stop (the /stop entry then says "Stopped."). */
+  stopped?: boolean;
+}
+
 /** Longest inbound text accepted; longer messages get a short refusal and are not stored. */
 export const MAX_INBOUND_TEXT = 16_000;
 
@@ -51,8 +59,8 @@ export class BotRunner {
   private readonly store: HistoryStore;
   private readonly adapter: PlatformAdapter;
   private readonly log: Logger;
-  /** Sessions this process holds, with the lock handle and the abort switch of the turn in progress. */
-  private readonly active = new Map<string, { session?: LockedSession; turn?: AbortController; stopped?: boolean }>();
+  /** Sessions this process holds. */
+  private readonly active = new Map<string, HeldSession>();
   private stopping = false;
   /** Sessions whose last attempt failed (e.g. the database was away), and when to try them again. */
   private readonly retryAt = new Map<string, { at: number; delayMs: number }>();
@@ -188,7 +196,7 @@ export class BotRunner {
 
   /** Work on a session if no other worker holds it; resolves when done with it (false: another worker held it). */
   private async claim(sessionId: string): Promise<boolean> {
-    const held: { session?: LockedSession; turn?: AbortController; stopped?: boolean } = {};
+    const held: HeldSession = {};
     this.active.set(sessionId, held);
     try {
       await this.store.withSessionLock(
@@ -217,7 +225,7 @@ export class BotRunner {
   }
 
   /** Answer the session's entries one turn at a time; "no entry left" and the release happen under the lock. */
-  private async drain(session: LockedSession, held: { turn?: AbortController; stopped?: boolean }): Promise<void> {
+  private async drain(session: LockedSession, held: HeldSession): Promise<void> {
     while (!this.stopping) {
       const entries = (await session.pendingInbox(this.options.queueMode === 'collect' ? 50 : 1)) as InboxEntry<InboundMessage>[];
       if (entries.length === 0) return;
@@ -291,7 +299,7 @@ export class BotRunner {
     session: LockedSession,
     entry: InboxEntry<InboundMessage>,
     command: CommandName,
-    held: { stopped?: boolean },
+    held: HeldSession,
   ): Promise<void> {
     const message = entry.payload;
     const conversation = await this.activeConversation(session.sessionId);
