@@ -34,7 +34,11 @@ export interface BotRunnerOptions {
   pollIntervalMs?: number;
   /** On stop, how long turns in flight may take to finish (default 30 s). */
   shutdownDeadlineMs?: number;
+  /** How long answered inbox entries are kept to recognise redeliveries (default 7 days; purged hourly). */
+  inboxRetentionMs?: number;
 }
+
+const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 /** A session this process works on: its lock handle, and the turn in progress with its abort switch. */
 interface HeldSession {
@@ -67,6 +71,7 @@ export class BotRunner {
   private wake: () => void = () => {};
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
+  private purgeTimer?: NodeJS.Timeout;
 
   /** Runners of other platforms on the same database leave this platform's entries alone. */
   private get queue(): string {
@@ -92,6 +97,8 @@ export class BotRunner {
       await this.unlisten();
       throw error;
     }
+    this.purgeTimer = setInterval(() => void this.purgeInbox(), PURGE_EVERY_MS).unref();
+    void this.purgeInbox();
     this.log.info({ platform: this.adapter.platform, store: this.store.kind }, 'bot runner started');
   }
 
@@ -99,6 +106,7 @@ export class BotRunner {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.purgeTimer);
     await this.adapter.stop().catch((error: unknown) => this.log.warn({ err: error }, 'adapter did not stop cleanly'));
     this.wake();
     const deadline = this.options.shutdownDeadlineMs ?? 30_000;
@@ -106,6 +114,17 @@ export class BotRunner {
     if (!finished) this.log.warn({ sessions: [...this.active.keys()] }, 'turns still running at the shutdown deadline: their messages stay pending for another worker');
     await this.unlisten?.();
     this.log.info('bot runner stopped');
+  }
+
+  /** The inbox keeps answered entries to recognise redeliveries; past the retention they only take space. */
+  private async purgeInbox(): Promise<void> {
+    const retention = this.options.inboxRetentionMs ?? 7 * 24 * 60 * 60 * 1000;
+    try {
+      const purged = await this.store.purgeInbox(new Date(Date.now() - retention));
+      if (purged > 0) this.log.info({ purged }, 'purged old answered inbox entries');
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not purge old inbox entries');
+    }
   }
 
   /** True while this process still has work for the session: pending entries, or a turn in progress. */

@@ -185,6 +185,11 @@ export interface HistoryStore {
   enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }>;
   /** Sessions with pending inbox entries (in `queue`, or in any), the one waiting longest first. */
   pendingInboxSessions(limit?: number, queue?: string): Promise<string[]>;
+  /**
+   * Delete inbox entries finished before `doneBefore` (with their reply records); pending ones are never touched.
+   * Their event keys stop de-duplicating then: keep them longer than any platform redelivers. Returns the count.
+   */
+  purgeInbox(doneBefore: Date): Promise<number>;
   /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
   /** Take the named lease if no live process holds it; null when it is held. */

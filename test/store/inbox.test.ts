@@ -93,6 +93,21 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
     await other!.release();
   });
 
+  it('purges answered entries past the retention, never pending ones', async () => {
+    const store = await fresh();
+    const done = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'old', payload: {} });
+    await store.enqueueInbox({ sessionId: 'chat', eventKey: 'waiting', payload: {} });
+    await store.withSessionLock('chat', async (s) => {
+      await s.recordReplyPart(done.id!, 0, 'm-1');
+      await s.completeInbox([done.id!], 'done');
+    });
+    expect(await store.purgeInbox(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await store.purgeInbox(new Date(Date.now() + 1_000))).toBe(1);
+    // the pending entry is still there; the purged event key is free again
+    expect(await store.pendingInboxSessions()).toEqual(['chat']);
+    expect(await store.enqueueInbox({ sessionId: 'chat', eventKey: 'old', payload: {} })).toMatchObject({ duplicate: false });
+  });
+
   it('tells listeners which session got a new entry', async () => {
     const db = freshDb('notify');
     const listener = await fresh(db);

@@ -229,6 +229,11 @@ export class PostgresHistoryStore implements HistoryStore {
     return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
   }
 
+  async purgeInbox(doneBefore: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(this.q('purgeInbox', [doneBefore]));
+    return rowCount ?? 0;
+  }
+
   async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ session_id: string }>(this.q('pendingInboxSessions', [limit, queue ?? null]));
     return rows.map((r) => r.session_id);

@@ -133,6 +133,7 @@ export function postgresSql(schema: string) {
       SELECT $3, $4, $5 WHERE ${HOLDS_SESSION_LOCK}
       ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id
       RETURNING 1`,
+    purgeInbox: `DELETE FROM ${s}.inbox WHERE status <> 'pending' AND done_at < $1`,
     replyParts: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
 
     /** $1 schema, $2 session id, $3 metadata patch */

@@ -48,6 +48,7 @@ export const SQLITE_SQL = {
                    ON CONFLICT (id) DO UPDATE SET metadata = json_patch(t.metadata, excluded.metadata), updated_at = excluded.updated_at`,
   recordReplyPart: `INSERT INTO inbox_replies (inbox_id, part, platform_message_id) VALUES (?, ?, ?)
                     ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
+  purgeInbox: `DELETE FROM inbox WHERE status <> 'pending' AND done_at < ?`,
   replyParts: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
 
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))

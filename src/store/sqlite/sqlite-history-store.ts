@@ -192,6 +192,10 @@ export class SqliteHistoryStore implements HistoryStore {
     return { id: row.id, duplicate: false };
   }
 
+  async purgeInbox(doneBefore: Date): Promise<number> {
+    return this.stmt.purgeInbox.run(doneBefore.getTime()).changes;
+  }
+
   async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
     return (this.stmt.pendingInboxSessions.all({ limit, queue: queue ?? null }) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
