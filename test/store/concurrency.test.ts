@@ -10,9 +10,9 @@ const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
 afterEach(() => killAll());
 
 describe.each(BACKENDS)('$name: many processes on one session', ({ freshDb }) => {
-  it(`${WORKERS} processes x ${TURNS} turns lose, duplicate and interleave nothing`, async () => {
+  it(`${WORKERS} processes migrate a fresh database together, then ${TURNS} turns each lose, duplicate and interleave nothing`, async () => {
     const db = freshDb('hammer');
-    (await openStore(db)).close(); // migrate once up front so the timing of the workers is all turns
+    // No store is opened up front: the workers also race to apply the migrations to the fresh database.
 
     const reader = spawnTs(fixture('history-reader.ts'), [db, 'hot']);
     const workers = Array.from({ length: WORKERS }, (_, w) => spawnTs(fixture('turn-worker.ts'), [db, 'hot', String(w), String(TURNS)]));
@@ -26,7 +26,9 @@ describe.each(BACKENDS)('$name: many processes on one session', ({ freshDb }) =>
 
     const store = await openStore(db);
     const history = await store.fullHistory('hot');
+    const version = await store.schemaVersion();
     await store.close();
+    expect(version.current).toBe(version.latest);
 
     const users = history.filter((m) => m.role === 'user');
     const replies = history.filter((m) => m.role === 'assistant');
