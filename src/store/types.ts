@@ -23,6 +23,8 @@ export interface NewMessage {
   toolCallId?: string;
   /** Free-form per-message data, e.g. `{ failed: true }` on a user message whose LLM call failed. */
   metadata?: Record<string, unknown>;
+  /** When the message was written; default the commit time (an import keeps the original time). */
+  createdAt?: Date;
 }
 
 /** A message as it was committed. `seq` runs 1, 2, 3, … per session, without gaps. */

@@ -43,8 +43,18 @@ function expectOneLineFailure(result: TsRunResult, pattern: RegExp): void {
   expect(result.stderr).not.toMatch(/^\s+at /m);
 }
 
+/** Everything an export/import keeps (creation times to the millisecond, which is what the export writes). */
 const comparable = (messages: StoredMessage[]) =>
-  messages.map(({ role, content, name, toolCalls, toolCallId, metadata, turn }) => ({ role, content, name, toolCalls, toolCallId, metadata, turn }));
+  messages.map(({ role, content, name, toolCalls, toolCallId, metadata, turn, createdAt }) => ({
+    role,
+    content,
+    name,
+    toolCalls,
+    toolCallId,
+    metadata,
+    turn,
+    createdAt: createdAt.toISOString(),
+  }));
 
 describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
   it(`${WORKERS} processes x ${TURNS_EACH} resume --continue: complete turns in order, each request carrying all earlier turns`, async () => {

@@ -34,6 +34,16 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     expect(await second.getSession('s')).toMatchObject({ id: 's', messageCount: 2, version: 1, metadata: { agentName: 'Bot', userId: 'u1' } });
   });
 
+  it('keeps a given creation time (imports) and stamps the commit time otherwise', async () => {
+    const store = await fresh();
+    const then = new Date('2025-03-04T05:06:07.890Z');
+    const before = Date.now();
+    await store.appendTurn('s', [{ role: 'user', content: 'old', createdAt: then }, { role: 'assistant', content: 'new' }]);
+    const [old, fresh_] = await store.fullHistory('s');
+    expect(old.createdAt.toISOString()).toBe(then.toISOString());
+    expect(fresh_.createdAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+  });
+
   it('stores tool calls, tool results and names as given', async () => {
     const store = await fresh();
     const toolCalls = [{ id: 'call_1', type: 'function' as const, function: { name: 'weather', arguments: '{"city":"Oslo"}' } }];

@@ -72,9 +72,10 @@ export function postgresSql(schema: string) {
                                ELSE coalesce(t.runtime_state, '{}'::jsonb) || $5::jsonb END
         RETURNING t.message_count, t.version
       ), ins AS (
-        INSERT INTO ${s}.messages (session_id, seq, turn, turn_start, role, content, name, tool_calls, tool_call_id, metadata)
+        INSERT INTO ${s}.messages (session_id, seq, turn, turn_start, role, content, name, tool_calls, tool_call_id, metadata, created_at)
         SELECT $2::text, s.message_count - (SELECT count(*) FROM msgs) + msgs.ord, s.version, msgs.ord = 1,
-               msgs.j->>'role', msgs.j->>'content', msgs.j->>'name', msgs.j->'toolCalls', msgs.j->>'toolCallId', msgs.j->'metadata'
+               msgs.j->>'role', msgs.j->>'content', msgs.j->>'name', msgs.j->'toolCalls', msgs.j->>'toolCallId', msgs.j->'metadata',
+               coalesce((msgs.j->>'createdAt')::timestamptz, now())
           FROM s, msgs
         RETURNING 1
       ), done AS (

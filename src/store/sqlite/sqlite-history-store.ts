@@ -175,7 +175,7 @@ export class SqliteHistoryStore implements HistoryStore {
             toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
             toolCallId: m.toolCallId ?? null,
             metadata: m.metadata ? JSON.stringify(m.metadata) : null,
-            now,
+            now: m.createdAt?.getTime() ?? now,
           }),
         );
         return { status: 'committed', firstSeq, lastSeq: count, version };

@@ -22,7 +22,7 @@ export interface ExportedSession {
   messages: ExportedMessage[];
 }
 
-export interface ExportedMessage extends NewMessage {
+export interface ExportedMessage extends Omit<NewMessage, 'createdAt'> {
   seq: number;
   turn: number;
   createdAt?: string;
@@ -96,6 +96,9 @@ export function parseExport(text: string, source: string): ExportedSession[] {
     if (record.role === 'tool' && typeof record.toolCallId !== 'string') return fail('a tool message needs "toolCallId"');
     if (record.toolCalls !== undefined && !isToolCallList(record.toolCalls)) return fail('"toolCalls" must be a list of {id, type:"function", function:{name, arguments}}');
     if (!isObjectOrAbsent(record.metadata)) return fail('"metadata" must be an object');
+    if (record.createdAt !== undefined && (typeof record.createdAt !== 'string' || Number.isNaN(Date.parse(record.createdAt)))) {
+      return fail('"createdAt" must be an ISO 8601 date');
+    }
     session.messages.push({
       seq: record.seq as number,
       turn: record.turn as number,
@@ -105,6 +108,7 @@ export function parseExport(text: string, source: string): ExportedSession[] {
       ...(record.toolCalls ? { toolCalls: record.toolCalls as ToolCall[] } : {}),
       ...(typeof record.toolCallId === 'string' ? { toolCallId: record.toolCallId } : {}),
       ...(record.metadata ? { metadata: record.metadata as Record<string, unknown> } : {}),
+      ...(typeof record.createdAt === 'string' ? { createdAt: record.createdAt } : {}),
     });
   });
   if (!headerSeen) throw new CliError(`${source} is empty: expected a Threadline export (JSON Lines)`, 2);

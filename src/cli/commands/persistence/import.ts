@@ -110,10 +110,10 @@ async function applyPlan(store: HistoryStore, plan: SessionPlan, progress: (coun
 function groupByTurn(messages: ExportedMessage[]): NewMessage[][] {
   const turns: NewMessage[][] = [];
   let current: number | undefined;
-  for (const { seq: _seq, turn, createdAt: _createdAt, ...message } of messages) {
+  for (const { seq: _seq, turn, createdAt, ...message } of messages) {
     if (turn !== current) turns.push([]);
     current = turn;
-    turns[turns.length - 1].push(message);
+    turns[turns.length - 1].push({ ...message, ...(createdAt ? { createdAt: new Date(createdAt) } : {}) });
   }
   return turns;
 }
