@@ -4,7 +4,7 @@ import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../test/fake
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram } from '../test/fakes/fake-telegram-server.js';
 import { CLI_MAIN, ensureCliBuilt } from '../test/support/cli-build.js';
 import { spawnTs, type TsProcess } from '../test/support/processes.js';
-import { freePort } from '../test/telegram/bot-harness.js';
+import { freePort } from '../test/support/bot-world.js';
 import { postgresFloor } from './lib/floor.js';
 import { ms, printTable, timeEach, type Row } from './lib/stats.js';
 import { PG_URL, pgDb } from './lib/targets.js';

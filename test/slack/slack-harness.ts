@@ -1,8 +1,9 @@
 import { openStore } from '../../src/store/open-store.js';
 import type { StoredMessage } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeHandler, FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeSlack, type FakeSlack, type SendEventOptions } from '../fakes/fake-slack-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { stopGracefully, withFakeLlm } from '../support/bot-world.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
@@ -23,16 +24,7 @@ export interface World {
 
 export async function startWorld(db: string, handler?: FakeHandler): Promise<World> {
   const slack = await startFakeSlack({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, userNames: { U0ALICE: 'Alice', U0BOB: 'Bob' } });
-  const llm = await startFakeOpenAI(handler ? { handler } : {});
-  return {
-    slack,
-    llm,
-    db,
-    async close() {
-      await slack.close();
-      await llm.close();
-    },
-  };
+  return { slack, db, ...(await withFakeLlm(slack, handler)) };
 }
 
 export interface Worker {
@@ -98,11 +90,7 @@ export function spawnWorker(world: World, options: WorkerOptions = {}): TsProces
 }
 
 /** Stops a worker the way a deployment does (SIGTERM) and checks it left cleanly. */
-export async function stopWorker(worker: Worker): Promise<void> {
-  worker.proc.kill('SIGTERM');
-  const exit = await worker.proc.exited;
-  if (exit.code !== 0) throw new Error(`worker exited with ${exit.code ?? exit.signal}: ${worker.proc.stderrText}`);
-}
+export const stopWorker = (worker: Worker): Promise<void> => stopGracefully(worker.proc);
 
 /** The stored sessions and their user/assistant messages, read by a store of the test's own. */
 export async function readHistories(db: string, prefix = 'slack:'): Promise<Map<string, Array<Pick<StoredMessage, 'role' | 'content'>>>> {

@@ -1,10 +1,8 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore, StoredMessage } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeChatRequest, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import type { FakeChatRequest, FakeHandler, FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { freePort, stopGracefully, withFakeLlm, withStore } from '../support/bot-world.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
@@ -26,16 +24,7 @@ export interface World {
 
 export async function startWorld(db: string, handler?: FakeHandler): Promise<World> {
   const tg = await startFakeTelegram({ token: TOKEN, username: 'threadline_test_bot' });
-  const llm = await startFakeOpenAI(handler ? { handler } : {});
-  return {
-    tg,
-    llm,
-    db,
-    async close() {
-      await tg.close();
-      await llm.close();
-    },
-  };
+  return { tg, db, ...(await withFakeLlm(tg, handler)) };
 }
 
 export interface Worker {
@@ -98,29 +87,9 @@ export function spawnWorker(world: World, options: WorkerOptions = {}, webhookUr
 }
 
 /** SIGTERM and wait: the graceful path. */
-export async function stopWorker(worker: Worker): Promise<void> {
-  worker.proc.kill('SIGTERM');
-  const exit = await worker.proc.exited;
-  if (exit.code !== 0) throw new Error(`worker exited with ${exit.code ?? exit.signal} after SIGTERM: ${worker.proc.stderrText.slice(-2000)}`);
-}
+export const stopWorker = (worker: Worker): Promise<void> => stopGracefully(worker.proc);
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The history as the store has it, read in the test process. */
-export async function withStore<T>(db: string, fn: (store: HistoryStore) => Promise<T>): Promise<T> {
-  const store = await openStore(db);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+export { freePort, withStore };
 
 export const chatSession = (chatId: number) => `telegram:${7_000_000_001}:${chatId}`;
 

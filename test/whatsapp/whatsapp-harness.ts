@@ -1,8 +1,7 @@
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeHandler, FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
 import { spawnTs, type TsProcess } from '../support/processes.js';
+import { stopGracefully, withFakeLlm, withStore } from '../support/bot-world.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
@@ -27,16 +26,7 @@ export interface WhatsAppWorld {
 
 export async function startWhatsAppWorld(db: string, handler?: FakeHandler): Promise<WhatsAppWorld> {
   const wa = await startFakeWhatsApp(WA);
-  const llm = await startFakeOpenAI(handler ? { handler } : {});
-  return {
-    wa,
-    llm,
-    db,
-    async close() {
-      await wa.close();
-      await llm.close();
-    },
-  };
+  return { wa, db, ...(await withFakeLlm(wa, handler)) };
 }
 
 /** The environment a bot child process gets: the fakes' settings and nothing inherited that could redirect it. */
@@ -81,20 +71,8 @@ export async function webhookUrlOf(proc: TsProcess): Promise<string> {
 }
 
 /** SIGTERM and wait: the graceful path. */
-export async function stopProcess(proc: TsProcess): Promise<void> {
-  proc.kill('SIGTERM');
-  const exit = await proc.exited;
-  if (exit.code !== 0) throw new Error(`bot exited with ${exit.code ?? exit.signal} after SIGTERM: ${proc.stderrText.slice(-2000)}`);
-}
+export const stopProcess = stopGracefully;
 
 export const waSession = (waId: string) => `whatsapp:${WA.phoneNumberId}:${waId}`;
 
-/** Opens the store in the test process for inspection. */
-export async function withStore<T>(db: string, fn: (store: HistoryStore) => Promise<T>): Promise<T> {
-  const store = await openStore(db);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+export { withStore };
