@@ -42,6 +42,25 @@ describe('opening a store with bad input says what is wrong in one line and writ
     expect(readFileSync(file, 'utf8')).toBe(garbage);
   });
 
+  it('refuses a database migrated by a newer Threadline', async () => {
+    const file = sqliteTestFile('newer');
+    const store = await openStore(file);
+    const latest = (await store.schemaVersion()).latest;
+    await store.close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(file);
+    db.pragma(`user_version = ${latest + 1}`);
+    db.close();
+    await expect(openStore(file)).rejects.toThrow(new RegExp(`schema version ${latest + 1}, newer than this Threadline knows \\(${latest}\\): upgrade threadline`));
+
+    const url = pgTestUrl('newer');
+    const pgStore = await openStore(url);
+    const pgLatest = (await pgStore.schemaVersion()).latest;
+    await pgStore.close();
+    await pgAdminQuery(`INSERT INTO "${new URL(url).searchParams.get('schema')}".schema_migrations (version) VALUES (${pgLatest + 1})`);
+    await expect(openStore(url)).rejects.toThrow(/newer than this Threadline knows/);
+  });
+
   it('accepts every SQLite form and a schema in the Postgres URL', async () => {
     const file = sqliteTestFile('forms');
     for (const db of [file, `sqlite://${file}`, `sqlite:${file}`, ':memory:']) {

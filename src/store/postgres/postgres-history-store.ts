@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LockLostError, SessionBusyError } from '../errors.js';
+import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
@@ -102,6 +103,7 @@ export class PostgresHistoryStore implements HistoryStore {
       await client.query(this.sql.migrationLock, [this.options.schema]);
       await client.query(this.sql.createMigrationTable);
       const { rows } = await client.query<{ version: number }>(this.sql.currentVersion);
+      assertSchemaNotNewer(rows[0].version, POSTGRES_MIGRATIONS.length, this.location);
       for (let v = rows[0].version; v < POSTGRES_MIGRATIONS.length; v++) {
         await client.query(POSTGRES_MIGRATIONS[v](`"${this.options.schema}"`));
         await client.query(this.sql.recordMigration, [v + 1]);

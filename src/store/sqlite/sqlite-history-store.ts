@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { LockLostError, SessionBusyError, StoreUnavailableError } from '../errors.js';
+import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
@@ -66,7 +67,7 @@ export class SqliteHistoryStore implements HistoryStore {
       // FULL: every committed turn is on disk before appendTurn returns (WAL's default, NORMAL, is not).
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      if (applyMigrations) migrate(db);
+      if (applyMigrations) migrate(db, file);
       return new SqliteHistoryStore(db, file);
     } catch (error) {
       db?.close();
@@ -335,15 +336,17 @@ class SqliteLockedSession implements LockedSession {
   }
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, file: string): void {
   db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
+    assertSchemaNotNewer(current, SQLITE_MIGRATIONS.length, file);
     for (let v = current; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]);
     if (current < SQLITE_MIGRATIONS.length) db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
   }).immediate();
 }
 
 function describeOpenError(error: unknown, file: string): Error {
+  if (error instanceof StoreUnavailableError) return error;
   const code = (error as { code?: string }).code;
   const hint =
     code === 'SQLITE_CANTOPEN' && !existsSync(file)
