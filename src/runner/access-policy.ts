@@ -1,3 +1,4 @@
+import { isCommand } from './commands.js';
 import type { InboundMessage } from './platform-adapter.js';
 
 /**
@@ -13,10 +14,6 @@ export interface AccessOptions {
 }
 
 export type AccessDecision = 'answer' | 'ignore' | 'refuse';
-
-export function isCommand(text: string): boolean {
-  return /^\/[a-z0-9_]+(?:@\S+)?(?:\s|$)/i.test(text);
-}
 
 /** Decide what to do with a message before anything is stored: a refused sender gets one short reply, nothing else. */
 export function decideAccess(message: InboundMessage, options: AccessOptions): AccessDecision {

@@ -11,9 +11,17 @@ export const COMMAND_HELP: Record<CommandName, string> = {
   help: 'this list',
 };
 
+/** `/name`, optionally `@BotName`, then the end or a space. */
+const COMMAND_PATTERN = /^\/([a-z0-9_]+)(?:@\S+)?(?:\s|$)/i;
+
+/** Any command, ours or not: in groups, a command is addressed to the bot. */
+export function isCommand(text: string): boolean {
+  return COMMAND_PATTERN.test(text.trim());
+}
+
 /** `/new`, `/new@MyBot`, `/NEW rest…` → `new`; anything else (including unknown commands) → undefined. */
 export function parseCommand(text: string): CommandName | undefined {
-  const match = /^\/([a-z0-9_]+)(?:@\S+)?(?:\s|$)/i.exec(text.trim());
+  const match = COMMAND_PATTERN.exec(text.trim());
   const name = match?.[1].toLowerCase();
   return (COMMANDS as readonly string[]).includes(name ?? '') ? (name as CommandName) : undefined;
 }
