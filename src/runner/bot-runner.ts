@@ -294,8 +294,9 @@ export class BotRunner {
     try {
       await (conversation === chat.sessionId ? turn(chat) : this.store.withSessionLock(conversation, turn));
     } catch (error) {
-      await reply.abandon();
-      if (error instanceof TurnAbortedError) return; // /stop answers for itself
+      // /stop answers for itself; the partial reply on screen is marked as cut short.
+      await reply.abandon(error instanceof TurnAbortedError ? ' … (stopped)' : undefined);
+      if (error instanceof TurnAbortedError) return;
       if (error instanceof LlmError) {
         this.log.warn({ err: error, sessionId: chat.sessionId }, 'LLM call failed; the message is kept');
         await this.adapter

@@ -71,10 +71,15 @@ export class ReplyStream {
     if (this.failure) throw this.failure;
   }
 
-  /** Stop "typing…" without posting anything more (the turn failed or was aborted). */
-  async abandon(): Promise<void> {
+  /**
+   * Stop "typing…" and post nothing more (the turn failed or was aborted). With a `note`, a partly streamed reply
+   * left on screen says it was cut short, so nobody mistakes it for a whole answer.
+   */
+  async abandon(note?: string): Promise<void> {
     this.stopTyping();
-    await this.pending.catch(() => {});
+    // Only a reply already on screen gets the note (with all the text that had arrived): none is started for it.
+    if (note !== undefined && this.messageIds.length > 0 && this.adapter.canEdit !== false) this.enqueue(this.text + note);
+    await this.pending;
   }
 
   /** Flushes run one after another, so parts are posted in order and never edited concurrently. */

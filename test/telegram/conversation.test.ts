@@ -121,6 +121,8 @@ describe('threadline bot telegram: commands (SQLite, polling)', () => {
     await stopWorker(worker);
 
     expect(textsIn(tg, 6).slice(1)).toEqual(['Stopped. Nothing of that reply was kept.', 'reply to: hello again (saw 3 messages)']);
+    // The partial reply left on screen says it was cut short.
+    expect(textsIn(tg, 6)[0]).toMatch(/^Once upon a time.* … \(stopped\)$/);
     // The aborted request was not asked again.
     expect(llm.requests.map((r) => userTexts(r).at(-1))).toEqual(['write an essay', 'hello again']);
     await withStore(world.db, async (store) => {
