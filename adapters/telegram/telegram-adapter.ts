@@ -4,6 +4,7 @@ import type { Logger } from '../../src/log.js';
 import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { Lease } from '../../src/store/types.js';
+import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
 import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
@@ -45,6 +46,7 @@ export class TelegramAdapter implements PlatformAdapter {
   private polling?: Promise<void>;
   private lease?: Lease;
   private server?: WebhookServer;
+  private readonly recording = new KeyedSerialQueue();
 
   constructor(private readonly options: TelegramAdapterOptions) {
     // webhookReply off: every call is a real API call that can be checked and retried.
@@ -78,16 +80,14 @@ export class TelegramAdapter implements PlatformAdapter {
       });
     } else {
       // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
-      // messages of one chat could enter the inbox in the wrong order. Chained, they are recorded in update order.
+      // messages could enter the inbox in the wrong order, so they are recorded one by one, in update order (the
+      // order Telegram numbered them, across chats too).
       // telegraf acknowledges a batch even when a handler fails, so a failed recording is retried (the next
       // getUpdates, which acknowledges, waits for it) instead of being reported.
-      let recorded: Promise<unknown> = Promise.resolve();
       this.bot.on('message', (ctx) => {
         const message = normalizeUpdate(ctx.update, me);
         if (!message) return;
-        const recording = recorded.then(() => recordInbound(handler, message, { logger: this.options.logger, stopping: () => this.stopped }));
-        recorded = recording.catch(() => {});
-        return recording;
+        return this.recording.run('updates', () => recordInbound(handler, message, { logger: this.options.logger, stopping: () => this.stopped }));
       });
       void this.pollWhenLeader(this.options.receive.leases);
     }
