@@ -46,6 +46,8 @@ interface HeldSession {
   turn?: AbortController;
   /** The turn in progress was aborted by /stop (the /stop entry then says "Stopped."). */
   stopped?: boolean;
+  /** The chat's active conversation, read once per claim: only the lock holder changes it (/new). */
+  conversation?: string;
 }
 
 /** Longest inbound text accepted; longer messages get a short refusal and are not stored. */
@@ -258,14 +260,14 @@ export class BotRunner {
       held.turn = new AbortController();
       held.stopped = false;
       try {
-        await this.answer(session, batch, held.turn.signal);
+        await this.answer(session, batch, held);
       } finally {
         held.turn = undefined;
       }
     }
   }
 
-  private async answer(chat: LockedSession, batch: InboxEntry<InboundMessage>[], signal: AbortSignal): Promise<void> {
+  private async answer(chat: LockedSession, batch: InboxEntry<InboundMessage>[], held: HeldSession): Promise<void> {
     const messages = batch.map((e) => e.payload);
     const last = messages[messages.length - 1];
     const input: NewMessage[] = messages.map((m) => ({
@@ -274,15 +276,15 @@ export class BotRunner {
       // In groups the model must know who said what.
       ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }),
     }));
-    const reply = await ReplyStream.open(this.adapter, last.replyTarget, chat, batch[0].id, {
+    const reply = new ReplyStream(this.adapter, last.replyTarget, chat, batch[0], {
       stream: (this.options.stream ?? true) && this.adapter.canEdit !== false,
       editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
     });
-    const conversation = await this.activeConversation(chat.sessionId);
+    const conversation = await this.activeConversation(chat, held);
     const turn = (session: LockedSession) =>
       this.options.agent.runTurn(session, input, {
         onText: (delta) => reply.push(delta),
-        signal,
+        signal: held.turn?.signal,
         // The complete reply reaches the platform before the turn commits: should this worker die in between, the
         // entry is still pending with its reply parts recorded, and the retry edits the same messages.
         beforeCommit: (text) => reply.finish(text.trim() === '' ? '(no reply)' : text),
@@ -309,10 +311,12 @@ export class BotRunner {
   }
 
   /** After /new the chat points at a fresh conversation; the old one stays in the store. */
-  private async activeConversation(chatSessionId: string): Promise<string> {
-    const info = await this.store.getSession(chatSessionId);
-    const pointer = info?.metadata.conversation;
-    return typeof pointer === 'string' ? pointer : chatSessionId;
+  private async activeConversation(chat: LockedSession, held: HeldSession): Promise<string> {
+    if (held.conversation === undefined) {
+      const pointer = (await this.store.getSession(chat.sessionId))?.metadata.conversation;
+      held.conversation = typeof pointer === 'string' ? pointer : chat.sessionId;
+    }
+    return held.conversation;
   }
 
   private async runCommand(
@@ -322,7 +326,7 @@ export class BotRunner {
     held: HeldSession,
   ): Promise<void> {
     const message = entry.payload;
-    const conversation = await this.activeConversation(session.sessionId);
+    const conversation = await this.activeConversation(session, held);
     let text: string;
     switch (command) {
       case 'start':
@@ -334,6 +338,7 @@ export class BotRunner {
       case 'new': {
         const fresh = `${session.sessionId}~${Date.now().toString(36)}`;
         await session.updateMetadata({ conversation: fresh });
+        held.conversation = fresh;
         text = `Started a new conversation. The previous one is kept as ${conversation}.`;
         break;
       }

@@ -1,4 +1,4 @@
-import type { LockedSession, ReplyPart } from '../store/types.js';
+import type { InboxEntry, LockedSession } from '../store/types.js';
 import type { PlatformAdapter, ReplyTarget } from './platform-adapter.js';
 import { splitText } from './split-text.js';
 
@@ -28,30 +28,19 @@ export class ReplyStream {
   private typingTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
 
-  private constructor(
+  /** Starts "typing…"; parts an earlier attempt posted for `entry` (a worker that died before committing) are edited, not posted again. */
+  constructor(
     private readonly adapter: PlatformAdapter,
     private readonly target: ReplyTarget,
     private readonly session: LockedSession,
-    private readonly inboxId: number,
+    private readonly entry: InboxEntry,
     private readonly options: ReplyStreamOptions,
-    earlier: ReplyPart[],
   ) {
-    for (const part of earlier) {
+    for (const part of entry.replyParts) {
       this.messageIds[part.part] = part.platformMessageId;
       this.shown[part.part] = '';
     }
-  }
-
-  static async open(
-    adapter: PlatformAdapter,
-    target: ReplyTarget,
-    session: LockedSession,
-    inboxId: number,
-    options: ReplyStreamOptions,
-  ): Promise<ReplyStream> {
-    const stream = new ReplyStream(adapter, target, session, inboxId, options, await session.replyParts(inboxId));
-    stream.startTyping();
-    return stream;
+    this.startTyping();
   }
 
   /** Text from the model; shown at most once per edit interval. */
@@ -101,7 +90,7 @@ export class ReplyStream {
       } else {
         const id = await this.adapter.send(this.target, parts[i]);
         this.messageIds[i] = id;
-        await this.session.recordReplyPart(this.inboxId, i, id);
+        await this.session.recordReplyPart(this.entry.id, i, id);
       }
       this.shown[i] = parts[i];
       if (i === 0) this.stopTyping();

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import type { SessionInfo, StoredMessage, ToolCall } from './types.js';
+import type { InboxEntry, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
 
 /** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
 export interface MessageRow {
@@ -51,6 +51,27 @@ export function toSessionInfo(row: SessionRow): SessionInfo {
     metadata: json(row.metadata) ?? {},
     messageCount: Number(row.message_count),
     version: Number(row.version),
+  };
+}
+
+/** An inbox row as both stores select it (SQLite hands JSON over as text and times as milliseconds). */
+export interface InboxRow {
+  id: number;
+  session_id: string;
+  event_key: string;
+  payload: unknown;
+  received_at: Date | number;
+  reply_parts: ReplyPart[] | string;
+}
+
+export function toInboxEntry(row: InboxRow): InboxEntry {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    eventKey: row.event_key,
+    payload: json(row.payload as string | null) ?? null,
+    receivedAt: new Date(row.received_at),
+    replyParts: json(row.reply_parts) ?? [],
   };
 }
 

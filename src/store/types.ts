@@ -116,8 +116,6 @@ export interface LockedSession {
   completeInbox(ids: number[], outcome: InboxOutcome): Promise<void>;
   /** Remember that part `part` of the reply to an entry was posted as `platformMessageId` (before the turn commits). */
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void>;
-  /** Reply parts already posted for an entry by an earlier attempt (a worker that died before committing). */
-  replyParts(inboxId: number): Promise<ReplyPart[]>;
 }
 
 /** An inbound platform event waiting for (or done with) its turn. The store treats the payload as opaque. */
@@ -127,6 +125,8 @@ export interface InboxEntry<Payload = unknown> {
   eventKey: string;
   payload: Payload;
   receivedAt: Date;
+  /** Reply parts already posted for this entry by an earlier attempt (a worker that died before committing). */
+  replyParts: ReplyPart[];
 }
 
 export interface InboxEntryInput {

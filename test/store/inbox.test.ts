@@ -26,7 +26,7 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
 
     const entries = await store.withSessionLock('chat-b', (s) => s.pendingInbox());
     expect(entries.map((e) => e.payload)).toEqual([{ text: 'hi' }, { text: 'again' }]);
-    expect(entries[0]).toMatchObject({ sessionId: 'chat-b', eventKey: 'tg:1:100', id: first.id });
+    expect(entries[0]).toMatchObject({ sessionId: 'chat-b', eventKey: 'tg:1:100', id: first.id, replyParts: [] });
   });
 
   it('marks the entries a turn answers done in the same commit, even from another session it holds', async () => {
@@ -46,7 +46,7 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
     expect((await store.fullHistory('chat~2')).length).toBe(2);
   });
 
-  it('keeps reply parts posted before a crash for the next attempt, and merges session metadata', async () => {
+  it('hands reply parts posted before a crash to the next attempt with the entry, and merges session metadata', async () => {
     const store = await fresh();
     const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e1', payload: {} });
     await store.withSessionLock('chat', async (s) => {
@@ -55,7 +55,8 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
       await s.updateMetadata({ conversation: 'chat~2' });
       await s.updateMetadata({ platform: 'telegram' });
     });
-    expect(await store.withSessionLock('chat', (s) => s.replyParts(id!))).toEqual([
+    const [entry] = await store.withSessionLock('chat', (s) => s.pendingInbox());
+    expect(entry.replyParts).toEqual([
       { part: 0, platformMessageId: 'm-10' },
       { part: 1, platformMessageId: 'm-11' },
     ]);

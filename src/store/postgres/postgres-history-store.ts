@@ -3,7 +3,7 @@ import pg from 'pg';
 import { LockLostError, SessionBusyError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
-import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
+import { decodeCursor, encodeCursor, toInboxEntry, toSessionInfo, toStoredMessage, type InboxRow, type MessageRow, type SessionRow } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
@@ -19,7 +19,6 @@ import type {
   LockedSession,
   LockOptions,
   NewMessage,
-  ReplyPart,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
@@ -193,10 +192,8 @@ export class PostgresHistoryStore implements HistoryStore {
 
   /** @internal LockedSession's inbox calls, fenced on the lock held by `client`. */
   async pendingInboxOn(client: pg.PoolClient, sessionId: string, limit: number): Promise<InboxEntry[]> {
-    const { rows } = await client.query<{ id: number; session_id: string; event_key: string; payload: unknown; received_at: Date }>(
-      this.q('pendingInbox', [this.options.schema, sessionId, limit]),
-    );
-    return rows.map((r) => ({ id: r.id, sessionId: r.session_id, eventKey: r.event_key, payload: r.payload, receivedAt: r.received_at }));
+    const { rows } = await client.query<InboxRow>(this.q('pendingInbox', [this.options.schema, sessionId, limit]));
+    return rows.map(toInboxEntry);
   }
 
   /** @internal */
@@ -215,12 +212,6 @@ export class PostgresHistoryStore implements HistoryStore {
   async recordReplyPartOn(client: pg.PoolClient, sessionId: string, inboxId: number, part: number, messageId: string): Promise<void> {
     const { rowCount } = await client.query(this.q('recordReplyPart', [this.options.schema, sessionId, inboxId, part, messageId]));
     if (!rowCount) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async replyPartsOn(client: pg.PoolClient, inboxId: number): Promise<ReplyPart[]> {
-    const { rows } = await client.query<{ part: number; platform_message_id: string }>(this.q('replyParts', [inboxId]));
-    return rows.map((r) => ({ part: r.part, platformMessageId: r.platform_message_id }));
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -401,9 +392,5 @@ class PostgresLockedSession implements LockedSession {
 
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
     return this.serial((client) => this.store.recordReplyPartOn(client, this.sessionId, inboxId, part, platformMessageId));
-  }
-
-  replyParts(inboxId: number): Promise<ReplyPart[]> {
-    return this.serial((client) => this.store.replyPartsOn(client, inboxId));
   }
 }

@@ -117,9 +117,12 @@ export function postgresSql(schema: string) {
        GROUP BY session_id ORDER BY min(id) LIMIT $1`,
     /** $1 schema (for the lock check), $2 session id, $3 limit */
     pendingInbox: `
-      SELECT id, session_id, event_key, payload, received_at FROM ${s}.inbox
-       WHERE session_id = $2::text AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
-       ORDER BY id LIMIT $3`,
+      SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at,
+             coalesce((SELECT jsonb_agg(jsonb_build_object('part', r.part, 'platformMessageId', r.platform_message_id) ORDER BY r.part)
+                         FROM ${s}.inbox_replies r WHERE r.inbox_id = i.id), '[]'::jsonb) AS reply_parts
+        FROM ${s}.inbox i
+       WHERE i.session_id = $2::text AND i.status = 'pending' AND ${HOLDS_SESSION_LOCK}
+       ORDER BY i.id LIMIT $3`,
     /** $1 schema, $2 session id, $3 inbox ids, $4 outcome */
     completeInbox: `
       WITH done AS (
@@ -135,7 +138,6 @@ export function postgresSql(schema: string) {
       ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id
       RETURNING 1`,
     purgeInbox: `DELETE FROM ${s}.inbox WHERE status <> 'pending' AND done_at < $1`,
-    replyParts: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
 
     /** $1 schema, $2 session id, $3 metadata patch */
     updateMetadata: `

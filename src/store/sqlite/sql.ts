@@ -41,15 +41,17 @@ export const SQLITE_SQL = {
                  ON CONFLICT (event_key) DO NOTHING RETURNING id`,
   pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' AND (@queue IS NULL OR queue = @queue)
                           GROUP BY session_id ORDER BY min(id) LIMIT @limit`,
-  pendingInbox: `SELECT id, session_id, event_key, payload, received_at FROM inbox
-                  WHERE session_id = ? AND status = 'pending' ORDER BY id LIMIT ?`,
+  pendingInbox: `SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at,
+                        (SELECT json_group_array(json_object('part', part, 'platformMessageId', platform_message_id))
+                           FROM (SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts
+                   FROM inbox i
+                  WHERE i.session_id = ? AND i.status = 'pending' ORDER BY i.id LIMIT ?`,
   completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now WHERE id = @id AND status = 'pending'`,
   updateMetadata: `INSERT INTO sessions AS t (id, created_at, updated_at, metadata) VALUES (@id, @now, @now, @patch)
                    ON CONFLICT (id) DO UPDATE SET metadata = json_patch(t.metadata, excluded.metadata), updated_at = excluded.updated_at`,
   recordReplyPart: `INSERT INTO inbox_replies (inbox_id, part, platform_message_id) VALUES (?, ?, ?)
                     ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
   purgeInbox: `DELETE FROM inbox WHERE status <> 'pending' AND done_at < ?`,
-  replyParts: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
 
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))
                   ON CONFLICT (id) DO NOTHING`,

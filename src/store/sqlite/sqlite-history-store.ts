@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { LockLostError, SessionBusyError, StoreUnavailableError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
-import { decodeCursor, encodeCursor, toSessionInfo, toStoredMessage, type MessageRow, type SessionRow } from '../row-mapping.js';
+import { decodeCursor, encodeCursor, toInboxEntry, toSessionInfo, toStoredMessage, type InboxRow, type MessageRow, type SessionRow } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
@@ -23,7 +23,6 @@ import type {
   LockedSession,
   LockOptions,
   NewMessage,
-  ReplyPart,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
@@ -307,14 +306,7 @@ class SqliteLockedSession implements LockedSession {
   }
 
   async pendingInbox(limit = 100): Promise<InboxEntry[]> {
-    const rows = this.stmt.pendingInbox.all(this.sessionId, limit) as Array<{
-      id: number;
-      session_id: string;
-      event_key: string;
-      payload: string;
-      received_at: number;
-    }>;
-    return rows.map((r) => ({ id: r.id, sessionId: r.session_id, eventKey: r.event_key, payload: JSON.parse(r.payload), receivedAt: new Date(r.received_at) }));
+    return (this.stmt.pendingInbox.all(this.sessionId, limit) as InboxRow[]).map(toInboxEntry);
   }
 
   async completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
@@ -328,12 +320,6 @@ class SqliteLockedSession implements LockedSession {
     this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
   }
 
-  async replyParts(inboxId: number): Promise<ReplyPart[]> {
-    return (this.stmt.replyParts.all(inboxId) as Array<{ part: number; platform_message_id: string }>).map((r) => ({
-      part: r.part,
-      platformMessageId: r.platform_message_id,
-    }));
-  }
 }
 
 function migrate(db: Database.Database, file: string): void {
