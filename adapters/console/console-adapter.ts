@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline';
-import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 
 export interface ConsoleAdapterOptions {
   sessionId: string;
@@ -27,13 +27,13 @@ export class ConsoleAdapter implements PlatformAdapter {
     this.output = options.output ?? process.stdout;
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(inbox: InboundSink): Promise<void> {
     this.readline = createInterface({ input: this.options.input ?? process.stdin, output: this.output, prompt: 'you> ' });
     this.readline.on('line', (line) => {
       const text = line.trim();
       if (text === '') return this.readline?.prompt();
       if (text === '/exit') return this.options.onExit();
-      void handler({
+      void inbox.receive({
         platform: 'console',
         botId: 'local',
         chatId: this.options.sessionId,

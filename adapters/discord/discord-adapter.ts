@@ -1,6 +1,6 @@
 import { DiscordAPIError, REST, Routes, type APIAllowedMentions, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { InboundHandler, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
@@ -69,7 +69,7 @@ export class DiscordAdapter implements PlatformAdapter {
     }
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(inbox: InboundSink): Promise<void> {
     const me = await this.identify();
     const { shardCount, logger } = this.options;
     this.claimer = new ShardClaimer({
@@ -84,7 +84,7 @@ export class DiscordAdapter implements PlatformAdapter {
           shard,
           shardCount,
           logger,
-          onMessage: (message) => this.accept(message, me, handler),
+          onMessage: (message) => this.accept(message, me, inbox.receive),
           onRefused: this.options.onFatal,
         }).catch((error: unknown) => {
           if (error instanceof DiscordGatewayRefusedError) this.options.onFatal(error);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { InboundHandler, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
@@ -82,7 +82,7 @@ export class SlackAdapter implements PlatformAdapter {
     }
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(inbox: InboundSink): Promise<void> {
     const me = await this.identify();
     const receive = this.options.receive;
     const app = new App({
@@ -96,7 +96,7 @@ export class SlackAdapter implements PlatformAdapter {
     });
     const accept = async ({ body }: { body: unknown }) => {
       const message = normalizeEvent(body as SlackEventEnvelope, me);
-      if (message) await handler(await this.withUserName(message));
+      if (message) await inbox.receive(await this.withUserName(message));
     };
     app.event('message', accept);
     app.event('app_mention', accept);

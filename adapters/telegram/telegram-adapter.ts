@@ -1,7 +1,7 @@
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { Lease } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
@@ -70,13 +70,13 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(inbox: InboundSink): Promise<void> {
     const me = await this.identify();
     if (this.options.receive.kind === 'webhook') {
       // A failure answers 5xx and Telegram sends the update again.
       await this.startWebhook(this.options.receive, async (update) => {
         const message = normalizeUpdate(update, me);
-        if (message) await handler(message);
+        if (message) await inbox.receive(message);
       });
     } else {
       // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
@@ -87,7 +87,7 @@ export class TelegramAdapter implements PlatformAdapter {
       this.bot.on('message', (ctx) => {
         const message = normalizeUpdate(ctx.update, me);
         if (!message) return;
-        return this.recording.run('updates', () => recordInbound(handler, message, { logger: this.options.logger, stopping: () => this.stopped }));
+        return this.recording.run('updates', () => recordInbound(inbox.receive, message, { logger: this.options.logger, stopping: () => this.stopped }));
       });
       void this.pollWhenLeader(this.options.receive.leases);
     }

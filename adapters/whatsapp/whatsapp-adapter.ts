@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
 import { WhatsAppGraphClient } from './graph-client.js';
 import { MalformedWebhookError, normalizeWebhook } from './normalize-webhook.js';
@@ -43,9 +43,9 @@ export class WhatsAppAdapter implements PlatformAdapter {
     this.graph = new WhatsAppGraphClient(options);
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(inbox: InboundSink): Promise<void> {
     this.server = await listenForWebhooks((req, res) => {
-      this.route(req, res, handler).catch((error: unknown) => {
+      this.route(req, res, inbox.receive).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'WhatsApp webhook request failed');
         if (!res.headersSent) reply(res, 500, 'try again');
       });

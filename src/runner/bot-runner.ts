@@ -6,7 +6,7 @@ import { SessionBusyError } from '../store/errors.js';
 import type { HistoryStore, InboxEntry, LockedSession, NewMessage } from '../store/types.js';
 import { decideAccess, type AccessOptions } from './access-policy.js';
 import { helpText, parseCommand, type CommandName } from './commands.js';
-import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
+import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 
@@ -90,7 +90,7 @@ export class BotRunner {
     this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
     this.loop = this.workLoop();
     try {
-      await this.adapter.start((message) => this.receive(message));
+      await this.adapter.start({ receive: (message) => this.receive(message), refuse: async (event) => this.refuse(event) });
     } catch (error) {
       // Nothing may keep running on a bot that never started: stop the work loop and the listener first.
       this.stopping = true;
@@ -157,6 +157,11 @@ export class BotRunner {
     if (parseCommand(message.text) === 'stop') this.abortIfStopRequested(sessionId, true);
     this.wake();
     return { duplicate };
+  }
+
+  /** A malformed platform event: acknowledged, never retried. */
+  private refuse(event: RefusedEvent): void {
+    this.log.warn({ platform: event.platform, eventId: event.eventId, reason: event.reason }, 'refused a malformed event');
   }
 
   private onActivity(sessionId: string): void {

@@ -38,8 +38,44 @@ export interface InboundMessage {
   sessionId?: string;
 }
 
-/** What an adapter hands each inbound message to: the runner. Resolves once the message is durably recorded. */
+/** Records one inbound message. Resolves once it is durably recorded; rejects when it could not be (store away). */
 export type InboundHandler = (message: InboundMessage) => Promise<{ duplicate: boolean }>;
+
+/** A platform event that can never become a message (no chat, ids past any sane length): refused, not retried. */
+export interface RefusedEvent {
+  platform: string;
+  botId: string;
+  /** The platform's id of the event, when it had a usable one. */
+  eventId?: string;
+  /** One line: what was wrong with it. */
+  reason: string;
+}
+
+/** What an adapter hands platform events to: the runner. */
+export interface InboundSink {
+  receive: InboundHandler;
+  /** Record a malformed event as refused, so it is acknowledged (200) once and never retried. */
+  refuse(event: RefusedEvent): Promise<void>;
+}
+
+/**
+ * How the platform refused a send or an edit, as the adapter reads its SDK's error. The runner decides the fate
+ * from it (see src/runner/failure.ts); the adapter only says what the platform meant.
+ * - `transient`: try again later (429, 5xx, network): the entry stays pending.
+ * - `edit_refused`: this message can no longer be edited (too old, deleted): post a new one instead.
+ * - `unreachable`: the bot cannot write to this chat (blocked, chat not found, not in channel): no reply is possible.
+ * - `content`: the platform refused this text (400 on formatting or content): send it once more as plain text.
+ * - `permanent`: any other refusal that a retry would only repeat.
+ */
+export type DeliveryFaultKind = 'transient' | 'edit_refused' | 'unreachable' | 'content' | 'permanent';
+
+export interface DeliveryFault {
+  kind: DeliveryFaultKind;
+  /** One line, the platform's words where it gave any (no tokens). */
+  reason: string;
+  /** When the platform said how long to wait (Telegram's retry_after, Slack's Retry-After). */
+  retryAfterMs?: number;
+}
 
 export interface PlatformAdapter {
   readonly platform: string;
@@ -49,8 +85,8 @@ export interface PlatformAdapter {
   readonly canEdit?: boolean;
   /** How often a streaming reply may be edited without upsetting the platform's rate limits (ms). */
   readonly minEditIntervalMs?: number;
-  /** Begin receiving; every inbound message goes to `handler`. Resolves when receiving has started. */
-  start(handler: InboundHandler): Promise<void>;
+  /** Begin receiving; every inbound event goes to `inbox`. Resolves when receiving has started. */
+  start(inbox: InboundSink): Promise<void>;
   /** Stop receiving new events (turns in flight are the runner's to finish). */
   stop(): Promise<void>;
   /** Post a message; returns the platform's message id. */
@@ -61,4 +97,14 @@ export interface PlatformAdapter {
   typing(target: ReplyTarget): Promise<void>;
   /** Convert the model's Markdown into the platform's dialect (default: as is). */
   formatText?(markdown: string): string;
+  /**
+   * What a failed `send`/`edit`/`typing` meant (default: every error is `transient`, bounded by the runner's
+   * attempts). Adapters recognise their SDK's error shapes here, and nowhere else.
+   */
+  classifyError?(error: unknown): DeliveryFault;
+  /**
+   * The inbox queue this adapter's runner takes entries from (default: `platform`). A console process uses one of
+   * its own, so two consoles on one database never answer each other's sessions.
+   */
+  readonly queue?: string;
 }

@@ -56,10 +56,13 @@ describe('WhatsAppAdapter', () => {
   it('answers 200 only once the handler recorded the message, 500 when it could not (so Meta retries)', async () => {
     let fail = true;
     const recorded: InboundMessage[] = [];
-    await adapter.start(async (message) => {
-      if (fail) throw new Error('database unavailable');
-      recorded.push(message);
-      return { duplicate: false };
+    await adapter.start({
+      receive: async (message) => {
+        if (fail) throw new Error('database unavailable');
+        recorded.push(message);
+        return { duplicate: false };
+      },
+      refuse: async () => {},
     });
     const url = `http://127.0.0.1:${adapter.port}/`;
     expect((await fake.postInbound(url, { from: '1555', text: 'hi', messageId: 'wamid.retry' })).status).toBe(500);

@@ -50,10 +50,25 @@ export class LlmError extends ThreadlineError {
   readonly failure?: LlmFailure;
   /** The HTTP status, when the endpoint answered one. */
   readonly status?: number;
+  /**
+   * Worth trying again later: 408/409/429/5xx, a timeout, a dropped connection, a cut or unusable answer. Not:
+   * a bad key, an unknown model, a request the endpoint rejects (400, context too long), a config problem.
+   */
+  readonly transient: boolean;
+  /** How long the endpoint asked to wait (Retry-After), when it said. */
+  readonly retryAfterMs?: number;
 
-  constructor(message: string, options: { failure?: LlmFailure; status?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { failure?: LlmFailure; status?: number; cause?: unknown; transient?: boolean; retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause });
     this.failure = options.failure;
     this.status = options.status;
+    this.transient = options.transient ?? isTransientLlmFailure(options.failure, options.status);
+    this.retryAfterMs = options.retryAfterMs;
   }
+}
+
+/** The default reading of a failure kind and HTTP status (see `LlmError.transient`). */
+export function isTransientLlmFailure(failure: LlmFailure | undefined, status: number | undefined): boolean {
+  if (failure === 'status') return status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+  return failure === 'timeout' || failure === 'connection' || failure === 'protocol';
 }
