@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import type { InboxEntry, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
+import type { InboxAttempt, InboxEntry, InboxRecord, InboxStatus, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
 
 /** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
 export interface MessageRow {
@@ -62,17 +62,90 @@ export interface InboxRow {
   payload: unknown;
   received_at: Date | number;
   reply_parts: ReplyPart[] | string;
+  attempts: number | string;
+  draft: unknown;
 }
 
 export function toInboxEntry(row: InboxRow): InboxEntry {
+  const draft = json(row.draft as string | null);
   return {
-    id: row.id,
+    id: Number(row.id),
     sessionId: row.session_id,
     eventKey: row.event_key,
     payload: json(row.payload as string | null) ?? null,
     receivedAt: new Date(row.received_at),
     replyParts: json(row.reply_parts) ?? [],
+    attempts: Number(row.attempts),
+    ...(draft !== undefined ? { draft } : {}),
   };
+}
+
+/** An inbox row with its ledger columns (`threadline inbox`). */
+export interface InboxRecordRow {
+  id: number | string;
+  session_id: string;
+  event_key: string;
+  queue: string;
+  payload: unknown;
+  status: string;
+  received_at: Date | number;
+  done_at: Date | number | null;
+  attempts: number | string;
+  next_attempt_at: Date | number | null;
+  last_error: string | null;
+  redeliveries: number | string;
+  turn_session: string | null;
+  turn: number | string | null;
+}
+
+const time = (v: Date | number | null): Date | undefined => (v === null ? undefined : new Date(v));
+
+export function toInboxRecord(row: InboxRecordRow): InboxRecord {
+  const record: InboxRecord = {
+    id: Number(row.id),
+    sessionId: row.session_id,
+    eventKey: row.event_key,
+    queue: row.queue,
+    payload: json(row.payload as string | null) ?? null,
+    status: row.status as InboxStatus,
+    receivedAt: new Date(row.received_at),
+    attempts: Number(row.attempts),
+    redeliveries: Number(row.redeliveries),
+  };
+  const doneAt = time(row.done_at);
+  if (doneAt) record.doneAt = doneAt;
+  const nextAttemptAt = time(row.next_attempt_at);
+  if (nextAttemptAt) record.nextAttemptAt = nextAttemptAt;
+  if (row.last_error !== null) record.lastError = row.last_error;
+  if (row.turn_session !== null && row.turn !== null) record.answeredBy = { sessionId: row.turn_session, turn: Number(row.turn) };
+  return record;
+}
+
+export interface InboxAttemptRow {
+  attempt: number | string;
+  worker: string;
+  started_at: Date | number;
+  ended_at: Date | number | null;
+  stage: string;
+  error_class: string | null;
+  error: string | null;
+}
+
+export function toInboxAttempt(row: InboxAttemptRow): InboxAttempt {
+  const attempt: InboxAttempt = { attempt: Number(row.attempt), worker: row.worker, startedAt: new Date(row.started_at), stage: row.stage };
+  const endedAt = time(row.ended_at);
+  if (endedAt) attempt.endedAt = endedAt;
+  if (row.error_class !== null) attempt.errorClass = row.error_class as 'transient' | 'permanent';
+  if (row.error !== null) attempt.error = row.error;
+  return attempt;
+}
+
+export function toReplyPart(row: { part: number | string; platform_message_id: string }): ReplyPart {
+  return { part: Number(row.part), platformMessageId: row.platform_message_id };
+}
+
+export function toNotice(row: { sent_at: Date | number; text: string }): { at: Date; text: string } {
+  return { at: new Date(row.sent_at), text: row.text };
 }
 
 /** Cursors are opaque to callers: base64url of the sort key of the last row of a page. */

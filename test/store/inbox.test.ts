@@ -39,7 +39,7 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
         conversation.appendTurn([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], { completeInbox: [a.id!] }),
       );
       expect((await chat.pendingInbox()).map((e) => e.id)).toEqual([b.id]);
-      await chat.completeInbox([b.id!], 'skipped');
+      await chat.completeInbox([b.id!], 'refused');
       expect(await chat.pendingInbox()).toEqual([]);
     });
     expect(await store.pendingInboxSessions()).toEqual([]);

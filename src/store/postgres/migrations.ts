@@ -62,4 +62,42 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
       PRIMARY KEY (inbox_id, part)
     );
   `,
+  // 3: the fate ledger. Each entry counts its attempts and may wait for a next one; each attempt is a row (who,
+  // when, how far it got, why it failed); notices are what the user was told besides the reply; a draft is a turn
+  // generated but not yet delivered. Old outcomes map onto the new fates.
+  (s) => `
+    ALTER TABLE ${s}.inbox
+      ADD COLUMN solo            boolean NOT NULL DEFAULT false,
+      ADD COLUMN attempts        integer NOT NULL DEFAULT 0,
+      ADD COLUMN next_attempt_at timestamptz,
+      ADD COLUMN last_error      text,
+      ADD COLUMN redeliveries    integer NOT NULL DEFAULT 0,
+      ADD COLUMN draft           jsonb,
+      ADD COLUMN turn_session    text,
+      ADD COLUMN turn            bigint;
+    UPDATE ${s}.inbox SET status = 'refused' WHERE status = 'skipped';
+    UPDATE ${s}.inbox SET status = 'dead' WHERE status = 'failed';
+    CREATE INDEX inbox_status_idx ON ${s}.inbox (status, id) WHERE status <> 'done';
+    CREATE INDEX inbox_session_idx ON ${s}.inbox (session_id, id);
+
+    CREATE TABLE ${s}.inbox_attempts (
+      id          bigserial PRIMARY KEY,
+      inbox_id    bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,
+      attempt     integer NOT NULL,
+      worker      text NOT NULL,
+      started_at  timestamptz NOT NULL DEFAULT now(),
+      ended_at    timestamptz,
+      stage       text NOT NULL DEFAULT 'claimed',
+      error_class text,
+      error       text
+    );
+    CREATE INDEX inbox_attempts_entry_idx ON ${s}.inbox_attempts (inbox_id, id);
+
+    CREATE TABLE ${s}.inbox_notices (
+      inbox_id bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,
+      sent_at  timestamptz NOT NULL DEFAULT now(),
+      text     text NOT NULL
+    );
+    CREATE INDEX inbox_notices_entry_idx ON ${s}.inbox_notices (inbox_id);
+  `,
 ];

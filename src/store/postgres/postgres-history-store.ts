@@ -3,10 +3,29 @@ import pg from 'pg';
 import { LockLostError, SessionBusyError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
-import { decodeCursor, encodeCursor, toInboxEntry, toSessionInfo, toStoredMessage, type InboxRow, type MessageRow, type SessionRow } from '../row-mapping.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  toInboxAttempt,
+  toInboxEntry,
+  toInboxRecord,
+  toNotice,
+  toReplyPart,
+  toSessionInfo,
+  toStoredMessage,
+  type InboxAttemptRow,
+  type InboxRecordRow,
+  type InboxRow,
+  type MessageRow,
+  type SessionRow,
+} from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
+  AttemptFailure,
+  InboxFilter,
+  InboxRecord,
+  InboxTimeline,
   AppendTurnOptions,
   AppendTurnResult,
   HistoryStore,
@@ -197,9 +216,37 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** @internal */
-  async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome): Promise<void> {
-    const { rows } = await client.query<{ locked: boolean }>(this.q('completeInbox', [this.options.schema, sessionId, ids, outcome]));
+  async claimInboxOn(client: pg.PoolClient, sessionId: string, limit: number, worker: string): Promise<InboxEntry[]> {
+    const { rows } = await client.query<InboxRow>(this.q('claimInbox', [this.options.schema, sessionId, limit, worker]));
+    return rows.map(toInboxEntry);
+  }
+
+  /** @internal */
+  async deferInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
+    const { rows } = await client.query<{ locked: boolean }>(
+      this.q('deferInbox', [this.options.schema, sessionId, ids, retryAt, failure.stage, failure.errorClass, failure.error]),
+    );
     if (!rows[0].locked) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
+    const { rows } = await client.query<{ locked: boolean }>(
+      this.q('completeInbox', [this.options.schema, sessionId, ids, outcome, failure?.stage ?? null, failure?.errorClass ?? null, failure?.error ?? null]),
+    );
+    if (!rows[0].locked) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async saveDraftOn(client: pg.PoolClient, sessionId: string, inboxId: number, draft: unknown): Promise<void> {
+    const { rowCount } = await client.query(this.q('saveDraft', [this.options.schema, sessionId, inboxId, JSON.stringify(draft)]));
+    if (!rowCount) throw new LockLostError(sessionId);
+  }
+
+  /** @internal */
+  async recordNoticeOn(client: pg.PoolClient, sessionId: string, inboxId: number, text: string): Promise<void> {
+    const { rowCount } = await client.query(this.q('recordNotice', [this.options.schema, sessionId, inboxId, text]));
+    if (!rowCount) throw new LockLostError(sessionId);
   }
 
   /** @internal */
@@ -216,10 +263,42 @@ export class PostgresHistoryStore implements HistoryStore {
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
     assertValidSessionId(entry.sessionId);
-    const { rows } = await this.pool.query<{ id: number }>(
-      this.q('enqueueInbox', [entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), this.channel, entry.queue ?? '']),
+    const { rows } = await this.pool.query<{ id: number; inserted: boolean }>(
+      this.q('enqueueInbox', [
+        entry.eventKey,
+        entry.sessionId,
+        JSON.stringify(entry.payload),
+        this.channel,
+        entry.queue ?? '',
+        entry.solo ?? false,
+        entry.refused ?? null,
+      ]),
     );
-    return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
+    return rows[0].inserted ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
+  }
+
+  async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('listInbox', [filter.status ?? null, filter.sessionId ?? null, limit]));
+    return rows.map(toInboxRecord);
+  }
+
+  async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
+    const byId = typeof idOrEventKey === 'number';
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('inboxEntry', [byId ? idOrEventKey : null, byId ? null : idOrEventKey]));
+    if (!rows[0]) return null;
+    const entry = toInboxRecord(rows[0]);
+    const [attempts, replies, notices] = await Promise.all([
+      this.pool.query<InboxAttemptRow>(this.q('inboxAttempts', [entry.id])),
+      this.pool.query<{ part: number; platform_message_id: string }>(this.q('inboxReplies', [entry.id])),
+      this.pool.query<{ sent_at: Date; text: string }>(this.q('inboxNotices', [entry.id])),
+    ]);
+    return { entry, attempts: attempts.rows.map(toInboxAttempt), replyParts: replies.rows.map(toReplyPart), notices: notices.rows.map(toNotice) };
+  }
+
+  async retryInbox(id: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(this.q('retryInbox', [id, this.channel]));
+    return (rowCount ?? 0) > 0;
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {
@@ -386,8 +465,24 @@ class PostgresLockedSession implements LockedSession {
     return this.serial((client) => this.store.pendingInboxOn(client, this.sessionId, limit));
   }
 
-  completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
-    return this.serial((client) => this.store.completeInboxOn(client, this.sessionId, ids, outcome));
+  claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
+    return this.serial((client) => this.store.claimInboxOn(client, this.sessionId, limit, worker));
+  }
+
+  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
+    return this.serial((client) => this.store.deferInboxOn(client, this.sessionId, ids, failure, retryAt));
+  }
+
+  completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
+    return this.serial((client) => this.store.completeInboxOn(client, this.sessionId, ids, outcome, failure));
+  }
+
+  saveDraft(inboxId: number, draft: unknown): Promise<void> {
+    return this.serial((client) => this.store.saveDraftOn(client, this.sessionId, inboxId, draft));
+  }
+
+  recordNotice(inboxId: number, text: string): Promise<void> {
+    return this.serial((client) => this.store.recordNoticeOn(client, this.sessionId, inboxId, text));
   }
 
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {

@@ -15,11 +15,21 @@ const HOLDS_SESSION_LOCK = `EXISTS (SELECT 1 FROM pg_locks
      AND objid = (hashtext($1::text || ':' || $2::text)::bigint & 4294967295)::oid
      AND objsubid = 2)`;
 
+const INBOX_COLUMNS =
+  'id, session_id, event_key, queue, payload, status, received_at, done_at, attempts, next_attempt_at, last_error, redeliveries, turn_session, turn';
+
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
 
 export function postgresSql(schema: string) {
   const s = `"${schema}"`;
+  /** The reply parts posted for inbox entry `id` (a column expression). */
+  const REPLY_PARTS = (id: string) => `coalesce((SELECT jsonb_agg(jsonb_build_object('part', r.part, 'platformMessageId', r.platform_message_id) ORDER BY r.part)
+                         FROM ${s}.inbox_replies r WHERE r.inbox_id = ${id}), '[]'::jsonb) AS reply_parts`;
+  /** Ends the latest attempt of each entry in CTE `cte` with $5 stage, $6 error class, $7 error. */
+  const END_ATTEMPT = (cte: string) => `
+        UPDATE ${s}.inbox_attempts t SET ended_at = now(), stage = coalesce($5::text, t.stage), error_class = $6::text, error = $7::text
+          FROM ${cte} WHERE t.id = (SELECT max(x.id) FROM ${s}.inbox_attempts x WHERE x.inbox_id = ${cte}.id) AND t.ended_at IS NULL`;
   return {
     // --- migrations -------------------------------------------------------------------------------
     migrationLock: `SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, hashtext('migrate:' || $1::text))`,
@@ -79,7 +89,7 @@ export function postgresSql(schema: string) {
           FROM s, msgs
         RETURNING 1
       ), done AS (
-        UPDATE ${s}.inbox SET status = 'done', done_at = now()
+        UPDATE ${s}.inbox SET status = 'done', done_at = now(), draft = NULL, turn_session = $2::text, turn = (SELECT version FROM s)
          WHERE id = ANY ($7::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
         RETURNING 1
       )
@@ -102,33 +112,72 @@ export function postgresSql(schema: string) {
        ORDER BY seq`,
     fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE session_id = $1 ORDER BY seq`,
 
-    // --- inbox ------------------------------------------------------------------------------------
-    /** $1 event key, $2 session id, $3 payload, $4 notification channel, $5 queue */
+    // --- inbox and its fate ledger --------------------------------------------------------------------
+    /**
+     * Records an event once; a redelivery only counts itself. Refused events are recorded already finished.
+     * $1 event key, $2 session id, $3 payload, $4 notification channel, $5 queue, $6 solo, $7 refusal reason
+     */
     enqueueInbox: `
       WITH ins AS (
-        INSERT INTO ${s}.inbox (event_key, session_id, payload, queue) VALUES ($1, $2, $3::jsonb, $5)
-        ON CONFLICT (event_key) DO NOTHING
-        RETURNING id
+        INSERT INTO ${s}.inbox AS t (event_key, session_id, payload, queue, solo, status, last_error, done_at)
+        VALUES ($1, $2, $3::jsonb, $5, $6::boolean,
+                CASE WHEN $7::text IS NULL THEN 'pending' ELSE 'refused' END, $7::text,
+                CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
+        ON CONFLICT (event_key) DO UPDATE SET redeliveries = t.redeliveries + 1
+        RETURNING id, (xmax = 0) AS inserted, status
       )
-      SELECT id, pg_notify($4::text, $2::text) FROM ins`,
-    /** $1 limit, $2 queue (null: every queue) */
+      SELECT id, inserted, CASE WHEN inserted AND status = 'pending' THEN pg_notify($4::text, $2::text) END AS notified FROM ins`,
+    /** Sessions whose pending entries are due (none waits for a later attempt). $1 limit, $2 queue (null: every queue) */
     pendingInboxSessions: `
       SELECT session_id FROM ${s}.inbox WHERE status = 'pending' AND ($2::text IS NULL OR queue = $2::text)
-       GROUP BY session_id ORDER BY min(id) LIMIT $1`,
+       GROUP BY session_id
+      HAVING coalesce(max(next_attempt_at), '-infinity') <= now()
+       ORDER BY min(id) LIMIT $1`,
     /** $1 schema (for the lock check), $2 session id, $3 limit */
     pendingInbox: `
-      SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at,
-             coalesce((SELECT jsonb_agg(jsonb_build_object('part', r.part, 'platformMessageId', r.platform_message_id) ORDER BY r.part)
-                         FROM ${s}.inbox_replies r WHERE r.inbox_id = i.id), '[]'::jsonb) AS reply_parts
+      SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft, ${REPLY_PARTS('i.id')}
         FROM ${s}.inbox i
        WHERE i.session_id = $2::text AND i.status = 'pending' AND ${HOLDS_SESSION_LOCK}
        ORDER BY i.id LIMIT $3`,
-    /** $1 schema, $2 session id, $3 inbox ids, $4 outcome */
+    /**
+     * The next batch, each entry's attempt counted and recorded in the same statement (durable before any work):
+     * nothing while an entry of the session waits for a later attempt; else up to $3 entries in order, stopping
+     * before a solo entry (a solo entry first is taken alone).
+     * $1 schema, $2 session id, $3 limit, $4 worker
+     */
+    claimInbox: `
+      WITH pend AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) FILTER (WHERE solo) OVER (ORDER BY id) AS solos
+          FROM (SELECT id, solo FROM ${s}.inbox WHERE session_id = $2::text AND status = 'pending' ORDER BY id LIMIT $3) p
+         WHERE ${HOLDS_SESSION_LOCK}
+           AND NOT EXISTS (SELECT 1 FROM ${s}.inbox w WHERE w.session_id = $2::text AND w.status = 'pending' AND w.next_attempt_at > now())
+      ), bumped AS (
+        UPDATE ${s}.inbox i SET attempts = i.attempts + 1, next_attempt_at = NULL
+          FROM pend WHERE i.id = pend.id AND (pend.rn = 1 OR pend.solos = 0)
+        RETURNING i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft
+      ), tried AS (
+        INSERT INTO ${s}.inbox_attempts (inbox_id, attempt, worker) SELECT id, attempts, $4::text FROM bumped
+      )
+      SELECT b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
+        FROM bumped b ORDER BY b.id`,
+    /** $1 schema, $2 session id, $3 inbox ids, $4 retry at, $5 stage, $6 error class, $7 error */
+    deferInbox: `
+      WITH d AS (
+        UPDATE ${s}.inbox SET next_attempt_at = $4::timestamptz, last_error = $7::text
+         WHERE id = ANY ($3::bigint[]) AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
+        RETURNING id
+      ), a AS (
+        ${END_ATTEMPT('d')}
+      )
+      SELECT ${HOLDS_SESSION_LOCK} AS locked`,
+    /** $1 schema, $2 session id, $3 inbox ids, $4 outcome, $5 stage, $6 error class, $7 error */
     completeInbox: `
       WITH done AS (
-        UPDATE ${s}.inbox SET status = $4::text, done_at = now()
+        UPDATE ${s}.inbox SET status = $4::text, done_at = now(), last_error = coalesce($7::text, last_error), draft = NULL, next_attempt_at = NULL
          WHERE id = ANY ($3::bigint[]) AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
-        RETURNING 1
+        RETURNING id
+      ), a AS (
+        ${END_ATTEMPT('done')}
       )
       SELECT ${HOLDS_SESSION_LOCK} AS locked, (SELECT count(*) FROM done) AS completed`,
     /** $1 schema, $2 session id, $3 inbox id, $4 part, $5 platform message id */
@@ -137,6 +186,28 @@ export function postgresSql(schema: string) {
       SELECT $3, $4, $5 WHERE ${HOLDS_SESSION_LOCK}
       ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id
       RETURNING 1`,
+    /** $1 schema, $2 session id, $3 inbox id, $4 draft */
+    saveDraft: `UPDATE ${s}.inbox SET draft = $4::jsonb WHERE id = $3 AND status = 'pending' AND ${HOLDS_SESSION_LOCK} RETURNING 1`,
+    /** $1 schema, $2 session id, $3 inbox id, $4 text */
+    recordNotice: `INSERT INTO ${s}.inbox_notices (inbox_id, text) SELECT $3, $4 WHERE ${HOLDS_SESSION_LOCK} RETURNING 1`,
+    /** $1 status (null: any), $2 session id (null: any), $3 limit */
+    listInbox: `
+      SELECT ${INBOX_COLUMNS} FROM ${s}.inbox
+       WHERE ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR session_id = $2::text)
+       ORDER BY id DESC LIMIT $3`,
+    /** $1 inbox id (or null), $2 event key (or null) */
+    inboxEntry: `SELECT ${INBOX_COLUMNS} FROM ${s}.inbox WHERE id = $1::bigint OR event_key = $2::text ORDER BY id LIMIT 1`,
+    inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM ${s}.inbox_attempts WHERE inbox_id = $1 ORDER BY id`,
+    inboxReplies: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
+    inboxNotices: `SELECT sent_at, text FROM ${s}.inbox_notices WHERE inbox_id = $1 ORDER BY sent_at`,
+    /** A dead entry back to pending with a fresh attempt budget; its worker is woken. $1 inbox id, $2 channel */
+    retryInbox: `
+      WITH r AS (
+        UPDATE ${s}.inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, done_at = NULL
+         WHERE id = $1 AND status = 'dead'
+        RETURNING session_id
+      )
+      SELECT pg_notify($2::text, session_id) FROM r`,
     purgeInbox: `DELETE FROM ${s}.inbox WHERE status <> 'pending' AND done_at < $1`,
 
     /** $1 schema, $2 session id, $3 metadata patch */

@@ -70,4 +70,39 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (inbox_id, part)
   );
   `,
+  // 3: the fate ledger (see the Postgres migration 3 for what each part is for).
+  `
+  ALTER TABLE inbox ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE inbox ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE inbox ADD COLUMN last_error TEXT;
+  ALTER TABLE inbox ADD COLUMN redeliveries INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE inbox ADD COLUMN draft TEXT;
+  ALTER TABLE inbox ADD COLUMN turn_session TEXT;
+  ALTER TABLE inbox ADD COLUMN turn INTEGER;
+  UPDATE inbox SET status = 'refused' WHERE status = 'skipped';
+  UPDATE inbox SET status = 'dead' WHERE status = 'failed';
+  CREATE INDEX inbox_status_idx ON inbox (status, id) WHERE status <> 'done';
+  CREATE INDEX inbox_session_idx ON inbox (session_id, id);
+
+  CREATE TABLE inbox_attempts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    inbox_id    INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL,
+    worker      TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    stage       TEXT NOT NULL DEFAULT 'claimed',
+    error_class TEXT,
+    error       TEXT
+  );
+  CREATE INDEX inbox_attempts_entry_idx ON inbox_attempts (inbox_id, id);
+
+  CREATE TABLE inbox_notices (
+    inbox_id INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    sent_at  INTEGER NOT NULL,
+    text     TEXT NOT NULL
+  );
+  CREATE INDEX inbox_notices_entry_idx ON inbox_notices (inbox_id);
+  `,
 ];

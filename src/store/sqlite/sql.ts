@@ -2,6 +2,11 @@
 
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
+const INBOX_ENTRY_COLUMNS = `i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft,
+  (SELECT json_group_array(json_object('part', part, 'platformMessageId', platform_message_id))
+     FROM (SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts`;
+const INBOX_COLUMNS =
+  'id, session_id, event_key, queue, payload, status, received_at, done_at, attempts, next_attempt_at, last_error, redeliveries, turn_session, turn';
 
 export const SQLITE_SQL = {
   getLock: `SELECT owner, pid, started FROM session_locks WHERE session_id = ?`,
@@ -37,20 +42,52 @@ export const SQLITE_SQL = {
      ORDER BY seq`,
   fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq`,
 
-  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at, queue) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (event_key) DO NOTHING RETURNING id`,
+  /** A redelivery only counts itself (redeliveries > 0 in the answer); refused events are recorded finished. */
+  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at, queue, solo, status, last_error, done_at)
+                 VALUES (@key, @sessionId, @payload, @now, @queue, @solo,
+                         CASE WHEN @refused IS NULL THEN 'pending' ELSE 'refused' END, @refused,
+                         CASE WHEN @refused IS NULL THEN NULL ELSE @now END)
+                 ON CONFLICT (event_key) DO UPDATE SET redeliveries = redeliveries + 1
+                 RETURNING id, redeliveries, status`,
+  /** Sessions whose pending entries are due (none waits for a later attempt). */
   pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' AND (@queue IS NULL OR queue = @queue)
-                          GROUP BY session_id ORDER BY min(id) LIMIT @limit`,
-  pendingInbox: `SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at,
-                        (SELECT json_group_array(json_object('part', part, 'platformMessageId', platform_message_id))
-                           FROM (SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts
-                   FROM inbox i
+                          GROUP BY session_id HAVING coalesce(max(next_attempt_at), 0) <= @now
+                          ORDER BY min(id) LIMIT @limit`,
+  pendingInbox: `SELECT ${INBOX_ENTRY_COLUMNS} FROM inbox i
                   WHERE i.session_id = ? AND i.status = 'pending' ORDER BY i.id LIMIT ?`,
-  completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now WHERE id = @id AND status = 'pending'`,
+  inboxEntryById: `SELECT ${INBOX_ENTRY_COLUMNS} FROM inbox i WHERE i.id = ?`,
+  /** The next batch: nothing while an entry waits for a later attempt; else in order, stopping before a solo entry. */
+  claimBatch: `
+    SELECT id FROM (
+      SELECT id, row_number() OVER (ORDER BY id) AS rn, sum(solo) OVER (ORDER BY id) AS solos
+        FROM (SELECT id, solo FROM inbox WHERE session_id = @id AND status = 'pending' ORDER BY id LIMIT @limit))
+     WHERE (rn = 1 OR solos = 0)
+       AND NOT EXISTS (SELECT 1 FROM inbox WHERE session_id = @id AND status = 'pending' AND next_attempt_at > @now)
+     ORDER BY id`,
+  countAttempt: `UPDATE inbox SET attempts = attempts + 1, next_attempt_at = NULL WHERE id = ? RETURNING attempts`,
+  startAttempt: `INSERT INTO inbox_attempts (inbox_id, attempt, worker, started_at) VALUES (?, ?, ?, ?)`,
+  endAttempt: `UPDATE inbox_attempts SET ended_at = @now, stage = coalesce(@stage, stage), error_class = @errorClass, error = @error
+                WHERE id = (SELECT max(id) FROM inbox_attempts WHERE inbox_id = @id) AND ended_at IS NULL`,
+  deferInbox: `UPDATE inbox SET next_attempt_at = @retryAt, last_error = @error WHERE id = @id AND status = 'pending'`,
+  completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now, last_error = coalesce(@error, last_error), draft = NULL, next_attempt_at = NULL
+                  WHERE id = @id AND status = 'pending'`,
+  answerInbox: `UPDATE inbox SET status = 'done', done_at = @now, draft = NULL, turn_session = @sessionId, turn = @turn
+                WHERE id = @id AND status = 'pending'`,
+  saveDraft: `UPDATE inbox SET draft = ? WHERE id = ? AND status = 'pending'`,
+  recordNotice: `INSERT INTO inbox_notices (inbox_id, sent_at, text) VALUES (?, ?, ?)`,
   updateMetadata: `INSERT INTO sessions AS t (id, created_at, updated_at, metadata) VALUES (@id, @now, @now, @patch)
                    ON CONFLICT (id) DO UPDATE SET metadata = json_patch(t.metadata, excluded.metadata), updated_at = excluded.updated_at`,
   recordReplyPart: `INSERT INTO inbox_replies (inbox_id, part, platform_message_id) VALUES (?, ?, ?)
                     ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
+  listInbox: `SELECT ${INBOX_COLUMNS} FROM inbox
+               WHERE (@status IS NULL OR status = @status) AND (@sessionId IS NULL OR session_id = @sessionId)
+               ORDER BY id DESC LIMIT @limit`,
+  inboxRecord: `SELECT ${INBOX_COLUMNS} FROM inbox WHERE id = @id OR event_key = @key ORDER BY id LIMIT 1`,
+  inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM inbox_attempts WHERE inbox_id = ? ORDER BY id`,
+  inboxReplies: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
+  inboxNotices: `SELECT sent_at, text FROM inbox_notices WHERE inbox_id = ? ORDER BY sent_at, rowid`,
+  retryInbox: `UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, done_at = NULL
+               WHERE id = ? AND status = 'dead' RETURNING session_id`,
   purgeInbox: `DELETE FROM inbox WHERE status <> 'pending' AND done_at < ?`,
 
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))

@@ -7,10 +7,29 @@ import Database from 'better-sqlite3';
 import { LockLostError, SessionBusyError, StoreUnavailableError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
-import { decodeCursor, encodeCursor, toInboxEntry, toSessionInfo, toStoredMessage, type InboxRow, type MessageRow, type SessionRow } from '../row-mapping.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  toInboxAttempt,
+  toInboxEntry,
+  toInboxRecord,
+  toNotice,
+  toReplyPart,
+  toSessionInfo,
+  toStoredMessage,
+  type InboxAttemptRow,
+  type InboxRecordRow,
+  type InboxRow,
+  type MessageRow,
+  type SessionRow,
+} from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
+  AttemptFailure,
+  InboxFilter,
+  InboxRecord,
+  InboxTimeline,
   AppendTurnOptions,
   AppendTurnResult,
   HistoryStore,
@@ -161,7 +180,7 @@ export class SqliteHistoryStore implements HistoryStore {
           count: messages.length,
         }) as { message_count: number; version: number };
         if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
-        for (const id of options.completeInbox ?? []) this.stmt.completeInbox.run({ id, outcome: 'done', now });
+        for (const id of options.completeInbox ?? []) this.stmt.answerInbox.run({ id, now, sessionId, turn: version });
         const firstSeq = count - messages.length + 1;
         messages.forEach((m, i) =>
           this.stmt.insertMessage.run({
@@ -184,12 +203,65 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
     assertValidSessionId(entry.sessionId);
-    const row = this.stmt.enqueueInbox.get(entry.eventKey, entry.sessionId, JSON.stringify(entry.payload), Date.now(), entry.queue ?? '') as
-      | { id: number }
-      | undefined;
-    if (!row) return { id: null, duplicate: true };
-    inboxActivity.emit(this.location, entry.sessionId);
+    const row = this.stmt.enqueueInbox.get({
+      key: entry.eventKey,
+      sessionId: entry.sessionId,
+      payload: JSON.stringify(entry.payload),
+      now: Date.now(),
+      queue: entry.queue ?? '',
+      solo: entry.solo ? 1 : 0,
+      refused: entry.refused ?? null,
+    }) as { id: number; redeliveries: number; status: string };
+    if (row.redeliveries > 0) return { id: null, duplicate: true };
+    if (row.status === 'pending') inboxActivity.emit(this.location, entry.sessionId);
     return { id: row.id, duplicate: false };
+  }
+
+  async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const rows = this.stmt.listInbox.all({ status: filter.status ?? null, sessionId: filter.sessionId ?? null, limit }) as InboxRecordRow[];
+    return rows.map(toInboxRecord);
+  }
+
+  async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
+    const byId = typeof idOrEventKey === 'number';
+    const row = this.stmt.inboxRecord.get({ id: byId ? idOrEventKey : null, key: byId ? null : idOrEventKey }) as InboxRecordRow | undefined;
+    if (!row) return null;
+    const entry = toInboxRecord(row);
+    return {
+      entry,
+      attempts: (this.stmt.inboxAttempts.all(entry.id) as InboxAttemptRow[]).map(toInboxAttempt),
+      replyParts: (this.stmt.inboxReplies.all(entry.id) as Array<{ part: number; platform_message_id: string }>).map(toReplyPart),
+      notices: (this.stmt.inboxNotices.all(entry.id) as Array<{ sent_at: number; text: string }>).map(toNotice),
+    };
+  }
+
+  async retryInbox(id: number): Promise<boolean> {
+    const row = this.stmt.retryInbox.get(id) as { session_id: string } | undefined;
+    if (row) inboxActivity.emit(this.location, row.session_id);
+    return row !== undefined;
+  }
+
+  /** @internal Claim the session's next batch (see LockedSession.claimInbox), fenced on the lock's owner. */
+  claimInboxAs(owner: string, sessionId: string, limit: number, worker: string): InboxEntry[] {
+    return this.fenced(owner, sessionId, () => {
+      const now = Date.now();
+      const ids = (this.stmt.claimBatch.all({ id: sessionId, limit, now }) as Array<{ id: number }>).map((r) => r.id);
+      return ids.map((id) => {
+        const { attempts } = this.stmt.countAttempt.get(id) as { attempts: number };
+        this.stmt.startAttempt.run(id, attempts, worker, now);
+        return toInboxEntry(this.stmt.inboxEntryById.get(id) as InboxRow);
+      });
+    });
+  }
+
+  /** @internal End the latest attempt of each entry `write` changed. */
+  endAttempts(ids: number[], failure: AttemptFailure | undefined, write: (id: number) => number): void {
+    const now = Date.now();
+    for (const id of ids) {
+      if (write(id) === 0) continue;
+      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? null, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
+    }
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {
@@ -197,7 +269,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
-    return (this.stmt.pendingInboxSessions.all({ limit, queue: queue ?? null }) as Array<{ session_id: string }>).map((r) => r.session_id);
+    return (this.stmt.pendingInboxSessions.all({ limit, queue: queue ?? null, now: Date.now() }) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
   async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
@@ -309,11 +381,29 @@ class SqliteLockedSession implements LockedSession {
     return (this.stmt.pendingInbox.all(this.sessionId, limit) as InboxRow[]).map(toInboxEntry);
   }
 
-  async completeInbox(ids: number[], outcome: InboxOutcome): Promise<void> {
+  async claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
+    return this.store.claimInboxAs(this.owner, this.sessionId, limit, worker);
+  }
+
+  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
+    this.store.fenced(this.owner, this.sessionId, () =>
+      this.store.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error }).changes),
+    );
+  }
+
+  async completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const now = Date.now();
-    this.store.fenced(this.owner, this.sessionId, () => {
-      for (const id of ids) this.stmt.completeInbox.run({ id, outcome, now });
-    });
+    this.store.fenced(this.owner, this.sessionId, () =>
+      this.store.endAttempts(ids, failure, (id) => this.stmt.completeInbox.run({ id, outcome, now, error: failure?.error ?? null }).changes),
+    );
+  }
+
+  async saveDraft(inboxId: number, draft: unknown): Promise<void> {
+    this.store.fenced(this.owner, this.sessionId, () => this.stmt.saveDraft.run(JSON.stringify(draft), inboxId));
+  }
+
+  async recordNotice(inboxId: number, text: string): Promise<void> {
+    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordNotice.run(inboxId, Date.now(), text));
   }
 
   async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
