@@ -1,8 +1,8 @@
 // The package's public API.
 export { Agent, DEFAULT_MODEL, DEFAULT_WINDOW } from './core/agent.js';
-export type { AgentMemoryOptions, AgentOptions, AgentTurnOptions, StartOptions } from './core/agent.js';
-export { MAX_TOOL_ROUNDS } from './core/turn.js';
-export type { TurnOptions, TurnResult, TurnSettings } from './core/turn.js';
+export type { AgentMemoryOptions, AgentOptions, AgentTurnOptions, StartOptions, TurnResult } from './core/agent.js';
+export { MAX_TOOL_ROUNDS, TurnEngine } from './core/turn-engine.js';
+export type { GeneratedTurn, GenerateOptions, TurnEngineOptions } from './core/turn-engine.js';
 export { TurnAbortedError } from './core/turn-errors.js';
 export { generateSessionId, sessionIds } from './core/session-ids.js';
 export { buildContext } from './core/context.js';

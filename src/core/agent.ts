@@ -1,12 +1,14 @@
 import { openStore } from '../store/open-store.js';
 import { assertValidSessionId } from '../store/session-id.js';
-import type { HistoryStore, HistoryWindow, LockedSession, NewMessage, StoredMessage } from '../store/types.js';
+import type { AppendTurnOptions, AppendTurnResult, HistoryStore, HistoryWindow, LockedSession, NewMessage, StoredMessage } from '../store/types.js';
 import type { ChatModel } from './llm/chat-model.js';
 import { createChatModel, type ChatModelConfig } from './llm/create-chat-model.js';
+import { oneLine } from './one-line.js';
 import { RuntimeStateMirror } from './runtime-state-mirror.js';
 import { generateSessionId } from './session-ids.js';
 import type { Tool } from './tools.js';
-import { runTurn, type TurnOptions, type TurnResult } from './turn.js';
+import { isAbort, TurnEngine, type GenerateOptions } from './turn-engine.js';
+import { TurnAbortedError } from './turn-errors.js';
 
 /** Used when neither `llm.model` nor `OPENAI_MODEL` names one. */
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -36,9 +38,19 @@ export interface AgentOptions {
   memory: AgentMemoryOptions;
 }
 
-export interface AgentTurnOptions extends TurnOptions {
+export interface AgentTurnOptions extends GenerateOptions {
   /** When given, must be the locked session's id (a guard against running a turn on the wrong session). */
   sessionId?: string;
+  /** Passed to the turn's one commit (event id, session metadata, runtime state). */
+  appendOptions?: AppendTurnOptions;
+}
+
+export interface TurnResult {
+  /** The assistant's text for this turn (all of it, across tool rounds). */
+  reply: string;
+  /** Everything the turn committed, in order: the input, tool calls, tool results and the reply. */
+  messages: NewMessage[];
+  commit: AppendTurnResult;
 }
 
 export interface StartOptions {
@@ -48,9 +60,9 @@ export interface StartOptions {
 }
 
 /**
- * An LLM agent whose conversation lives in a history store: every turn runs under the session's lock, sees the
- * turns before it (from any process), and is committed whole, so the conversation resumes wherever the same
- * session id is used again.
+ * An LLM agent whose conversation lives in a history store: a facade over the stateless `TurnEngine` bound to one
+ * session. Every turn runs under the session's lock, sees the turns before it (from any process), and is committed
+ * whole, so the conversation resumes wherever the same session id is used again.
  */
 export class Agent {
   readonly name: string;
@@ -60,7 +72,7 @@ export class Agent {
   private readonly window: HistoryWindow;
   private readonly userId?: string;
   private readonly llm: ChatModelConfig | ChatModel | undefined;
-  private model?: ChatModel;
+  private turnEngine?: TurnEngine;
   private readonly runtimeState: RuntimeStateMirror;
   private readonly ownsStore: boolean;
   private readonly db?: string;
@@ -135,8 +147,10 @@ export class Agent {
   }
 
   /**
-   * One turn on a session the caller already holds locked (e.g. a bot runner that commits its own bookkeeping in
-   * the same turn through `appendOptions`). `input` may hold several messages, answered together.
+   * One turn on a session the caller already holds locked: load the window, generate, and commit input + tool calls
+   * + tool results + reply as ONE turn. `input` may hold several messages, answered together. On failure or abort
+   * only the input is committed, marked `failed` / `interrupted`, so the stored context never holds a tool call
+   * without its result or a partial reply.
    */
   async runTurn(session: LockedSession, input: NewMessage[], options: AgentTurnOptions = {}): Promise<TurnResult> {
     this.assertOpen();
@@ -153,15 +167,29 @@ export class Agent {
       metadata: { agentName: this.name, ...(this.userId !== undefined ? { userId: this.userId } : {}), ...given?.metadata },
       ...(pending || given?.runtimeState ? { runtimeState: { ...given?.runtimeState, ...pending } } : {}),
     };
-    const settings = { model: this.chatModel(), instructions: this.instructions, tools: this.tools, window: this.window };
-    const result = await runTurn(session, settings, input, {
-      onText: options.onText,
-      signal: options.signal,
-      beforeCommit: options.beforeCommit,
-      appendOptions,
-    });
+    const engine = this.engine();
+    const history = await session.loadWindow(engine.window);
+    let turn;
+    try {
+      turn = await engine.generate(history, input, { onText: options.onText, signal: options.signal });
+    } catch (error) {
+      const aborted = isAbort(error, options.signal);
+      const mark = aborted ? { interrupted: true } : { failed: true, error: oneLine(error) };
+      await session.appendTurn(
+        input.map((message) => ({ ...message, metadata: { ...message.metadata, ...mark } })),
+        appendOptions,
+      );
+      throw aborted ? new TurnAbortedError(session.sessionId) : error;
+    }
+    const commit = await session.appendTurn(turn.messages, appendOptions);
     if (pending) this.runtimeState.saved(pending);
-    return result;
+    return { ...turn, commit };
+  }
+
+  /** The stateless engine behind this agent: the bot runner runs its turns on it. */
+  engine(): TurnEngine {
+    this.turnEngine ??= new TurnEngine({ name: this.name, instructions: this.instructions, model: this.chatModel(), tools: this.tools, window: this.window });
+    return this.turnEngine;
   }
 
   /** Every stored message of the session, oldest first. */
@@ -214,10 +242,7 @@ export class Agent {
   }
 
   private chatModel(): ChatModel {
-    if (!this.model) {
-      this.model = isChatModel(this.llm) ? this.llm : createChatModel(this.llm ?? { model: process.env.OPENAI_MODEL || DEFAULT_MODEL });
-    }
-    return this.model;
+    return isChatModel(this.llm) ? this.llm : createChatModel(this.llm ?? { model: process.env.OPENAI_MODEL || DEFAULT_MODEL });
   }
 
   private assertOpen(): void {

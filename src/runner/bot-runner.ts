@@ -1,26 +1,32 @@
-import type { Agent } from '../core/agent.js';
-import { LlmError } from '../core/llm/chat-model.js';
-import { TurnAbortedError } from '../core/turn-errors.js';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { TurnEngine } from '../core/turn-engine.js';
 import type { Logger } from '../log.js';
 import { SessionBusyError } from '../store/errors.js';
-import type { HistoryStore, InboxEntry, LockedSession, NewMessage } from '../store/types.js';
+import { MAX_SESSION_ID_LENGTH } from '../store/session-id.js';
+import type { AttemptFailure, HistoryStore, InboxEntry, LockedSession } from '../store/types.js';
 import { decideAccess, type AccessOptions } from './access-policy.js';
-import { helpText, parseCommand, type CommandName } from './commands.js';
+import { commandReply } from './command-replies.js';
+import { parseCommand } from './commands.js';
+import { delivering } from './delivery-error.js';
+import { classifyFailure, type Failure } from './failure.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
-import { ReplyStream } from './reply-stream.js';
+import type { ReplyStream } from './reply-stream.js';
+import { ATTEMPT_RETRY, backoffMs } from './retry-policy.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
+import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
+import { TurnPipeline, type Stage } from './turn-pipeline.js';
+import { CUT_SHORT, gaveUp, NOT_AUTHORISED, tooLong } from './user-notices.js';
 
 /** `sequential`: messages that arrive mid-turn are answered one by one, in order; `collect`: together, in one turn. */
 export type QueueMode = 'sequential' | 'collect';
 
 export interface BotRunnerOptions {
   store: HistoryStore;
-  /** Runs the turns; its own session id is not used (each chat has its own). */
-  agent: Agent;
+  /** Generates the turns; sessions are the runner's (each chat has its own). */
+  engine: TurnEngine;
   adapter: PlatformAdapter;
   logger: Logger;
-  /** Shown by /status. */
-  modelName: string;
   sessionScope?: SessionScope;
   queueMode?: QueueMode;
   /** Edit the reply as it streams (default true). */
@@ -36,9 +42,25 @@ export interface BotRunnerOptions {
   shutdownDeadlineMs?: number;
   /** How long answered inbox entries are kept to recognise redeliveries (default 7 days; purged hourly). */
   inboxRetentionMs?: number;
+  /** Attempts on a message before it is dead-lettered (default 3). */
+  maxAttempts?: number;
+  /** How long transient LLM failures are retried, within one attempt, before the message is given up on (default 5 minutes). */
+  llmRetryWindowMs?: number;
+  /** With no reply on screen after this long, the user is told the model is slow (default 20 s). */
+  slowNoteAfterMs?: number;
+  /** Back-off between attempts on a message (default 2 s doubling, at most 5 minutes). */
+  attemptRetry?: { baseMs: number; capMs: number };
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
+
+/** Set on the chat's session when the platform will not take messages there; cleared when the chat writes again. */
+interface UnreachableMark {
+  reason: string;
+  since: string;
+  /** Entries up to this one were sent before it was known: they are given up on without asking the model. */
+  throughInboxId: number;
+}
 
 /** A session this process works on: its lock handle, and the turn in progress with its abort switch. */
 interface HeldSession {
@@ -46,51 +68,64 @@ interface HeldSession {
   turn?: AbortController;
   /** The turn in progress was aborted by /stop (the /stop entry then says "Stopped."). */
   stopped?: boolean;
-  /** The chat's active conversation, read once per claim: only the lock holder changes it (/new). */
-  conversation?: string;
+  /** The chat's active conversation and reachability, read once per claim: only the lock holder changes them. */
+  chat?: { conversation: string; unreachable?: UnreachableMark };
 }
 
-/** Longest inbound text accepted; longer messages get a short refusal and are not stored. */
+/** Longest inbound text accepted; longer messages get a short refusal and are not answered. */
 export const MAX_INBOUND_TEXT = 16_000;
 
-const NOT_AUTHORISED = 'Sorry, you are not authorised to use this bot.';
-
 /**
- * The pipeline every adapter feeds. Inbound: access check → durable inbox (duplicates stop here) → acknowledge.
- * Workers: take a session with pending entries that no other worker holds (its lock, without waiting), answer
- * its entries in order, each turn committed together with its entries, then release it. A worker that dies
- * loses its connection and with it the lock; its entries are still pending, and another worker answers them.
+ * The pipeline every adapter feeds. Inbound: access check → storable text → durable inbox (duplicates stop here) →
+ * acknowledge. Workers: take a session with due entries that no other worker holds (its lock, without waiting),
+ * claim its next batch (counting an attempt), run it through the turn pipeline, and settle every failure once:
+ * transient ones defer the entry (its next attempt time is in the database, for every worker), permanent ones
+ * and exhausted attempts dead-letter it with the user told. A worker that dies loses its connection and with it
+ * the lock; its entries are still pending, and another worker answers them.
  */
 export class BotRunner {
   private readonly store: HistoryStore;
   private readonly adapter: PlatformAdapter;
   private readonly log: Logger;
+  private readonly pipeline: TurnPipeline;
   /** Sessions this process holds. */
   private readonly active = new Map<string, HeldSession>();
   private stopping = false;
-  /** Sessions whose last attempt failed (e.g. the database was away), and when to try them again. */
+  /** Sessions to leave alone for a while here: held by another worker, or failing on the database. */
   private readonly retryAt = new Map<string, { at: number; delayMs: number }>();
   private wake: () => void = () => {};
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
   private purgeTimer?: NodeJS.Timeout;
+  /** Who makes the attempts, in the ledger. */
+  private readonly worker = `${hostname()}:${process.pid}`;
+  private readonly maxAttempts: number;
+  private readonly llmRetryWindowMs: number;
 
-  /** Runners of other platforms on the same database leave this platform's entries alone. */
+  /** Runners of other platforms (or other consoles) on the same database leave this one's entries alone. */
   private get queue(): string {
-    return this.adapter.platform;
+    return this.adapter.queue ?? this.adapter.platform;
   }
 
   constructor(private readonly options: BotRunnerOptions) {
     this.store = options.store;
     this.adapter = options.adapter;
     this.log = options.logger;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
+    this.pipeline = new TurnPipeline(options.engine, options.adapter, {
+      stream: options.stream ?? true,
+      editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
+      llmRetryWindowMs: this.llmRetryWindowMs,
+      slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
+    });
   }
 
   async start(): Promise<void> {
     this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
     this.loop = this.workLoop();
     try {
-      await this.adapter.start({ receive: (message) => this.receive(message), refuse: async (event) => this.refuse(event) });
+      await this.adapter.start({ receive: (message) => this.receive(message), refuse: (event) => this.refuse(event) });
     } catch (error) {
       // Nothing may keep running on a bot that never started: stop the work loop and the listener first.
       this.stopping = true;
@@ -101,7 +136,7 @@ export class BotRunner {
     }
     this.purgeTimer = setInterval(() => void this.purgeInbox(), PURGE_EVERY_MS).unref();
     void this.purgeInbox();
-    this.log.info({ platform: this.adapter.platform, store: this.store.kind }, 'bot runner started');
+    this.log.info({ platform: this.adapter.platform, store: this.store.kind, worker: this.worker }, 'bot runner started');
   }
 
   /** Stop taking updates, let turns in flight finish (until the deadline), then stop working. */
@@ -125,7 +160,7 @@ export class BotRunner {
       const purged = await this.store.purgeInbox(new Date(Date.now() - retention));
       if (purged > 0) this.log.info({ purged }, 'purged old answered inbox entries');
     } catch (error) {
-      this.log.warn({ err: error }, 'could not purge old inbox entries');
+      this.log.warn({ err: error }, 'could not purge old inbox entries; trying again in an hour');
     }
   }
 
@@ -135,33 +170,65 @@ export class BotRunner {
   }
 
   /** The adapter's handler: decide, record durably, and return (the platform is acknowledged after this). */
-  async receive(message: InboundMessage): Promise<{ duplicate: boolean }> {
-    const decision = decideAccess(message, this.options.access ?? {});
+  async receive(raw: InboundMessage): Promise<{ duplicate: boolean }> {
+    const decision = decideAccess(raw, this.options.access ?? {});
     if (decision === 'ignore') return { duplicate: false };
-    if (decision === 'refuse') {
-      await this.adapter.send(message.replyTarget, NOT_AUTHORISED).catch((error: unknown) => this.log.warn({ err: error }, 'could not send refusal'));
+    const unusable = unusableIds(raw);
+    if (unusable) {
+      await this.refuse({ platform: raw.platform, botId: raw.botId, eventId: raw.eventId, reason: unusable });
       return { duplicate: false };
     }
-    if (message.text.length > MAX_INBOUND_TEXT) {
-      await this.adapter
-        .send(message.replyTarget, `That message is too long (${message.text.length} characters; the limit is ${MAX_INBOUND_TEXT}).`)
-        .catch(() => {});
-      return { duplicate: false };
-    }
+    const message = storableMessage(raw);
     const sessionId = sessionKeyFor(message, this.options.sessionScope ?? 'chat');
-    const { duplicate } = await this.store.enqueueInbox({ sessionId, eventKey: eventKeyFor(message), queue: this.queue, payload: message });
+    if (sessionId.length > MAX_SESSION_ID_LENGTH) {
+      await this.refuse({ platform: raw.platform, botId: raw.botId, eventId: raw.eventId, reason: `its session id would be ${sessionId.length} characters long` });
+      return { duplicate: false };
+    }
+    const entry = { sessionId, eventKey: eventKeyFor(message), queue: this.queue, payload: message };
+    if (decision === 'refuse') return this.refuseWithReply(entry, message, 'the sender is not on the allow list', NOT_AUTHORISED);
+    if (message.text.length > MAX_INBOUND_TEXT) {
+      return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
+    }
+    const command = parseCommand(message.text);
+    const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined });
     if (duplicate) {
       this.log.debug({ sessionId, eventId: message.eventId }, 'duplicate event ignored');
       return { duplicate };
     }
-    if (parseCommand(message.text) === 'stop') this.abortIfStopRequested(sessionId, true);
+    this.log.debug({ sessionId, inboxId: id, eventId: message.eventId }, 'received');
+    if (command === 'stop') this.abortIfStopRequested(sessionId, true);
     this.wake();
     return { duplicate };
   }
 
-  /** A malformed platform event: acknowledged, never retried. */
-  private refuse(event: RefusedEvent): void {
-    this.log.warn({ platform: event.platform, eventId: event.eventId, reason: event.reason }, 'refused a malformed event');
+  /** Recorded as refused (so a redelivery is recognised), and the sender told once. */
+  private async refuseWithReply(
+    entry: { sessionId: string; eventKey: string; queue: string; payload: InboundMessage },
+    message: InboundMessage,
+    reason: string,
+    reply: string,
+  ): Promise<{ duplicate: boolean }> {
+    const { id, duplicate } = await this.store.enqueueInbox({ ...entry, refused: reason });
+    if (duplicate) return { duplicate };
+    this.log.info({ sessionId: entry.sessionId, inboxId: id, reason, outcome: 'refused' }, 'message refused');
+    await delivering(this.adapter, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) =>
+      this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused'),
+    );
+    return { duplicate };
+  }
+
+  /** A platform event that can never be a message: recorded as refused, acknowledged, never retried. */
+  private async refuse(event: RefusedEvent): Promise<void> {
+    // Its ids are not to be trusted as keys: a digest names the event, and the entry lives outside every chat.
+    const digest = createHash('sha256').update(`${event.platform}\n${event.botId}\n${event.eventId ?? ''}`).digest('hex').slice(0, 32);
+    const { id, duplicate } = await this.store.enqueueInbox({
+      sessionId: `${storableText(event.platform).slice(0, 32) || 'unknown'}:refused`,
+      eventKey: `refused:${digest}`,
+      queue: this.queue,
+      payload: { platform: event.platform, eventId: event.eventId === undefined ? undefined : storableText(event.eventId).slice(0, MAX_PLATFORM_ID_LENGTH) },
+      refused: storableText(event.reason),
+    });
+    if (!duplicate) this.log.warn({ inboxId: id, platform: event.platform, reason: event.reason, outcome: 'refused' }, 'refused an event that cannot be answered');
   }
 
   private onActivity(sessionId: string): void {
@@ -185,7 +252,8 @@ export class BotRunner {
           held.turn.abort();
         }
       },
-      () => {},
+      // The turn goes on; the /stop entry is answered in its turn anyway.
+      (error: unknown) => this.log.debug({ err: error, sessionId }, 'could not look for a /stop'),
     );
   }
 
@@ -199,7 +267,7 @@ export class BotRunner {
       });
       if (this.active.size < concurrency) {
         const candidates = await this.store.pendingInboxSessions(concurrency * 4, this.queue).catch((error: unknown) => {
-          this.log.error({ err: error }, 'could not look for pending messages');
+          this.log.error({ err: error }, 'could not look for pending messages; looking again soon');
           return [] as string[];
         });
         for (const sessionId of candidates) {
@@ -240,140 +308,160 @@ export class BotRunner {
         this.retryAt.set(sessionId, { at: Date.now() + (this.options.pollIntervalMs ?? 1_000), delayMs: 0 });
         return false;
       }
-      // Back off (doubling up to a minute) so a failing session does not spin; its messages stay pending.
-      const delayMs = Math.min((this.retryAt.get(sessionId)?.delayMs || 500) * 2, 60_000);
+      // The database failed under the turn (or the lock was lost): the entries stay pending, attempts counted, and
+      // this worker leaves the session alone for a while (doubling up to 30 s) rather than spinning on it.
+      const delayMs = Math.min((this.retryAt.get(sessionId)?.delayMs || 250) * 2, 30_000);
       this.retryAt.set(sessionId, { at: Date.now() + delayMs, delayMs });
-      this.log.error({ err: error, sessionId, retryInMs: delayMs }, 'turn failed; its messages stay pending');
+      this.log.error({ err: error, sessionId, retryInMs: delayMs }, 'lost the session to a database failure; its messages stay pending');
       return true;
     } finally {
       this.active.delete(sessionId);
     }
   }
 
-  /** Answer the session's entries one turn at a time; "no entry left" and the release happen under the lock. */
-  private async drain(session: LockedSession, held: HeldSession): Promise<void> {
+  /** Answer the session's entries one batch at a time; "nothing left" and the release happen under the lock. */
+  private async drain(chat: LockedSession, held: HeldSession): Promise<void> {
     while (!this.stopping) {
-      const entries = (await session.pendingInbox(this.options.queueMode === 'collect' ? 50 : 1)) as InboxEntry<InboundMessage>[];
-      if (entries.length === 0) return;
-      const command = parseCommand(entries[0].payload.text);
-      if (command) {
-        await this.runCommand(session, entries[0], command, held);
-        continue;
-      }
-      const firstCommand = entries.findIndex((e) => parseCommand(e.payload.text));
-      const batch = firstCommand === -1 ? entries : entries.slice(0, firstCommand);
-      held.turn = new AbortController();
-      held.stopped = false;
-      try {
-        await this.answer(session, batch, held);
-      } finally {
-        held.turn = undefined;
-      }
+      const batch = (await chat.claimInbox(this.options.queueMode === 'collect' ? 50 : 1, this.worker)) as InboxEntry<InboundMessage>[];
+      if (batch.length === 0) return;
+      await this.work(chat, held, batch);
     }
   }
 
-  private async answer(chat: LockedSession, batch: InboxEntry<InboundMessage>[], held: HeldSession): Promise<void> {
-    const messages = batch.map((e) => e.payload);
-    const last = messages[messages.length - 1];
-    const input: NewMessage[] = messages.map((m) => ({
-      role: 'user',
-      content: m.text,
-      // In groups the model must know who said what.
-      ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }),
-    }));
-    const reply = new ReplyStream(this.adapter, last.replyTarget, chat, batch[0], {
-      stream: (this.options.stream ?? true) && this.adapter.canEdit !== false,
-      editIntervalMs: Math.max(this.options.editIntervalMs ?? 700, this.adapter.minEditIntervalMs ?? 0),
-    });
-    const conversation = await this.activeConversation(chat, held);
-    const turn = (session: LockedSession) =>
-      this.options.agent.runTurn(session, input, {
-        onText: (delta) => reply.push(delta),
-        signal: held.turn?.signal,
-        // The complete reply reaches the platform before the turn commits: should this worker die in between, the
-        // entry is still pending with its reply parts recorded, and the retry edits the same messages.
-        beforeCommit: (text) => reply.finish(text.trim() === '' ? '(no reply)' : text),
-        appendOptions: {
-          completeInbox: batch.map((e) => e.id),
-          metadata: { platform: last.platform, chatId: last.chatId, ...(last.isPrivate ? { userId: last.userId } : {}) },
-        },
-      });
+  /** One claimed batch to its fate, logged in one line at info level. */
+  private async work(chat: LockedSession, held: HeldSession, batch: InboxEntry<InboundMessage>[]): Promise<void> {
+    const started = Date.now();
+    // Every line about these messages names them and their session.
+    const log: Logger = this.log.child({ sessionId: chat.sessionId, inbox: batch.map((e) => e.id) });
+    const progress: { stage: Stage } = { stage: 'claimed' };
+    log.debug({ attempts: batch.map((e) => e.attempts) }, 'claimed');
+    const state = await this.chatState(chat, held);
+    let outcome: string;
+    let reply: ReplyStream | undefined;
     try {
-      await (conversation === chat.sessionId ? turn(chat) : this.store.withSessionLock(conversation, turn));
+      if (batch.some((e) => e.attempts > this.maxAttempts)) {
+        // Claimed that often without an outcome: every attempt died with its worker (or its connection).
+        const failure: Failure = { errorClass: 'permanent', source: 'internal', reason: `no attempt finished in ${this.maxAttempts} tries (each one ended with its worker or its database connection)` };
+        outcome = await this.deadLetter(chat, held, batch, failure, progress.stage, log);
+      } else if (state.unreachable && batch.every((e) => e.id <= state.unreachable!.throughInboxId)) {
+        outcome = await this.deadLetter(chat, held, batch, { errorClass: 'permanent', source: 'platform', reason: `the chat is unreachable: ${state.unreachable.reason}`, unreachable: true }, progress.stage, log);
+      } else {
+        if (state.unreachable) await this.markReachable(chat, held);
+        const command = parseCommand(batch[0].payload.text);
+        if (command) {
+          progress.stage = 'delivering';
+          const { engine } = this.options;
+          const text = await commandReply(command, { store: this.store, chat, state, agentName: engine.name, modelName: engine.model.model, stopped: held.stopped === true });
+          if (command === 'stop') held.stopped = false;
+          await delivering(this.adapter, () => this.adapter.send(batch[0].payload.replyTarget, text));
+          progress.stage = 'committing';
+          await chat.completeInbox([batch[0].id], 'done');
+          outcome = 'answered';
+        } else {
+          held.turn = new AbortController();
+          held.stopped = false;
+          const turnReply = (reply = this.pipeline.replyFor(chat, batch));
+          const signal = held.turn.signal;
+          outcome = await this.withConversation(chat, state.conversation, (conversation) =>
+            this.pipeline.run({ chat, conversation, batch, signal, log, progress }, turnReply),
+          );
+        }
+      }
     } catch (error) {
-      // /stop answers for itself; the partial reply on screen is marked as cut short.
-      await reply.abandon(error instanceof TurnAbortedError ? ' … (stopped)' : undefined);
-      if (error instanceof TurnAbortedError) return;
-      if (error instanceof LlmError) {
-        this.log.warn({ err: error, sessionId: chat.sessionId }, 'LLM call failed; the message is kept');
-        await this.adapter
-          .send(last.replyTarget, `⚠️ I could not get an answer from the model (${error.message}). Your message is saved; please try again later.`)
-          .catch(() => {});
-        return;
-      }
-      throw error;
+      outcome = await this.settle(chat, held, batch, error, progress.stage, log, reply);
+    } finally {
+      held.turn = undefined;
     }
+    log.info({ entries: batch.length, attempt: Math.max(...batch.map((e) => e.attempts)), durationMs: Date.now() - started, outcome }, `turn ${outcome}`);
   }
 
-  /** After /new the chat points at a fresh conversation; the old one stays in the store. */
-  private async activeConversation(chat: LockedSession, held: HeldSession): Promise<string> {
-    if (held.conversation === undefined) {
-      const pointer = (await this.store.getSession(chat.sessionId))?.metadata.conversation;
-      held.conversation = typeof pointer === 'string' ? pointer : chat.sessionId;
-    }
-    return held.conversation;
-  }
-
-  private async runCommand(
-    session: LockedSession,
-    entry: InboxEntry<InboundMessage>,
-    command: CommandName,
+  /**
+   * A failure, settled once: transient ones wait in the database for the next attempt (unless attempts are spent);
+   * permanent ones dead-letter the batch now. A database failure is not settled here: nothing could be recorded, so
+   * the entries stay pending as they are.
+   */
+  private async settle(
+    chat: LockedSession,
     held: HeldSession,
-  ): Promise<void> {
-    const message = entry.payload;
-    const conversation = await this.activeConversation(session, held);
-    let text: string;
-    switch (command) {
-      case 'start':
-        text = `Hi! I'm ${this.options.agent.name}. Send me a message to talk; /help lists the commands.`;
-        break;
-      case 'help':
-        text = helpText();
-        break;
-      case 'new': {
-        const fresh = `${session.sessionId}~${Date.now().toString(36)}`;
-        await session.updateMetadata({ conversation: fresh });
-        held.conversation = fresh;
-        text = `Started a new conversation. The previous one is kept as ${conversation}.`;
-        break;
-      }
-      case 'status': {
-        const info = await this.store.getSession(conversation);
-        text = `Session: ${conversation}\nMessages: ${info?.messageCount ?? 0}\nModel: ${this.options.modelName}`;
-        break;
-      }
-      case 'history':
-        text = await this.historySummary(conversation);
-        break;
-      case 'stop':
-        text = held.stopped ? 'Stopped. Nothing of that reply was kept.' : 'Nothing to stop.';
-        held.stopped = false;
-        break;
+    batch: InboxEntry<InboundMessage>[],
+    error: unknown,
+    stage: Stage,
+    log: Logger,
+    reply: ReplyStream | undefined,
+  ): Promise<string> {
+    const failure = classifyFailure(error);
+    if (failure.source === 'database') throw error;
+    const attempts = Math.max(...batch.map((e) => e.attempts));
+    // A transient LLM failure reaching here has spent its retry window already.
+    if (failure.errorClass === 'transient' && failure.source !== 'llm' && attempts < this.maxAttempts) {
+      await reply?.abandon();
+      const delayMs = backoffMs(attempts, failure.retryAfterMs, this.options.attemptRetry ?? ATTEMPT_RETRY);
+      await chat.deferInbox(batch.map((e) => e.id), ledgerFailure(failure, stage), new Date(Date.now() + delayMs));
+      log.warn({ err: error, stage, retryInMs: delayMs, source: failure.source }, 'attempt failed for now; trying again later');
+      return 'deferred';
     }
-    await this.adapter.send(message.replyTarget, text);
-    await session.completeInbox([entry.id], 'done');
+    return this.deadLetter(chat, held, batch, failure, stage, log, reply);
   }
 
-  private async historySummary(conversation: string): Promise<string> {
-    const info = await this.store.getSession(conversation);
-    if (!info || info.messageCount === 0) return 'This conversation is empty.';
-    const recent = (await this.store.loadWindow(conversation, { maxMessages: 6 })).filter((m) => m.role === 'user' || m.role === 'assistant');
-    const lines = recent.map((m) => `${m.role === 'user' ? (m.name ?? 'you') : 'bot'}: ${truncate(m.content ?? '', 80)}`);
-    return [`${info.messageCount} messages since ${info.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Latest:`, ...lines].join('\n');
+  /** The final fate of a batch nobody can answer: dead, with the user told in plain words when they can be reached. */
+  private async deadLetter(
+    chat: LockedSession,
+    held: HeldSession,
+    batch: InboxEntry<InboundMessage>[],
+    failure: Failure,
+    stage: Stage,
+    log: Logger,
+    reply?: ReplyStream,
+  ): Promise<string> {
+    await reply?.abandon(CUT_SHORT);
+    await chat.completeInbox(batch.map((e) => e.id), 'dead', ledgerFailure(failure, stage));
+    log.warn({ stage, source: failure.source, reason: failure.reason }, 'message dead-lettered');
+    if (failure.unreachable) {
+      await this.markUnreachable(chat, held, failure.reason);
+      return 'dead';
+    }
+    const text = gaveUp(failure, { attempts: Math.max(...batch.map((e) => e.attempts)), llmRetryWindowMs: this.llmRetryWindowMs });
+    try {
+      await delivering(this.adapter, () => this.adapter.send(batch.at(-1)!.payload.replyTarget, text));
+      await chat.recordNotice(batch[0].id, text);
+    } catch (error) {
+      log.error({ err: error }, 'could not tell the user their message was given up on');
+    }
+    return 'dead';
+  }
+
+  /** No LLM calls for a chat the platform will not deliver to, until it writes again. */
+  private async markUnreachable(chat: LockedSession, held: HeldSession, reason: string): Promise<void> {
+    const pending = await chat.pendingInbox(1000);
+    const mark: UnreachableMark = { reason, since: new Date().toISOString(), throughInboxId: Math.max(0, ...pending.map((e) => e.id)) };
+    await chat.updateMetadata({ unreachable: mark });
+    if (held.chat) held.chat.unreachable = mark;
+  }
+
+  private async markReachable(chat: LockedSession, held: HeldSession): Promise<void> {
+    await chat.updateMetadata({ unreachable: null });
+    if (held.chat) held.chat.unreachable = undefined;
+  }
+
+  /** The chat's active conversation (after /new) and reachability, read once per claim. */
+  private async chatState(chat: LockedSession, held: HeldSession): Promise<NonNullable<HeldSession['chat']>> {
+    if (!held.chat) {
+      const metadata = (await this.store.getSession(chat.sessionId))?.metadata ?? {};
+      const unreachable = metadata.unreachable as UnreachableMark | null | undefined;
+      held.chat = {
+        conversation: typeof metadata.conversation === 'string' ? metadata.conversation : chat.sessionId,
+        ...(unreachable ? { unreachable } : {}),
+      };
+    }
+    return held.chat;
+  }
+
+  /** Run `fn` on the conversation the chat points at, holding its lock too when it is another session. */
+  private withConversation<T>(chat: LockedSession, conversation: string, fn: (session: LockedSession) => Promise<T>): Promise<T> {
+    return conversation === chat.sessionId ? fn(chat) : this.store.withSessionLock(conversation, fn);
   }
 }
 
-function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+function ledgerFailure(failure: Failure, stage: Stage): AttemptFailure {
+  return { stage, errorClass: failure.errorClass, error: failure.reason };
 }

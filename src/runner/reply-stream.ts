@@ -1,4 +1,5 @@
 import type { InboxEntry, LockedSession } from '../store/types.js';
+import { DeliveryError, delivering } from './delivery-error.js';
 import type { PlatformAdapter, ReplyTarget } from './platform-adapter.js';
 import { splitText } from './split-text.js';
 
@@ -10,6 +11,8 @@ export interface ReplyStreamOptions {
   stream: boolean;
   /** Least time between two edits of one message. */
   editIntervalMs: number;
+  /** With nothing on screen after this long, post `slowNote.text` once (the model is slow or being retried). */
+  slowNote?: { afterMs: number; text: string };
 }
 
 /**
@@ -17,6 +20,11 @@ export interface ReplyStreamOptions {
  * split into more messages at the platform's limit. Each posted message is recorded against the inbox entry
  * before the turn commits, so a worker that retries the entry after a crash edits those messages instead of
  * posting the reply twice.
+ *
+ * Platform refusals: an edit the platform no longer accepts (message too old or gone) becomes a new message; a
+ * text it refuses is sent once more as plain text (without `formatText`); anything else ends `finish` with a
+ * `DeliveryError` for the runner to settle. Failed edits while streaming are only cosmetic: the final render
+ * decides.
  */
 export class ReplyStream {
   private text = '';
@@ -26,7 +34,9 @@ export class ReplyStream {
   private lastFlush = 0;
   private pending: Promise<void> = Promise.resolve();
   private typingTimer: NodeJS.Timeout | undefined;
-  private failure: unknown;
+  private slowTimer: NodeJS.Timeout | undefined;
+  /** Set once the platform refused our formatting: everything after goes out as plain text. */
+  private plain = false;
 
   /** Starts "typing…"; parts an earlier attempt posted for `entry` (a worker that died before committing) are edited, not posted again. */
   constructor(
@@ -41,6 +51,8 @@ export class ReplyStream {
       this.shown[part.part] = '';
     }
     this.startTyping();
+    const { slowNote } = options;
+    if (slowNote) this.slowTimer = setTimeout(() => this.postSlowNote(slowNote.text), slowNote.afterMs);
   }
 
   /** Text from the model; shown at most once per edit interval. */
@@ -48,16 +60,22 @@ export class ReplyStream {
     this.text += delta;
     if (!this.options.stream || Date.now() - this.lastFlush < this.options.editIntervalMs) return;
     this.lastFlush = Date.now();
-    this.enqueue(this.text);
+    this.enqueue(this.text, false);
   }
 
-  /** Show the complete reply (replacing whatever was streamed) and stop typing. Throws if posting failed. */
+  /** The model is asked again from the start: text streamed so far is replaced by the new answer, in place. */
+  restart(): void {
+    this.text = '';
+  }
+
+  /** Show the complete reply (replacing whatever was streamed) and stop typing. Throws `DeliveryError` if it could not. */
   async finish(finalText: string): Promise<void> {
-    this.stopTyping();
+    this.stopWaitingSignals();
     this.text = finalText;
-    this.enqueue(finalText);
+    let failure: unknown;
+    this.enqueue(finalText, true, (error) => (failure = error));
     await this.pending;
-    if (this.failure) throw this.failure;
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -65,42 +83,83 @@ export class ReplyStream {
    * left on screen says it was cut short, so nobody mistakes it for a whole answer.
    */
   async abandon(note?: string): Promise<void> {
-    this.stopTyping();
+    this.stopWaitingSignals();
     // Only a reply already on screen gets the note (with all the text that had arrived): none is started for it.
-    if (note !== undefined && this.messageIds.length > 0 && this.adapter.canEdit !== false) this.enqueue(this.text + note);
+    if (note !== undefined && this.messageIds.length > 0 && this.adapter.canEdit !== false) this.enqueue(this.text + note, false);
     await this.pending;
   }
 
   /** Flushes run one after another, so parts are posted in order and never edited concurrently. */
-  private enqueue(text: string): void {
-    this.pending = this.pending.then(() => this.render(text)).catch((error: unknown) => {
-      this.failure ??= error;
-    });
+  private enqueue(text: string, final: boolean, onFailure?: (error: unknown) => void): void {
+    this.pending = this.pending
+      .then(() => this.render(text))
+      // Only the final render's failure counts: a failed edit mid-stream is redone by the next flush or the last.
+      .catch((error: unknown) => (final ? onFailure?.(error) : undefined));
   }
 
   private async render(text: string): Promise<void> {
-    const formatted = this.adapter.formatText ? this.adapter.formatText(text) : text;
+    try {
+      await this.renderParts(text);
+    } catch (error) {
+      if (!(error instanceof DeliveryError) || error.fault.kind !== 'content' || this.plain || !this.adapter.formatText) throw error;
+      // The platform refused our formatting: once more, as the model wrote it.
+      this.plain = true;
+      await this.renderParts(text);
+    }
+  }
+
+  private async renderParts(text: string): Promise<void> {
+    const formatted = this.adapter.formatText && !this.plain ? this.adapter.formatText(text) : text;
     const parts = splitText(formatted, this.adapter.textLimit);
     for (let i = 0; i < parts.length; i++) {
       if (this.shown[i] === parts[i]) continue;
       const existing = this.messageIds[i];
-      if (existing !== undefined) {
-        // Posted by an earlier attempt: bring it up to date, or leave it where messages cannot be edited.
-        if (this.adapter.canEdit !== false) await this.adapter.edit(this.target, existing, parts[i]);
-      } else {
-        const id = await this.adapter.send(this.target, parts[i]);
-        this.messageIds[i] = id;
-        await this.session.recordReplyPart(this.entry.id, i, id);
-      }
+      if (existing === undefined) await this.post(i, parts[i]);
+      // Posted by an earlier attempt: bring it up to date, or leave it where messages cannot be edited.
+      else if (this.adapter.canEdit !== false) await this.editOrRepost(i, existing, parts[i]);
       this.shown[i] = parts[i];
-      if (i === 0) this.stopTyping();
+      if (i === 0) this.stopWaitingSignals();
     }
   }
 
+  private async post(part: number, text: string): Promise<void> {
+    const id = await delivering(this.adapter, () => this.adapter.send(this.target, text));
+    this.messageIds[part] = id;
+    await this.session.recordReplyPart(this.entry.id, part, id);
+  }
+
+  private async editOrRepost(part: number, messageId: string, text: string): Promise<void> {
+    try {
+      await delivering(this.adapter, () => this.adapter.edit(this.target, messageId, text));
+    } catch (error) {
+      if (!(error instanceof DeliveryError) || error.fault.kind !== 'edit_refused') throw error;
+      await this.post(part, text);
+    }
+  }
+
+  private postSlowNote(text: string): void {
+    if (this.messageIds.length > 0) return;
+    this.pending = this.pending.then(async () => {
+      if (this.messageIds.length > 0) return;
+      try {
+        await delivering(this.adapter, () => this.adapter.send(this.target, text));
+        await this.session.recordNotice(this.entry.id, text);
+      } catch {
+        // Only a courtesy: the reply itself, or its failure, is what the entry's fate is made of.
+      }
+    });
+  }
+
   private startTyping(): void {
+    // "typing…" is a courtesy with no fate of its own: a refusal shows up again when the reply is sent.
     const tick = () => void this.adapter.typing(this.target).catch(() => {});
     tick();
     this.typingTimer = setInterval(tick, TYPING_RENEW_MS);
+  }
+
+  private stopWaitingSignals(): void {
+    this.stopTyping();
+    clearTimeout(this.slowTimer);
   }
 
   private stopTyping(): void {

@@ -1,10 +1,12 @@
-import { Agent } from '../../../core/agent.js';
+import { DEFAULT_WINDOW } from '../../../core/agent.js';
+import { TurnEngine } from '../../../core/turn-engine.js';
 import { createLogger, type Logger } from '../../../log.js';
 import { BotRunner } from '../../../runner/bot-runner.js';
 import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
 import { openStore } from '../../../store/open-store.js';
 import type { HistoryStore } from '../../../store/types.js';
-import { chatModelFromOptions, resolveDbUrl } from '../../common-options.js';
+import { createChatModel } from '../../../core/llm/create-chat-model.js';
+import { llmConfig, resolveDbUrl } from '../../common-options.js';
 import type { RunnerCliOptions } from './runner-options.js';
 
 export interface BotContext {
@@ -34,8 +36,9 @@ export async function runBots(
   extra: { logger?: Logger; beforeStop?: (runners: BotRunner[]) => Promise<void> } = {},
 ): Promise<void> {
   const logger = extra.logger ?? createLogger({ level: options.logLevel });
-  // Checked before anything else, so a missing key fails in one line without touching the database.
-  const model = chatModelFromOptions(options);
+  // Checked before anything else, so a missing key fails in one line without touching the database. No retries
+  // inside the client: the runner retries a failing model itself, with capped waits, while the user sees typing.
+  const model = createChatModel({ ...llmConfig(options), maxRetries: 0 });
   const concurrencies = bots.map((bot) => Math.max(1, bot.options.concurrency));
   const poolSize = concurrencies.reduce((sum, n) => sum + n, 0) + 4;
   const store = await openStore(resolveDbUrl({ conversationUrl: options.db }), { poolSize });
@@ -47,16 +50,15 @@ export async function runBots(
     stop();
   };
   try {
-    const agent = new Agent({ name: options.name, instructions: options.instructions, llm: model, memory: { store } });
+    const engine = new TurnEngine({ name: options.name, instructions: options.instructions, model, window: DEFAULT_WINDOW });
     process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
     for (const [i, bot] of bots.entries()) {
       const adapter = await bot.makeAdapter({ store, logger, stop });
       const runner = new BotRunner({
         store,
-        agent,
+        engine,
         adapter,
         logger,
-        modelName: model.model,
         sessionScope: bot.options.sessionScope,
         queueMode: bot.options.queueMode,
         stream: bot.options.stream,

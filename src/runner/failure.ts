@@ -1,0 +1,41 @@
+import { LlmError } from '../core/llm/chat-model.js';
+import { oneLine } from '../core/one-line.js';
+import { isStoreUnreachable, LockLostError } from '../store/errors.js';
+import { DeliveryError } from './delivery-error.js';
+
+/**
+ * What went wrong with a message, decided here and nowhere else. `transient`: the entry stays pending and is tried
+ * again later; `permanent`: it gets its final fate now. `source` says who failed, for the user's words and the
+ * ledger.
+ */
+export interface Failure {
+  errorClass: 'transient' | 'permanent';
+  source: 'llm' | 'platform' | 'database' | 'internal';
+  /** One line, for the ledger and the logs. */
+  reason: string;
+  /** How long the failing party asked us to wait. */
+  retryAfterMs?: number;
+  /** The platform will not take messages for this chat (blocked, chat gone): nobody can be told. */
+  unreachable?: boolean;
+}
+
+export function classifyFailure(error: unknown): Failure {
+  const reason = oneLine(error);
+  if (error instanceof DeliveryError) {
+    const { fault } = error;
+    return {
+      errorClass: fault.kind === 'transient' ? 'transient' : 'permanent',
+      source: 'platform',
+      reason: fault.reason,
+      ...(fault.retryAfterMs !== undefined ? { retryAfterMs: fault.retryAfterMs } : {}),
+      ...(fault.kind === 'unreachable' ? { unreachable: true } : {}),
+    };
+  }
+  if (error instanceof LlmError) {
+    return { errorClass: error.transient ? 'transient' : 'permanent', source: 'llm', reason, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
+  }
+  // The database went away, or another worker took the session over: the entry is not ours to settle now.
+  if (error instanceof LockLostError || isStoreUnreachable(error)) return { errorClass: 'transient', source: 'database', reason };
+  // A bug or an unknown failure: tried again, bounded by the entry's attempts, so it cannot loop for ever.
+  return { errorClass: 'transient', source: 'internal', reason };
+}

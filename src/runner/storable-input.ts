@@ -1,0 +1,34 @@
+import type { InboundMessage } from './platform-adapter.js';
+
+/** Longest platform id (chat, user, thread, event) taken; real ones are a few dozen characters. */
+export const MAX_PLATFORM_ID_LENGTH = 256;
+
+/**
+ * Text as every store can keep it: Postgres refuses NUL in text and JSON, and a lone UTF-16 surrogate is not valid
+ * Unicode anywhere. NULs are removed, lone surrogates become U+FFFD; everything else is left as the user wrote it.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '').toWellFormed();
+}
+
+/** Why the message's ids cannot be used, or undefined when they can. */
+export function unusableIds(message: InboundMessage): string | undefined {
+  const ids = { botId: message.botId, chatId: message.chatId, userId: message.userId, eventId: message.eventId, threadId: message.threadId };
+  for (const [name, id] of Object.entries(ids)) {
+    if (id === undefined && name === 'threadId') continue;
+    if (typeof id !== 'string' || id === '') return `${name} is missing`;
+    if (id.length > MAX_PLATFORM_ID_LENGTH) return `${name} is ${id.length} characters long (the limit is ${MAX_PLATFORM_ID_LENGTH})`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(id) || !id.isWellFormed()) return `${name} holds control characters or broken Unicode`;
+  }
+  return undefined;
+}
+
+/** The message with every free text made storable (ids are checked, not changed: see `unusableIds`). */
+export function storableMessage(message: InboundMessage): InboundMessage {
+  return {
+    ...message,
+    text: storableText(message.text),
+    ...(message.userName !== undefined ? { userName: storableText(message.userName) } : {}),
+  };
+}
