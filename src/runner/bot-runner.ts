@@ -12,7 +12,7 @@ import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import type { ReplyStream } from './reply-stream.js';
-import { ATTEMPT_RETRY, backoffMs } from './retry-policy.js';
+import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
 import { TurnPipeline, type Stage } from './turn-pipeline.js';
@@ -49,7 +49,9 @@ export interface BotRunnerOptions {
   /** With no reply on screen after this long, the user is told the model is slow (default 20 s). */
   slowNoteAfterMs?: number;
   /** Back-off between attempts on a message (default 2 s doubling, at most 5 minutes). */
-  attemptRetry?: { baseMs: number; capMs: number };
+  attemptRetry?: RetryPolicy;
+  /** Back-off between calls to a failing model (default 1 s doubling, at most 30 s: a longer Retry-After is cut to it). */
+  llmRetry?: RetryPolicy;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -117,6 +119,7 @@ export class BotRunner {
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
       llmRetryWindowMs: this.llmRetryWindowMs,
+      llmRetry: options.llmRetry ?? LLM_RETRY,
       slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
     });
   }
@@ -420,7 +423,7 @@ export class BotRunner {
       await this.markUnreachable(chat, held, failure.reason);
       return 'dead';
     }
-    const text = gaveUp(failure, { attempts: Math.max(...batch.map((e) => e.attempts)), llmRetryWindowMs: this.llmRetryWindowMs });
+    const text = gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
     try {
       await delivering(this.adapter, () => this.adapter.send(batch.at(-1)!.payload.replyTarget, text));
       await chat.recordNotice(batch[0].id, text);

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { InboxEntry, LockedSession, NewMessage } from '../store/types.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
-import { llmRetryDelayMs } from './retry-policy.js';
+import { backoffMs, type RetryPolicy } from './retry-policy.js';
 import { SLOW_MODEL, STOPPED } from './user-notices.js';
 
 /** Where a batch's turn has got to; a failure is recorded with the stage it reached. */
@@ -14,8 +14,9 @@ export type Stage = 'claimed' | 'generating' | 'delivering' | 'committing';
 export interface PipelineSettings {
   stream: boolean;
   editIntervalMs: number;
-  /** How long transient LLM failures are retried before the entry is given up on. */
+  /** How long transient LLM failures are retried before the entry is given up on, and how far apart. */
   llmRetryWindowMs: number;
+  llmRetry: RetryPolicy;
   /** With nothing on screen after this long, the user is told the model is slow (once). */
   slowNoteAfterMs: number;
 }
@@ -111,7 +112,7 @@ export class TurnPipeline {
         return await this.engine.generate(history, input, { onText: (delta) => reply.push(delta), signal: job.signal });
       } catch (error) {
         if (!(error instanceof LlmError) || !error.transient || isAbort(error, job.signal)) throw error;
-        const waitMs = llmRetryDelayMs(attempt, error.retryAfterMs);
+        const waitMs = backoffMs(attempt, error.retryAfterMs, this.settings.llmRetry);
         if (Date.now() + waitMs > deadline) throw error;
         job.log.warn({ err: error, retryInMs: waitMs, llmAttempt: attempt }, 'LLM call failed for now; asking again');
         reply.restart();

@@ -1,0 +1,192 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from '../../src/core/llm/chat-model.js';
+import { TurnEngine } from '../../src/core/turn-engine.js';
+import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
+import type { DeliveryFault, InboundMessage, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { HistoryStore } from '../../src/store/types.js';
+import { sqliteTestFile } from '../support/databases.js';
+
+/**
+ * An in-process bot world for the runner's fate rules: a scripted model and a scripted platform that fail on cue,
+ * on a real SQLite store. Fast, and exact about what reached the "platform" and the model.
+ */
+
+/** One model call's behaviour: an answer, or an error to throw. */
+export type ModelStep = { text: string; delayMs?: number } | { error: LlmError };
+
+export class ScriptedModel implements ChatModel {
+  readonly model = 'scripted';
+  readonly calls: string[] = [];
+  /** Steps for the next calls, in order; when empty, calls answer `re: <last user text>`. */
+  readonly steps: ModelStep[] = [];
+
+  async *stream(request: ChatRequest): AsyncGenerator<string, AssistantReply, void> {
+    const last = String(request.messages.findLast((m) => m.role === 'user')?.content ?? '');
+    this.calls.push(last);
+    const step = this.steps.shift() ?? { text: `re: ${last}` };
+    if ('error' in step) throw step.error;
+    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (request.signal?.aborted) throw new LlmError('aborted', { failure: 'aborted' });
+    yield step.text;
+    return { content: step.text, toolCalls: [] };
+  }
+}
+
+/** What the scripted platform throws: the fault travels on the error, the way an SDK error carries its code. */
+class PlatformRefusal extends Error {
+  constructor(readonly fault: DeliveryFault) {
+    super(fault.reason);
+  }
+}
+
+export interface PlatformRule {
+  op: 'send' | 'edit';
+  /** Only texts matching this (default: every text). */
+  text?: RegExp;
+  fault: DeliveryFault;
+  /** How many calls fail (default: all). */
+  times?: number;
+}
+
+export class ScriptedPlatform implements PlatformAdapter {
+  readonly platform = 'scripted';
+  readonly textLimit = 4096;
+  readonly canEdit = true;
+  readonly minEditIntervalMs = 0;
+  readonly rules: PlatformRule[] = [];
+  /** Messages on screen by id, as they read now. */
+  readonly messages = new Map<string, { chatId: string; text: string }>();
+  readonly calls: Array<{ op: 'send' | 'edit'; chatId: string; text: string; failed?: string }> = [];
+  /** Formats like a platform with its own markup, so "retry as plain text" is visible. */
+  formatText?: (markdown: string) => string;
+  private inbox?: InboundSink;
+  private nextId = 1;
+  private nextEvent = 1;
+
+  async start(inbox: InboundSink): Promise<void> {
+    this.inbox = inbox;
+  }
+
+  async stop(): Promise<void> {}
+
+  /** A user writes in a chat; resolves once the runner recorded it. */
+  say(chatId: string, text: string, extra: Partial<InboundMessage> = {}): Promise<{ duplicate: boolean }> {
+    const eventId = String(this.nextEvent++);
+    return this.inbox!.receive({
+      platform: this.platform,
+      botId: 'bot',
+      chatId,
+      userId: chatId,
+      eventId,
+      text,
+      isPrivate: true,
+      addressed: true,
+      replyTarget: { chatId },
+      ...extra,
+    });
+  }
+
+  async send(target: ReplyTarget, text: string): Promise<string> {
+    this.check('send', target.chatId, text);
+    const id = `m${this.nextId++}`;
+    this.messages.set(id, { chatId: target.chatId, text });
+    return id;
+  }
+
+  async edit(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    this.check('edit', target.chatId, text);
+    this.messages.set(messageId, { chatId: target.chatId, text });
+  }
+
+  async typing(): Promise<void> {}
+
+  classifyError(error: unknown): DeliveryFault {
+    return error instanceof PlatformRefusal ? error.fault : { kind: 'transient', reason: String(error) };
+  }
+
+  /** What a chat shows now, oldest message first. */
+  shown(chatId: string): string[] {
+    return [...this.messages.values()].filter((m) => m.chatId === chatId).map((m) => m.text);
+  }
+
+  private check(op: 'send' | 'edit', chatId: string, text: string): void {
+    const rule = this.rules.find((r) => r.op === op && (r.text?.test(text) ?? true) && (r.times ?? 1) > 0);
+    if (rule?.times !== undefined) rule.times--;
+    this.calls.push({ op, chatId, text, ...(rule ? { failed: rule.fault.reason } : {}) });
+    if (rule) throw new PlatformRefusal(rule.fault);
+  }
+}
+
+export interface RunnerWorld {
+  store: HistoryStore;
+  model: ScriptedModel;
+  platform: ScriptedPlatform;
+  runner: BotRunner;
+  /** Every log line, parsed. */
+  logs: Array<Record<string, unknown>>;
+  sessionOf(chatId: string): string;
+  /** Resolves once no entry of the world is pending any more (deferred ones included). */
+  settled(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Fast timings: attempts and model retries milliseconds apart, so the fate rules show in well under a second. */
+export async function startRunnerWorld(
+  options: Partial<BotRunnerOptions> = {},
+  setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
+): Promise<RunnerWorld> {
+  const store = await openStore(sqliteTestFile('runner'));
+  const model = new ScriptedModel();
+  const platform = new ScriptedPlatform();
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  const partial = {
+    store,
+    model,
+    platform,
+    logs,
+    sessionOf: (chatId: string) => `scripted:bot:${chatId}`,
+    async settled(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while ((await store.listInbox({ status: 'pending', limit: 1 })).length > 0) {
+        if (Date.now() > deadline) throw new Error(`entries still pending after ${timeoutMs} ms: ${JSON.stringify(await store.listInbox({ status: 'pending' }))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // The entry is settled before its notices and logs are written: let them land.
+      await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+  await setup?.(partial);
+  const runner = new BotRunner({
+    store,
+    engine: new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } }),
+    adapter: platform,
+    logger,
+    pollIntervalMs: 50,
+    attemptRetry: { baseMs: 30, capMs: 200 },
+    llmRetry: { baseMs: 20, capMs: 100 },
+    llmRetryWindowMs: 500,
+    slowNoteAfterMs: 60_000,
+    editIntervalMs: 0,
+    ...options,
+  });
+  await runner.start();
+  return {
+    ...partial,
+    runner,
+    async close() {
+      await runner.stop();
+      await store.close();
+    },
+  };
+}
