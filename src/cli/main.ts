@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { registerBotCommands } from './commands/bot/index.js';
+import { registerInboxCommands } from './commands/inbox.js';
 import { registerPersistenceCommands } from './commands/persistence.js';
 import { runCli } from './run-cli.js';
 
@@ -22,5 +23,6 @@ const program = new Command('threadline')
 
 registerPersistenceCommands(program);
 registerBotCommands(program);
+registerInboxCommands(program);
 
 await runCli(program);

@@ -21,6 +21,9 @@ function runnerFields(env: NodeJS.ProcessEnv) {
     stream: z.boolean().optional(),
     streamEditInterval: envInteger(env, 0).optional(),
     concurrency: envInteger(env, 1).optional(),
+    maxAttempts: envInteger(env, 1).optional(),
+    /** Seconds. */
+    llmRetryWindow: z.number().positive().optional(),
   };
 }
 

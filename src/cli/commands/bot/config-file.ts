@@ -54,8 +54,11 @@ function sharedOptions(config: ThreadlineConfig): RunnerCliOptions {
 
 /** The shared runner options with the platform section's overrides. */
 function runnerOptions(section: Partial<PlatformRunnerOptions>, shared: RunnerCliOptions): PlatformRunnerOptions {
-  const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency } = { ...shared, ...withoutUndefined(section) };
-  return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency };
+  const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow } = {
+    ...shared,
+    ...withoutUndefined(section),
+  };
+  return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow };
 }
 
 /** The same adapter factories as `threadline bot <platform>`: a section's keys are that command's flags. */

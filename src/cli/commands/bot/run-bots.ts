@@ -17,7 +17,7 @@ export interface BotContext {
 /** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
 export type PlatformRunnerOptions = Pick<
   RunnerCliOptions,
-  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency'
+  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow'
 >;
 
 export interface PlatformBot {
@@ -65,6 +65,8 @@ export async function runBots(
         editIntervalMs: bot.options.streamEditInterval,
         access: { allow: bot.options.allow, groupPolicy: bot.options.groupPolicy },
         concurrency: concurrencies[i],
+        maxAttempts: bot.options.maxAttempts,
+        llmRetryWindowMs: bot.options.llmRetryWindow * 1000,
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {
         logger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');

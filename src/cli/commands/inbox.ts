@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import { registerExplain } from './inbox/explain.js';
+import { registerLs } from './inbox/ls.js';
+import { registerRetry } from './inbox/retry.js';
+
+export function registerInboxCommands(program: Command): void {
+  const group = program.command('inbox').description("the fate of every inbound message: ls, explain, retry a dead one");
+  for (const register of [registerLs, registerExplain, registerRetry]) register(group);
+}
