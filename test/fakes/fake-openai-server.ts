@@ -42,6 +42,8 @@ export interface FakeReply {
   empty?: boolean;
   /** The finish reason instead of `stop` / `tool_calls`; `null` streams a last chunk without one (then [DONE]). */
   finishReason?: string | null;
+  /** A refusal message, as OpenAI declines structured requests (streamed as `delta.refusal`). */
+  refusal?: string;
   /** With `status`: the Retry-After header, in seconds. */
   retryAfterSeconds?: number;
 }
@@ -167,13 +169,17 @@ function completion(id: string, model: string, fullReply: FakeReply) {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: reply.content ?? null, refusal: null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
+        message: { role: 'assistant', content: reply.content ?? null, refusal: reply.refusal ?? null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
         logprobs: null,
         finish_reason: finishReason(reply),
       },
     ],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
   };
+}
+
+function words(text: string | undefined): string[] {
+  return text?.match(/\S+\s*|\s+/g) ?? [];
 }
 
 /** Server-sent events the way OpenAI sends them: role first, content in word-sized deltas, each call's arguments in fragments. */
@@ -186,7 +192,8 @@ function streamReply(res: ServerResponse, id: string, model: string, fullReply: 
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };
   send({ role: 'assistant', content: '', refusal: null });
-  for (const word of (reply.content ?? '').match(/\S+\s*|\s+/g) ?? []) send({ content: word });
+  for (const word of words(reply.content)) send({ content: word });
+  for (const word of words(reply.refusal)) send({ refusal: word });
   if (reply.stallMidStream) {
     // close() destroys the socket
     if (reply.keepAliveEveryMs) {

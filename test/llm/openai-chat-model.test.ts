@@ -283,3 +283,77 @@ describe('OpenAIChatModel: transient or permanent', () => {
     expect(await llmErrorOf(collect(model().stream({ messages: hello, signal: controller.signal })))).toMatchObject({ failure: 'aborted', transient: false });
   });
 });
+
+describe('OpenAIChatModel: a reply counts only when the stream finished', () => {
+  const host = () => new URL(fake.baseURL).host;
+
+  it.each([
+    ['ends without a finish chunk or [DONE]', { content: 'half of the', truncate: true }],
+    ['ends with [DONE] but no finish reason', { content: 'half of the', finishReason: null }],
+  ])('fails as cut off when the stream %s, after the deltas that came', async (_, reply) => {
+    fake.setHandler(() => reply);
+    const deltas: string[] = [];
+
+    const error = await llmErrorOf(
+      (async () => {
+        for await (const delta of model().stream({ messages: hello })) deltas.push(delta);
+      })(),
+    );
+
+    expect(deltas.join('')).toBe('half of the');
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toBe(
+      `the answer was cut off: LLM endpoint ${host()} ended the stream without a finish reason; retry, or check the server and any proxy in between`,
+    );
+  });
+
+  it('fails on a 200 whose body is not a stream of server-sent events', async () => {
+    fake.setHandler(() => ({ garbage: true }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toMatch(/^LLM endpoint \S+ answered with something that is not a stream of server-sent events; check that the base URL/);
+  });
+
+  it.each([
+    ['`empty`', { empty: true }, 'stop'],
+    ['only whitespace', { content: '  \n ' }, 'stop'],
+    ['nothing before the length limit', { content: '', finishReason: 'length' }, 'length'],
+  ])('fails on an empty answer: %s', async (_, reply, finishReason) => {
+    fake.setHandler(() => reply);
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toBe(
+      `LLM endpoint ${host()} sent an empty answer (no text and no tool calls, finish reason "${finishReason}"); retry, or check the model "fake-model"`,
+    );
+  });
+
+  it.each(['length', 'content_filter'])('returns the text of an answer cut short by finish reason %s', async (finishReason) => {
+    fake.setHandler(() => ({ content: 'as far as the limit', finishReason }));
+
+    const { reply } = await collect(model().stream({ messages: hello }));
+
+    expect(reply).toEqual({ content: 'as far as the limit', toolCalls: [] });
+  });
+
+  it('fails for good when the content filter left nothing', async () => {
+    fake.setHandler(() => ({ finishReason: 'content_filter' }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: false });
+    expect(error.message).toBe(`model "fake-model" at ${host()} refused to answer (content filter); rephrase the message`);
+  });
+
+  it('fails for good on a refusal message, quoting it', async () => {
+    fake.setHandler(() => ({ refusal: "I can't help with that." }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: false });
+    expect(error.message).toBe(`model "fake-model" at ${host()} refused to answer ("I can't help with that."); rephrase the message`);
+  });
+});

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from './chat-model.js';
 import { IdleTimer } from './idle-timer.js';
-import { abortedError, timeoutError, toLlmError, type CallContext } from './openai-errors.js';
+import { abortedError, timeoutError, toLlmError, unusableAnswerError, type CallContext } from './openai-errors.js';
 import { toApiMessages, toApiTools } from './openai-request.js';
 import { StreamedReply } from './streamed-reply.js';
 
@@ -86,6 +86,9 @@ export class OpenAIChatModel implements ChatModel {
     // The SDK ends an aborted stream quietly, as if the answer were complete.
     const failure = this.failure(signal, stall);
     if (failure) throw failure;
+    // Also quietly: a body that breaks off cleanly, or was never a stream; neither is an answer.
+    const unusable = reply.unusable();
+    if (unusable) throw unusableAnswerError(unusable, this.context);
     return reply.reply();
   }
 

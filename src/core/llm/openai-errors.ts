@@ -1,6 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { LlmError } from './chat-model.js';
 import { retryAfterMs } from './retry-after.js';
+import type { UnusableAnswer } from './streamed-reply.js';
 
 /** What an error message may say about the call: the endpoint is a host only, never a URL with credentials. */
 export interface CallContext {
@@ -50,6 +51,33 @@ export function toLlmError(error: unknown, context: CallContext): LlmError {
     `LLM endpoint ${context.endpoint} sent an unusable answer (${oneLine(errorText(error), context)}); check that it speaks the OpenAI Chat Completions API`,
     { failure: 'protocol' },
   );
+}
+
+/** A stream that ended without making an answer (see `UnusableAnswer`) as a one-line `LlmError`. */
+export function unusableAnswerError(unusable: UnusableAnswer, context: CallContext): LlmError {
+  const { endpoint, model } = context;
+  switch (unusable.kind) {
+    case 'no-stream':
+      return new LlmError(
+        `LLM endpoint ${endpoint} answered with something that is not a stream of server-sent events; check that the base URL (OPENAI_BASE_URL or --base-url) points at an OpenAI-compatible API, not a web page or proxy`,
+        { failure: 'protocol' },
+      );
+    case 'cut-off':
+      return new LlmError(
+        `the answer was cut off: LLM endpoint ${endpoint} ended the stream without a finish reason; retry, or check the server and any proxy in between`,
+        { failure: 'protocol' },
+      );
+    case 'empty':
+      return new LlmError(
+        `LLM endpoint ${endpoint} sent an empty answer (no text and no tool calls, finish reason "${unusable.finishReason}"); retry, or check the model "${model}"`,
+        { failure: 'protocol' },
+      );
+    case 'refused': {
+      // Asking again gets the same refusal.
+      const reason = unusable.refusal === undefined ? 'content filter' : `"${oneLine(unusable.refusal, context)}"`;
+      return new LlmError(`model "${model}" at ${endpoint} refused to answer (${reason}); rephrase the message`, { failure: 'protocol', transient: false });
+    }
+  }
 }
 
 // The server's text is not passed on as `cause`: it may echo the request, API key included.
