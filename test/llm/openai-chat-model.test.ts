@@ -228,7 +228,7 @@ describe('OpenAIChatModel: transient or permanent', () => {
     const error = await llmErrorOf(collect(model().stream({ messages: hello })));
 
     expect(error).toMatchObject({ failure: 'status', status: 400, transient: false });
-    expect(error.message).toMatch(/^the conversation is too long for model "fake-model" \(LLM endpoint \S+ answered HTTP 400 \(.+\)\); \/new starts a fresh one$/);
+    expect(error.message).toMatch(/^the conversation is too long for model "fake-model": LLM endpoint \S+ answered HTTP 400 \(.+\); \/new starts a fresh one$/);
   });
 
   it('times out waiting for the headers with retries off', async () => {

@@ -88,7 +88,7 @@ function statusError(error: APIError, context: CallContext): LlmError {
   const answered = status === undefined ? `LLM endpoint ${endpoint} reported an error mid-answer (${detail})` : `LLM endpoint ${endpoint} answered HTTP ${status} (${detail})`;
   // Permanent however it arrives: the same conversation is as long on the next try.
   if (isContextTooLong(error)) {
-    return new LlmError(`the conversation is too long for model "${model}" (${answered}); /new starts a fresh one`, { failure: 'status', status, transient: false });
+    return new LlmError(`the conversation is too long for model "${model}": ${answered}; /new starts a fresh one`, { failure: 'status', status, transient: false });
   }
   const retryAfter = { retryAfterMs: retryAfterMs(error.headers) };
   if (status === undefined) return new LlmError(`${answered}; retry, or check the server's logs`, { failure: 'status', ...retryAfter });
