@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInteger, envText } from './env-reference.js';
+import { envInteger, envPositiveNumber, envText } from './env-reference.js';
 
 /*
  * The config file of `threadline bot run --config <file>`: every option of the `threadline bot <platform>` commands,
@@ -87,6 +87,8 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       db: text.optional(),
       model: text.optional(),
       baseUrl: text.optional(),
+      /** `--llm-timeout`: seconds without a token before an LLM call fails. */
+      llmTimeout: envPositiveNumber(env).optional(),
       name: text.optional(),
       instructions: text.optional(),
       logLevel: z.enum(LOG_LEVELS).optional(),

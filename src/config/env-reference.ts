@@ -17,12 +17,21 @@ export function envText(env: NodeJS.ProcessEnv) {
 
 /** A whole number in [min, max], written as a number or as text (so it may come from the environment too). */
 export function envInteger(env: NodeJS.ProcessEnv, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = `from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`;
+  return envNumber(env, `a whole number ${range}`, (n) => Number.isInteger(n) && n >= min && n <= max);
+}
+
+/** A number above 0, fractions allowed (seconds), written as a number or as text. */
+export function envPositiveNumber(env: NodeJS.ProcessEnv) {
+  return envNumber(env, 'a number above 0', (n) => Number.isFinite(n) && n > 0);
+}
+
+function envNumber(env: NodeJS.ProcessEnv, expected: string, accepts: (n: number) => boolean) {
   return z.unknown().transform((value, ctx): number => {
     const text = typeof value === 'number' ? { value: String(value) } : resolveText(value, env);
     if ('error' in text) return unwrap(text, ctx);
     const n = Number(text.value);
-    const range = `from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`;
-    return unwrap(Number.isInteger(n) && n >= min && n <= max ? { value: n } : { error: `expected a whole number ${range}, got ${JSON.stringify(value)}` }, ctx);
+    return unwrap(accepts(n) ? { value: n } : { error: `expected ${expected}, got ${JSON.stringify(value)}` }, ctx);
   });
 }
 

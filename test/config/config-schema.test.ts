@@ -71,6 +71,11 @@ describe('config file schema', () => {
     expect(config).toMatchObject({ db: 'postgres://bot:s3cret@db/x', concurrency: 8, platforms: { whatsapp: { phoneNumberId: '1', port: 8080 } } });
   });
 
+  it('takes the LLM timeout in seconds, fractions and references included', () => {
+    expect(parseConfig(`llmTimeout: 2.5\n${MINIMAL}`, 'bot.yaml', {}).llmTimeout).toBe(2.5);
+    expect(parseConfig(`llmTimeout: \${LLM_TIMEOUT}\n${MINIMAL}`, 'bot.yaml', { LLM_TIMEOUT: '90' }).llmTimeout).toBe(90);
+  });
+
   it.each([
     ['an unset variable', EXAMPLE, { ...ENV, WHATSAPP_APP_SECRET: undefined }, 'config file bot.yaml: platforms.whatsapp.appSecret: environment variable WHATSAPP_APP_SECRET is not set'],
     ['an empty variable', EXAMPLE, { ...ENV, TELEGRAM_BOT_TOKEN: '' }, 'config file bot.yaml: platforms.telegram.token: environment variable TELEGRAM_BOT_TOKEN is not set'],
@@ -81,6 +86,7 @@ describe('config file schema', () => {
     ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, slack, discord, whatsapp)'],
     ['a bad choice', `groupPolicy: everyone\n${MINIMAL}`, ENV, 'config file bot.yaml: groupPolicy: expected one of mention_only, respond_all, command_only'],
     ['a bad number', `concurrency: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: concurrency: expected a whole number from 1, got 0'],
+    ['a zero LLM timeout', `llmTimeout: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: llmTimeout: expected a number above 0, got 0'],
     ['a bad allow entry', `allow: [1, { id: 2 }]\n${MINIMAL}`, ENV, 'config file bot.yaml: allow[1]: expected text, ${NAME} or { env: NAME }'],
     ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s } }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.webhook.port'],
     ['an unset Discord token', EXAMPLE, { ...ENV, DISCORD_BOT_TOKEN: undefined }, 'config file bot.yaml: platforms.discord.token: environment variable DISCORD_BOT_TOKEN is not set'],

@@ -24,10 +24,28 @@ export interface FakeReply {
   status?: number;
   /** The error body's message when `status` is set. */
   errorMessage?: string;
+  /** The error body's `code` when `status` is set (OpenAI's, e.g. `context_length_exceeded`). */
+  errorCode?: string;
   /** Never answer (until `close()`). */
   hang?: boolean;
   /** Streaming only: send the content deltas, then stall without finishing the answer. */
   stallMidStream?: boolean;
+  /** With `stallMidStream`: while stalled, send an SSE comment this often, as keep-alive proxies do (it carries no chunk). */
+  keepAliveEveryMs?: number;
+  /** Streaming only: send the content deltas, then end the HTTP response cleanly without a finish chunk and without [DONE]. */
+  truncate?: boolean;
+  /** Streaming only: send the content deltas, then destroy the socket (the body ends mid-transfer). */
+  resetMidStream?: boolean;
+  /** Answer 200 with a body that is not an SSE stream (an HTML error page, as a misconfigured proxy sends). */
+  garbage?: boolean;
+  /** Finish with reason `stop` and no content or tool calls, whatever the other fields say. */
+  empty?: boolean;
+  /** The finish reason instead of `stop` / `tool_calls`; `null` streams a last chunk without one (then [DONE]). */
+  finishReason?: string | null;
+  /** A refusal message, as OpenAI declines structured requests (streamed as `delta.refusal`). */
+  refusal?: string;
+  /** With `status`: the Retry-After header, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 export type FakeHandler = (request: FakeChatRequest) => FakeReply | Promise<FakeReply>;
@@ -77,7 +95,13 @@ export async function startFakeOpenAI(options: { handler?: FakeHandler } = {}): 
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (reply.hang) return; // close() destroys the socket
     if (reply.status) {
-      sendError(res, reply.status, reply.errorMessage ?? `fake failure with status ${reply.status}`);
+      const headers: Record<string, string> = reply.retryAfterSeconds === undefined ? {} : { 'retry-after': String(reply.retryAfterSeconds) };
+      sendError(res, reply.status, reply.errorMessage ?? `fake failure with status ${reply.status}`, reply.errorCode, headers);
+      return;
+    }
+    if (reply.garbage) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body><h1>Welcome to nginx!</h1></body></html>\n');
       return;
     }
     const id = `chatcmpl-fake-${++completionCount}`;
@@ -110,25 +134,32 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, message: string): void {
+function sendError(res: ServerResponse, status: number, message: string, code: string | null = null, headers: Record<string, string> = {}): void {
   const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
-  sendJson(res, status, { error: { message, type, param: null, code: null } });
+  sendJson(res, status, { error: { message, type, param: null, code } }, headers);
 }
 
 function toolCallId(index: number): string {
   return `call_fake_${index}`;
 }
 
-function finishReason(reply: FakeReply): 'tool_calls' | 'stop' {
+function finishReason(reply: FakeReply): string | null {
+  if (reply.finishReason !== undefined) return reply.finishReason;
   return reply.toolCalls?.length ? 'tool_calls' : 'stop';
 }
 
-function completion(id: string, model: string, reply: FakeReply) {
+/** What `empty` leaves of a reply. */
+function answered(reply: FakeReply): FakeReply {
+  return reply.empty ? { ...reply, content: undefined, toolCalls: undefined, finishReason: 'stop' } : reply;
+}
+
+function completion(id: string, model: string, fullReply: FakeReply) {
+  const reply = answered(fullReply);
   const toolCalls = reply.toolCalls?.map((call, index) => ({ id: toolCallId(index), type: 'function', function: call }));
   return {
     id,
@@ -138,7 +169,7 @@ function completion(id: string, model: string, reply: FakeReply) {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: reply.content ?? null, refusal: null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
+        message: { role: 'assistant', content: reply.content ?? null, refusal: reply.refusal ?? null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
         logprobs: null,
         finish_reason: finishReason(reply),
       },
@@ -147,8 +178,13 @@ function completion(id: string, model: string, reply: FakeReply) {
   };
 }
 
+function words(text: string | undefined): string[] {
+  return text?.match(/\S+\s*|\s+/g) ?? [];
+}
+
 /** Server-sent events the way OpenAI sends them: role first, content in word-sized deltas, each call's arguments in fragments. */
-function streamReply(res: ServerResponse, id: string, model: string, reply: FakeReply): void {
+function streamReply(res: ServerResponse, id: string, model: string, fullReply: FakeReply): void {
+  const reply = answered(fullReply);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const created = Math.floor(Date.now() / 1000);
   const send = (delta: Record<string, unknown>, finish: string | null = null) => {
@@ -156,8 +192,25 @@ function streamReply(res: ServerResponse, id: string, model: string, reply: Fake
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };
   send({ role: 'assistant', content: '', refusal: null });
-  for (const word of (reply.content ?? '').match(/\S+\s*|\s+/g) ?? []) send({ content: word });
-  if (reply.stallMidStream) return; // close() destroys the socket
+  for (const word of words(reply.content)) send({ content: word });
+  for (const word of words(reply.refusal)) send({ refusal: word });
+  if (reply.stallMidStream) {
+    // close() destroys the socket
+    if (reply.keepAliveEveryMs) {
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), reply.keepAliveEveryMs);
+      res.on('close', () => clearInterval(keepAlive));
+    }
+    return;
+  }
+  if (reply.truncate) {
+    res.end();
+    return;
+  }
+  if (reply.resetMidStream) {
+    // After the deltas are written, so the client sees them before the body breaks off.
+    res.socket?.destroySoon();
+    return;
+  }
   for (const [index, call] of (reply.toolCalls ?? []).entries()) {
     send({ tool_calls: [{ index, id: toolCallId(index), type: 'function', function: { name: call.name, arguments: '' } }] });
     for (const fragment of chunkEvenly(call.arguments, 3)) send({ tool_calls: [{ index, function: { arguments: fragment } }] });

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_MODEL_ID, startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 
@@ -26,6 +26,27 @@ describe('fake OpenAI server', () => {
       tool_calls: [{ id: 'call_fake_0', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
     });
     expect(fake.requests.at(-1)).toMatchObject({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+  });
+
+  it('overrides the finish reason, and sends Retry-After and an error code with a status', async () => {
+    fake.setHandler(() => ({ content: 'cut by the limit', finishReason: 'length' }));
+    const completion = await client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'cut by the limit' } });
+
+    fake.setHandler(() => ({ status: 429, retryAfterSeconds: 3, errorCode: 'rate_limit_exceeded' }));
+    const error = await client.chat.completions.create({ model: 'm1', messages: [] }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).headers?.get('retry-after')).toBe('3');
+    expect((error as APIError).code).toBe('rate_limit_exceeded');
+  });
+
+  it('empties a reply with `empty`', async () => {
+    fake.setHandler(() => ({ content: 'ignored', toolCalls: [{ name: 'lookup', arguments: '{}' }], empty: true }));
+
+    const completion = await client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: null } });
+    expect(completion.choices[0].message.tool_calls).toBeUndefined();
   });
 
   it('lists one model', async () => {

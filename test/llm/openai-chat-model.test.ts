@@ -186,3 +186,174 @@ describe('OpenAIChatModel against the fake endpoint', () => {
     expect(model().endpoint).toBe(new URL(fake.baseURL).host);
   });
 });
+
+describe('OpenAIChatModel: transient or permanent', () => {
+  const host = () => new URL(fake.baseURL).host;
+
+  it.each([
+    [408, true, 'the endpoint timed out the request, retries are off: retry later'],
+    [409, true, 'the endpoint reported a conflict, retries are off: retry'],
+    [429, true, "rate limited, retries are off: wait and retry, or raise the account's rate limits"],
+    [500, true, 'the service is failing, retries are off: retry later or check the server'],
+    [503, true, 'the service is failing, retries are off: retry later or check the server'],
+    [400, false, 'the request was rejected: check the model "fake-model" and its options'],
+    [401, false, 'the API key was refused: check OPENAI_API_KEY'],
+    [403, false, 'the API key was refused: check OPENAI_API_KEY'],
+    [404, false, 'check the model name "fake-model" and the base URL (it usually ends in /v1)'],
+  ])('HTTP %i is transient: %s', async (status, transient, advice) => {
+    fake.setHandler(() => ({ status, errorMessage: 'nope' }));
+
+    const error = await llmErrorOf(collect(model({ maxRetries: 0 }).stream({ messages: hello })));
+
+    expect(fake.requests).toHaveLength(1);
+    expect(error).toMatchObject({ failure: 'status', status, transient, retryAfterMs: undefined });
+    expect(error.message).toBe(`LLM endpoint ${host()} answered HTTP ${status} (nope); ${advice}`);
+  });
+
+  it('reports the Retry-After the endpoint asked for, as it is', async () => {
+    fake.setHandler(() => ({ status: 429, retryAfterSeconds: 120 }));
+
+    const error = await llmErrorOf(collect(model({ maxRetries: 0 }).stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'status', status: 429, transient: true, retryAfterMs: 120_000 });
+  });
+
+  it.each([
+    ['OpenAI\'s code', { errorCode: 'context_length_exceeded', errorMessage: 'Please reduce the length of the messages.' }],
+    ['the words of another server', { errorMessage: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens." }],
+    ['llama.cpp\'s words', { errorMessage: 'the request exceeds the available context size, try increasing it' }],
+  ])('says a conversation too long for the model is, from %s, and that /new starts a fresh one', async (_, reply) => {
+    fake.setHandler(() => ({ status: 400, ...reply }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'status', status: 400, transient: false });
+    expect(error.message).toMatch(/^the conversation is too long for model "fake-model": LLM endpoint \S+ answered HTTP 400 \(.+\); \/new starts a fresh one$/);
+  });
+
+  it('times out waiting for the headers with retries off', async () => {
+    fake.setHandler(() => ({ hang: true }));
+
+    const error = await llmErrorOf(collect(model({ timeoutMs: 200, maxRetries: 0 }).stream({ messages: hello })));
+
+    expect(fake.requests).toHaveLength(1);
+    expect(error).toMatchObject({ failure: 'timeout', transient: true });
+    expect(error.message).toBe(
+      `LLM request to ${host()} timed out waiting for the answer (no data for 0.2 s); ` +
+        'check that the endpoint is up and not overloaded, or raise the timeout (--llm-timeout, llmTimeout in the config file)',
+    );
+  });
+
+  it('times out waiting for the first chunk after the headers', async () => {
+    fake.setHandler(() => ({ stallMidStream: true }));
+
+    const error = await llmErrorOf(collect(model({ timeoutMs: 200 }).stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'timeout', transient: true });
+    expect(error.message).toMatch(/timed out mid-answer \(no data for 0\.2 s\)/);
+  });
+
+  it('times out a stream that only sends keep-alive comments: they carry no token', async () => {
+    fake.setHandler(() => ({ content: 'thinking', stallMidStream: true, keepAliveEveryMs: 50 }));
+
+    const error = await llmErrorOf(collect(model({ timeoutMs: 200 }).stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'timeout', transient: true });
+  });
+
+  it('fails when the connection breaks off mid-answer', async () => {
+    fake.setHandler(() => ({ content: 'one two three', resetMidStream: true }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'connection', transient: true });
+    expect(error.message).toBe(
+      `the connection to LLM endpoint ${host()} broke off mid-answer (the server closed the connection); retry, or check the server and any proxy in between`,
+    );
+  });
+
+  it('takes a refused connection as transient, and an abort as no failure to retry', async () => {
+    const closed = await startFakeOpenAI();
+    await closed.close();
+    const refused = new OpenAIChatModel({ model: 'fake-model', apiKey: API_KEY, baseURL: closed.baseURL, maxRetries: 0 });
+    expect(await llmErrorOf(collect(refused.stream({ messages: hello })))).toMatchObject({ failure: 'connection', transient: true });
+
+    const controller = new AbortController();
+    controller.abort();
+    expect(await llmErrorOf(collect(model().stream({ messages: hello, signal: controller.signal })))).toMatchObject({ failure: 'aborted', transient: false });
+  });
+});
+
+describe('OpenAIChatModel: a reply counts only when the stream finished', () => {
+  const host = () => new URL(fake.baseURL).host;
+
+  it.each([
+    ['ends without a finish chunk or [DONE]', { content: 'half of the', truncate: true }],
+    ['ends with [DONE] but no finish reason', { content: 'half of the', finishReason: null }],
+  ])('fails as cut off when the stream %s, after the deltas that came', async (_, reply) => {
+    fake.setHandler(() => reply);
+    const deltas: string[] = [];
+
+    const error = await llmErrorOf(
+      (async () => {
+        for await (const delta of model().stream({ messages: hello })) deltas.push(delta);
+      })(),
+    );
+
+    expect(deltas.join('')).toBe('half of the');
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toBe(
+      `the answer was cut off: LLM endpoint ${host()} ended the stream without a finish reason; retry, or check the server and any proxy in between`,
+    );
+  });
+
+  it('fails on a 200 whose body is not a stream of server-sent events', async () => {
+    fake.setHandler(() => ({ garbage: true }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toMatch(/^LLM endpoint \S+ answered with something that is not a stream of server-sent events; check that the base URL/);
+  });
+
+  it.each([
+    ['`empty`', { empty: true }, 'stop'],
+    ['only whitespace', { content: '  \n ' }, 'stop'],
+    ['nothing before the length limit', { content: '', finishReason: 'length' }, 'length'],
+  ])('fails on an empty answer: %s', async (_, reply, finishReason) => {
+    fake.setHandler(() => reply);
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: true });
+    expect(error.message).toBe(
+      `LLM endpoint ${host()} sent an empty answer (no text and no tool calls, finish reason "${finishReason}"); retry, or check the model "fake-model"`,
+    );
+  });
+
+  it.each(['length', 'content_filter'])('returns the text of an answer cut short by finish reason %s', async (finishReason) => {
+    fake.setHandler(() => ({ content: 'as far as the limit', finishReason }));
+
+    const { reply } = await collect(model().stream({ messages: hello }));
+
+    expect(reply).toEqual({ content: 'as far as the limit', toolCalls: [] });
+  });
+
+  it('fails for good when the content filter left nothing', async () => {
+    fake.setHandler(() => ({ finishReason: 'content_filter' }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: false });
+    expect(error.message).toBe(`model "fake-model" at ${host()} refused to answer (content filter); rephrase the message`);
+  });
+
+  it('fails for good on a refusal message, quoting it', async () => {
+    fake.setHandler(() => ({ refusal: "I can't help with that." }));
+
+    const error = await llmErrorOf(collect(model().stream({ messages: hello })));
+
+    expect(error).toMatchObject({ failure: 'protocol', transient: false });
+    expect(error.message).toBe(`model "fake-model" at ${host()} refused to answer ("I can't help with that."); rephrase the message`);
+  });
+});

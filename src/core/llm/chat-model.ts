@@ -52,7 +52,8 @@ export class LlmError extends ThreadlineError {
   readonly status?: number;
   /**
    * Worth trying again later: 408/409/429/5xx, a timeout, a dropped connection, a cut or unusable answer. Not:
-   * a bad key, an unknown model, a request the endpoint rejects (400, context too long), a config problem.
+   * a bad key, an unknown model, a request the endpoint rejects (400, context too long), a refusal by the model,
+   * a config problem.
    */
   readonly transient: boolean;
   /** How long the endpoint asked to wait (Retry-After), when it said. */

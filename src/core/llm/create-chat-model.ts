@@ -9,7 +9,9 @@ export interface ChatModelConfig {
   apiKey?: string;
   /** Default: `OPENAI_BASE_URL`, else OpenAI's own endpoint. */
   baseURL?: string;
+  /** Idle timeout: the longest silence before the first byte and between chunks. Default 60 s. */
   timeoutMs?: number;
+  /** The SDK's own retries (it obeys any Retry-After, uncapped): 0 for a caller that retries itself. Default 2. */
   maxRetries?: number;
 }
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from './chat-model.js';
 import { IdleTimer } from './idle-timer.js';
-import { abortedError, timeoutError, toLlmError, type CallContext } from './openai-errors.js';
+import { abortedError, timeoutError, toLlmError, unusableAnswerError, type CallContext } from './openai-errors.js';
 import { toApiMessages, toApiTools } from './openai-request.js';
 import { StreamedReply } from './streamed-reply.js';
 
@@ -10,11 +10,20 @@ export interface OpenAIChatModelOptions {
   apiKey: string;
   /** An OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1` for Ollama. Default: OpenAI's. */
   baseURL?: string;
-  /** How long to wait for the answer to start, and at most between two streamed chunks. Default 60 s. */
+  /**
+   * An idle timeout: how long to wait for the response headers, then for the first chunk, and at most between
+   * two chunks. A chunk without text counts as activity; an SSE comment (a proxy's keep-alive) does not, as it
+   * says nothing about the model. Default `DEFAULT_LLM_TIMEOUT_MS`.
+   */
   timeoutMs?: number;
-  /** Retries of 408/409/429/5xx answers and failed connections, with backoff (done by the SDK). Default 2. */
+  /**
+   * Retries of 408/409/429/5xx answers and failed connections, with backoff, done by the SDK. It waits as long
+   * as a Retry-After header says, without a cap, so a caller that retries on its own passes 0. Default 2.
+   */
   maxRetries?: number;
 }
+
+export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
 
 /** A `ChatModel` on any endpoint that speaks the OpenAI Chat Completions API with streaming. */
 export class OpenAIChatModel implements ChatModel {
@@ -25,9 +34,17 @@ export class OpenAIChatModel implements ChatModel {
   private readonly context: CallContext;
 
   constructor(options: OpenAIChatModelOptions) {
-    const timeoutMs = options.timeoutMs ?? 60_000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
     const maxRetries = options.maxRetries ?? 2;
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, timeout: timeoutMs, maxRetries });
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      timeout: timeoutMs,
+      maxRetries,
+      // Every failure reaches the caller as a one-line LlmError; the SDK would also print the server's raw,
+      // unscrubbed text to the console. OPENAI_LOG still turns its logging on for debugging.
+      logLevel: process.env.OPENAI_LOG ? undefined : 'off',
+    });
     this.model = options.model;
     this.endpoint = hostOf(this.client.baseURL);
     this.context = { endpoint: this.endpoint, model: this.model, timeoutMs, maxRetries, apiKey: options.apiKey };
@@ -69,6 +86,9 @@ export class OpenAIChatModel implements ChatModel {
     // The SDK ends an aborted stream quietly, as if the answer were complete.
     const failure = this.failure(signal, stall);
     if (failure) throw failure;
+    // Also quietly: a body that breaks off cleanly, or was never a stream; neither is an answer.
+    const unusable = reply.unusable();
+    if (unusable) throw unusableAnswerError(unusable, this.context);
     return reply.reply();
   }
 

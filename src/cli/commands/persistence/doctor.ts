@@ -63,7 +63,8 @@ async function checkDatabase(db: string): Promise<Check[]> {
 async function checkLlm(options: LlmOptions): Promise<Check> {
   let model: ChatModel;
   try {
-    model = createChatModel({ ...llmConfig(options), maxRetries: 0, timeoutMs: PROBE_TIMEOUT_MS });
+    // An explicit --llm-timeout wins over the probe's own.
+    model = createChatModel({ timeoutMs: PROBE_TIMEOUT_MS, ...llmConfig(options), maxRetries: 0 });
   } catch (error) {
     return { name: 'llm', ok: false, detail: (error as Error).message };
   }
