@@ -107,7 +107,7 @@ export class DiscordAdapter implements PlatformAdapter {
     // Discord never sends a message again: retry until it is recorded (or the bot stops).
     if (inbound) {
       void this.recording.run(inbound.chatId, () =>
-        recordInbound(handler, inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
+        recordInbound(() => handler(inbound), inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
       );
     }
   }
