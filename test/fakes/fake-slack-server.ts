@@ -51,12 +51,20 @@ export function hmacSha256Hex(secret: string, payload: string): string {
 export interface PostedResponse {
   status: number;
   body: string;
+  /** The answer's Retry-After header; present only when it had one (a 503 while the store is away). */
+  retryAfter?: string;
+}
+
+/** The parts of a webhook's answer that tests look at. */
+export async function postedResponse(response: Response): Promise<PostedResponse> {
+  const retryAfter = response.headers.get('retry-after');
+  return { status: response.status, body: await response.text(), ...(retryAfter !== null && { retryAfter }) };
 }
 
 /** POSTs an already-serialised JSON body (signatures cover these exact bytes) the way a platform's webhook would. */
 export async function postRawJson(url: string, rawBody: string, headers: Record<string, string>): Promise<PostedResponse> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody });
-  return { status: response.status, body: await response.text() };
+  return postedResponse(response);
 }
 
 /**
