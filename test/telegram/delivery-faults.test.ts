@@ -161,3 +161,31 @@ describe('Telegram webhook: what an update that was not recorded is answered', (
     expect(refused).toHaveLength(4);
   });
 });
+
+describe('Telegram polling: a malformed update', () => {
+  it('is refused in its turn, between the messages around it, and acknowledged', async () => {
+    const refused: RefusedEvent[] = [];
+    const order: string[] = [];
+    adapter = new TelegramAdapter({ token: TOKEN, apiRoot: tg.apiRoot, receive: { kind: 'polling' }, logger: silentLogger });
+    await adapter.start({
+      receive: async (message) => {
+        order.push(`received ${message.eventId}`);
+        return { duplicate: false };
+      },
+      refuse: async (event) => {
+        refused.push(event);
+        order.push(`refused ${event.eventId}`);
+      },
+    });
+    const before = tg.textUpdate({ chatId: 5, userId: 5, text: 'one' });
+    const { from: _from, ...withoutSender } = tg.textUpdate({ chatId: 5, userId: 5, text: 'two' }).message;
+    const after = tg.textUpdate({ chatId: 5, userId: 5, text: 'three' });
+    tg.pushUpdate(before);
+    tg.pushUpdate({ update_id: before.update_id + 1, message: withoutSender } as typeof before);
+    tg.pushUpdate({ ...after, update_id: before.update_id + 2 });
+    // Re-checked after every API call: the getUpdates that follows the batch acknowledges all three.
+    await tg.waitFor(() => order.length === 3 && tg.pendingUpdates.length === 0);
+    expect(order).toEqual([`received ${before.update_id}`, `refused ${before.update_id + 1}`, `received ${before.update_id + 2}`]);
+    expect(refused).toEqual([{ platform: 'telegram', botId: String(tg.botInfo.id), eventId: String(before.update_id + 1), reason: 'message without a sender, or its sender id is not an integer' }]);
+  });
+});
