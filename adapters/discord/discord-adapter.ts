@@ -1,10 +1,11 @@
 import { DiscordAPIError, REST, Routes, type APIAllowedMentions, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
+import { classifyDiscordError } from './classify-error.js';
 import { normalizeMessage } from './normalize-message.js';
 import { ShardClaimer } from './shard-claimer.js';
 import { connectShard, DiscordGatewayRefusedError } from './shard-connection.js';
@@ -107,7 +108,7 @@ export class DiscordAdapter implements PlatformAdapter {
     // Discord never sends a message again: retry until it is recorded (or the bot stops).
     if (inbound) {
       void this.recording.run(inbound.chatId, () =>
-        recordInbound(handler, inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
+        recordInbound(() => handler(inbound), inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
       );
     }
   }
@@ -125,6 +126,10 @@ export class DiscordAdapter implements PlatformAdapter {
 
   async edit(target: ReplyTarget, messageId: string, text: string): Promise<void> {
     await this.rest.patch(Routes.channelMessage(target.chatId, messageId), { body: { content: text, allowed_mentions: NO_MENTIONS } });
+  }
+
+  classifyError(error: unknown): DeliveryFault {
+    return classifyDiscordError(error);
   }
 
   async typing(target: ReplyTarget): Promise<void> {

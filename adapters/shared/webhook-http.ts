@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { isStoreUnreachable } from '../../src/store/errors.js';
 
 /*
- * HTTP plumbing every webhook receiver needs (Telegram's webhook mode, WhatsApp): a listening
+ * HTTP plumbing every webhook receiver needs (Telegram's webhook mode, WhatsApp, Slack's HTTP mode): a listening
  * server whose port can be read back (port 0 in tests), a raw body read with a size cap (signatures cover the raw
- * bytes), and a comparison of secrets that does not leak through timing.
+ * bytes), a comparison of secrets that does not leak through timing, and the answer to an event that could not
+ * be recorded.
  */
 
 /** Largest webhook body read; platforms' event payloads are a few KB. */
@@ -59,4 +61,21 @@ export async function listenForWebhooks(handler: RequestListener, port: number, 
         server.closeIdleConnections();
       }),
   };
+}
+
+/** How long a platform is asked to wait before resending while the store is away (a restart takes seconds). */
+export const STORE_AWAY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Answers a webhook request whose event could not be recorded, so the platform sends it again: 503 with
+ * `Retry-After` while the store is unreachable (a restart, a dropped connection: nothing is wrong with the event),
+ * 500 for any other failure. Does nothing once an answer was sent.
+ */
+export function answerRecordingFailure(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) return;
+  if (isStoreUnreachable(error)) {
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(STORE_AWAY_RETRY_AFTER_SECONDS) }).end('store unreachable: try again later');
+  } else {
+    res.writeHead(500, { 'content-type': 'text/plain' }).end('try again');
+  }
 }

@@ -1,4 +1,5 @@
 import type { InboundMessage } from '../../src/runner/platform-adapter.js';
+import { UnusableEventError } from '../shared/unusable-event.js';
 
 /** Who the bot is in its workspace (from `auth.test`). */
 export interface SlackIdentity {
@@ -33,17 +34,25 @@ const USER_MESSAGE_SUBTYPES = new Set([undefined, 'thread_broadcast', 'file_shar
  * DMs (`message` with `channel_type: im`) are one session per DM channel. In channels a mention arrives twice,
  * as `app_mention` and as `message` (with different event ids): the `app_mention` is the one taken, and every
  * channel message is its thread's (a top-level message starts the thread that the reply opens).
+ *
+ * Throws UnusableEventError for a person's message that Slack cannot have sent: without an event id (so never
+ * recognised when redelivered), or without the channel, user or ts a reply and a session need.
  */
 export function normalizeEvent(envelope: SlackEventEnvelope, me: SlackIdentity): InboundMessage | undefined {
   const event = envelope.event;
+  if (!event || (event.type !== 'message' && event.type !== 'app_mention')) return undefined;
+  if (event.bot_id !== undefined || !USER_MESSAGE_SUBTYPES.has(str(event.subtype))) return undefined;
   const eventId = str(envelope.event_id);
-  if (!event || !eventId) return undefined;
   const channel = str(event.channel);
   const user = str(event.user);
   const ts = str(event.ts);
+  if (!eventId) throw new UnusableEventError({ reason: `${event.type} event without an event_id` });
+  if (!channel || !user || !ts) {
+    const missing = Object.entries({ channel, user, ts }).flatMap(([field, value]) => (value ? [] : [field]));
+    throw new UnusableEventError({ eventId, reason: `${event.type} event without ${missing.join(', ')}` });
+  }
   const rawText = str(event.text);
-  if (!channel || !user || !ts || rawText === undefined || event.bot_id !== undefined || user === me.botUserId) return undefined;
-  if (!USER_MESSAGE_SUBTYPES.has(str(event.subtype))) return undefined;
+  if (rawText === undefined || user === me.botUserId) return undefined;
 
   const mentionsBot = mentionPattern(me.botUserId).test(rawText);
   const isDm = event.type === 'message' && event.channel_type === 'im';

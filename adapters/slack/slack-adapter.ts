@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
+import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
+import { answerRecordingFailure } from '../shared/webhook-http.js';
 import { boltLogger } from './bolt-logger.js';
+import { classifySlackError } from './classify-error.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { normalizeEvent, type SlackEventEnvelope, type SlackIdentity } from './normalize-event.js';
 import { RecordFirstSocketModeReceiver } from './record-first-socket-mode-receiver.js';
@@ -61,7 +64,9 @@ export class SlackAdapter implements PlatformAdapter {
     this.apiOptions = options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {};
     this.boltLog = boltLogger(options.logger);
     const base = { ...this.apiOptions, logger: this.boltLog };
-    this.client = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 3, minTimeout: 500 } });
+    // A rate limit is handed to the runner (classifyError: transient after Retry-After) instead of being waited
+    // out inside the client, where it would hold the turn and every other call of this client.
+    this.client = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 3, minTimeout: 500 }, rejectRateLimitedCalls: true });
     this.lookupClient = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 0 }, timeout: NAME_LOOKUP_TIMEOUT_MS });
   }
 
@@ -95,7 +100,13 @@ export class SlackAdapter implements PlatformAdapter {
       logger: this.boltLog,
     });
     const accept = async ({ body }: { body: unknown }) => {
-      const message = normalizeEvent(body as SlackEventEnvelope, me);
+      let message;
+      try {
+        message = normalizeEvent(body as SlackEventEnvelope, me);
+      } catch (error) {
+        if (!(error instanceof UnusableEventError)) throw error;
+        return refuseUnusable(inbox, { platform: this.platform, botId: me.teamId }, error.event);
+      }
       if (message) await inbox.receive(await this.withUserName(message));
     };
     app.event('message', accept);
@@ -133,8 +144,20 @@ export class SlackAdapter implements PlatformAdapter {
 
   private makeReceiver(receive: SlackReceiveMode): Receiver {
     if (receive.kind === 'http') {
-      // Bolt answers only after the listeners ran, so a 200 means the event is recorded.
-      return new HTTPReceiver({ signingSecret: receive.signingSecret, processBeforeResponse: true, logger: this.boltLog });
+      // Bolt answers only after the listeners ran, so a 200 means the event is recorded; when recording failed,
+      // the answer says whether the store is away (503, Retry-After) or something else went wrong (500).
+      return new HTTPReceiver({
+        signingSecret: receive.signingSecret,
+        processBeforeResponse: true,
+        logger: this.boltLog,
+        processEventErrorHandler: async ({ error, response }) => {
+          // Bolt wraps errors without a `code` of their own; the store's error is the one to read.
+          const failure = error instanceof UnknownError ? error.original : error;
+          this.options.logger.error({ err: failure }, 'could not record a Slack event');
+          answerRecordingFailure(response, failure);
+          return true;
+        },
+      });
     }
     return new RecordFirstSocketModeReceiver(
       { appToken: receive.appToken, logger: this.boltLog, installerOptions: { clientOptions: this.apiOptions } },
@@ -183,6 +206,10 @@ export class SlackAdapter implements PlatformAdapter {
 
   async edit(target: ReplyTarget, messageId: string, text: string): Promise<void> {
     await this.client.chat.update({ channel: target.chatId, ts: messageId, text });
+  }
+
+  classifyError(error: unknown): DeliveryFault {
+    return classifySlackError(error);
   }
 
   /** Slack shows no "typing…" for bots outside its AI-assistant surface; the first streamed text stands in for it. */

@@ -1,5 +1,6 @@
 import type { Update } from 'telegraf/types';
 import type { InboundMessage } from '../../src/runner/platform-adapter.js';
+import { UnusableEventError } from '../shared/unusable-event.js';
 
 export interface TelegramBotIdentity {
   id: number;
@@ -8,11 +9,25 @@ export interface TelegramBotIdentity {
 
 /**
  * A Telegram update as the runner's `InboundMessage`, or undefined for updates a chat bot does not answer
- * (edits, channel posts, joins, media without a caption…).
+ * (edits, channel posts, joins, media without a caption…). Throws UnusableEventError for a message update that no
+ * real Telegram sends: without a chat or a sender, or with ids that are not integers (JSON allows a 400-digit
+ * number; a session named after its rounded value would be another chat's).
  */
 export function normalizeUpdate(update: Update, me: TelegramBotIdentity): InboundMessage | undefined {
-  if (!('message' in update) || !update.message) return undefined;
-  const message = update.message;
+  if (!('message' in update) || update.message === undefined) return undefined;
+  const eventId = telegramId(update.update_id);
+  const unusable = (reason: string) => new UnusableEventError({ ...(eventId ? { eventId } : {}), reason });
+  if (!eventId) throw unusable('update_id is not an integer');
+  const message = update.message as Partial<typeof update.message> | null;
+  if (typeof message !== 'object' || message === null) throw unusable('message is not an object');
+  if (typeof message.chat !== 'object' || message.chat === null || !telegramId(message.chat.id)) throw unusable('message without a chat, or its chat id is not an integer');
+  if (typeof message.from !== 'object' || message.from === null || !telegramId(message.from.id)) throw unusable('message without a sender, or its sender id is not an integer');
+  if (!telegramId(message.message_id)) throw unusable('message_id is not an integer');
+  if (message.message_thread_id !== undefined && !telegramId(message.message_thread_id)) throw unusable('message_thread_id is not an integer');
+  return answerable(update.message, eventId, me);
+}
+
+function answerable(message: NonNullable<Update.MessageUpdate['message']>, eventId: string, me: TelegramBotIdentity): InboundMessage | undefined {
   const text = 'text' in message ? message.text : 'caption' in message ? message.caption : undefined;
   if (typeof text !== 'string' || text === '' || !message.from || message.from.is_bot) return undefined;
 
@@ -37,11 +52,16 @@ export function normalizeUpdate(update: Update, me: TelegramBotIdentity): Inboun
     ...(threadId ? { threadId } : {}),
     userId: String(message.from.id),
     ...(userName ? { userName } : {}),
-    eventId: String(update.update_id),
+    eventId,
     messageId: String(message.message_id),
     text,
     isPrivate,
     addressed: isPrivate || mentioned || command || repliedToBot,
     replyTarget: { chatId: String(message.chat.id), ...(threadId ? { threadId } : {}) },
   };
+}
+
+/** Telegram's ids (updates, chats, users, messages) are integers below 2^53; anything else is not from Telegram. */
+function telegramId(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
 }

@@ -1,12 +1,14 @@
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
-import type { InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import type { Lease } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
-import { constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
+import { answerRecordingFailure, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { classifyTelegramError } from './classify-error.js';
 import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
 
 /** Telegram's limit for one message, in UTF-16 code units. */
@@ -75,8 +77,7 @@ export class TelegramAdapter implements PlatformAdapter {
     if (this.options.receive.kind === 'webhook') {
       // A failure answers 5xx and Telegram sends the update again.
       await this.startWebhook(this.options.receive, async (update) => {
-        const message = normalizeUpdate(update, me);
-        if (message) await inbox.receive(message);
+        await this.recordingOf(update, me, inbox)?.();
       });
     } else {
       // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
@@ -85,11 +86,23 @@ export class TelegramAdapter implements PlatformAdapter {
       // telegraf acknowledges a batch even when a handler fails, so a failed recording is retried (the next
       // getUpdates, which acknowledges, waits for it) instead of being reported.
       this.bot.on('message', (ctx) => {
-        const message = normalizeUpdate(ctx.update, me);
-        if (!message) return;
-        return this.recording.run('updates', () => recordInbound(inbox.receive, message, { logger: this.options.logger, stopping: () => this.stopped }));
+        const record = this.recordingOf(ctx.update, me, inbox);
+        if (!record) return;
+        const subject = { platform: this.platform, eventId: String(ctx.update.update_id) };
+        return this.recording.run('updates', () => recordInbound(record, subject, { logger: this.options.logger, stopping: () => this.stopped }));
       });
       void this.pollWhenLeader(this.options.receive.leases);
+    }
+  }
+
+  /** What recording an update takes: receiving its message, refusing it as unusable, or nothing (not for the bot). */
+  private recordingOf(update: Update, me: TelegramBotIdentity, inbox: InboundSink): (() => Promise<unknown>) | undefined {
+    try {
+      const message = normalizeUpdate(update, me);
+      return message && (() => inbox.receive(message));
+    } catch (error) {
+      if (!(error instanceof UnusableEventError)) throw error;
+      return () => refuseUnusable(inbox, { platform: this.platform, botId: String(me.id) }, error.event);
     }
   }
 
@@ -152,7 +165,7 @@ export class TelegramAdapter implements PlatformAdapter {
             } catch (error) {
               // Not recorded: Telegram retries a 5xx, so the update is not lost.
               this.options.logger.error({ err: error }, 'could not record a Telegram update');
-              reply(500, 'try again');
+              answerRecordingFailure(res, error);
             }
           },
           () => reply(413, 'too large'),
@@ -194,6 +207,10 @@ export class TelegramAdapter implements PlatformAdapter {
       // A retry after a crash may set the text the message already shows.
       if (!/message is not modified/.test((error as Error).message)) throw error;
     }
+  }
+
+  classifyError(error: unknown): DeliveryFault {
+    return classifyTelegramError(error);
   }
 
   async typing(target: ReplyTarget): Promise<void> {

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/log.js';
-import type { InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
-import { BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { refuseUnusable } from '../shared/unusable-event.js';
+import { answerRecordingFailure, BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { classifyWhatsAppError } from './classify-error.js';
 import { WhatsAppGraphClient } from './graph-client.js';
 import { MalformedWebhookError, normalizeWebhook } from './normalize-webhook.js';
 
@@ -45,9 +47,9 @@ export class WhatsAppAdapter implements PlatformAdapter {
 
   async start(inbox: InboundSink): Promise<void> {
     this.server = await listenForWebhooks((req, res) => {
-      this.route(req, res, inbox.receive).catch((error: unknown) => {
+      this.route(req, res, inbox).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'WhatsApp webhook request failed');
-        if (!res.headersSent) reply(res, 500, 'try again');
+        answerRecordingFailure(res, error);
       });
     }, this.options.port, this.options.host);
     this.options.logger.info({ port: this.server.port, phoneNumberId: this.options.phoneNumberId }, 'receiving WhatsApp webhooks');
@@ -66,6 +68,10 @@ export class WhatsAppAdapter implements PlatformAdapter {
     return this.graph.sendText(target.chatId, text);
   }
 
+  classifyError(error: unknown): DeliveryFault {
+    return classifyWhatsAppError(error);
+  }
+
   /** The Cloud API has no edit; the runner never calls this on an adapter with `canEdit` false. */
   async edit(): Promise<void> {
     throw new Error('WhatsApp cannot edit a sent message (the adapter has canEdit: false)');
@@ -74,7 +80,7 @@ export class WhatsAppAdapter implements PlatformAdapter {
   /** The Cloud API has no free-standing "typing…" (only tied to marking a message read): nothing to show. */
   async typing(): Promise<void> {}
 
-  private async route(req: IncomingMessage, res: ServerResponse, handler: InboundHandler): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, inbox: InboundSink): Promise<void> {
     if (req.method === 'GET') return this.answerVerification(req, res);
     if (req.method !== 'POST') return reply(res, 405, 'method not allowed');
     let raw: Buffer;
@@ -84,15 +90,17 @@ export class WhatsAppAdapter implements PlatformAdapter {
       return reply(res, error instanceof BodyTooLargeError ? 413 : 400, 'could not read the body');
     }
     if (!this.signatureMatches(raw, req.headers['x-hub-signature-256'])) return reply(res, 401, 'bad signature');
-    let messages;
+    let notification;
     try {
-      messages = normalizeWebhook(JSON.parse(raw.toString('utf8')), this.options.phoneNumberId);
+      notification = normalizeWebhook(JSON.parse(raw.toString('utf8')), this.options.phoneNumberId);
     } catch (error) {
       if (error instanceof SyntaxError || error instanceof MalformedWebhookError) return reply(res, 400, 'malformed notification');
       throw error;
     }
+    const source = { platform: this.platform, botId: this.options.phoneNumberId };
+    for (const unusable of notification.unusable) await refuseUnusable(inbox, source, unusable);
     // In order, so two messages of one user in one notification are recorded (and answered) in the order sent.
-    for (const message of messages) await handler(message);
+    for (const message of notification.messages) await inbox.receive(message);
     reply(res, 200, 'ok');
   }
 

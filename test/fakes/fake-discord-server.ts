@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { closeWebSocketServer, RecordedList } from './fake-slack-server.js';
+import { FailureCues, type FailureCue } from './failure-cues.js';
 import { listenOnLoopback, readJsonBody, sendEmpty, sendJson } from './http-json.js';
 
 /*
@@ -63,6 +64,21 @@ export interface DmMessageInput {
   content: string;
 }
 
+/**
+ * A REST refusal as Discord answers it: HTTP `status` with `{message, code}`; a 429 also carries `retry_after`
+ * (seconds) in the body and the `Retry-After` header.
+ */
+export interface DiscordErrorAnswer {
+  status: number;
+  /** Discord's JSON error code, e.g. 50007 (Cannot send messages to this user); 0 for none. */
+  code: number;
+  message: string;
+  retryAfter?: number;
+}
+
+/** The REST routes the fake serves, by the names of Discord's API reference. */
+export type DiscordRestMethod = 'createMessage' | 'editMessage' | 'triggerTypingIndicator';
+
 export interface FakeDiscord {
   /** `http://127.0.0.1:P/api`: pass as `rest: { api }` (discord.js appends `/v10`). */
   apiUrl: string;
@@ -73,6 +89,11 @@ export interface FakeDiscord {
   /** Channel ids the bot sent a typing indicator to. */
   typing: RecordedList<string>;
   gatewayCloses: RecordedList<GatewayClose>;
+  /**
+   * Makes the next `times` (default 1) calls of `method` (in channel `chatId`, when given) answer `error`, e.g.
+   * `failCalls({ method: 'createMessage', error: { status: 403, code: 50007, message: 'Cannot send messages to this user' } })`.
+   */
+  failCalls(cue: FailureCue<DiscordErrorAnswer> & { method: DiscordRestMethod }): void;
   /** Dispatches a guild MESSAGE_CREATE on the owning shard; returns the message object sent. */
   sendMessageCreate(input: InboundMessageInput): Record<string, unknown>;
   /** Dispatches a DM MESSAGE_CREATE (`channel_type: 1`) on shard 0; returns the message object sent. */
@@ -113,6 +134,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
   const sentMessages = new Map<string, Record<string, unknown>>();
   const channels = new Map<string, DiscordChannel>();
   const sessions = new Set<GatewaySession>();
+  const failures = new FailureCues<DiscordErrorAnswer>();
   let idCounter = 0n;
 
   // Real snowflakes, so discord.js derives sensible creation times from them.
@@ -170,6 +192,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     const channel = channels.get(channelId);
     if (!channel) return notFound(res, 'Channel', 10003);
 
+    const method: DiscordRestMethod | undefined =
+      req.method === 'POST' && sub === '/messages' ? 'createMessage' : req.method === 'PATCH' && messageId ? 'editMessage' : req.method === 'POST' && sub === '/typing' ? 'triggerTypingIndicator' : undefined;
+    const cued = method && failures.take(method, channelId);
+    if (cued) {
+      if (cued.retryAfter !== undefined) res.setHeader('retry-after', String(cued.retryAfter));
+      return sendJson(res, cued.status, { message: cued.message, code: cued.code, ...(cued.retryAfter !== undefined && { retry_after: cued.retryAfter, global: false }) });
+    }
     if (req.method === 'GET' && !sub) return sendJson(res, 200, channel);
     if (req.method === 'POST' && sub === '/typing') {
       typing.record(channelId);
@@ -296,6 +325,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     edits,
     typing,
     gatewayCloses,
+    failCalls: (cue) => failures.add(cue),
     sendMessageCreate({ channelId, guildId, authorId, authorName, content, mentionsBot, threadId }) {
       const resolvedGuildId = guildId ?? channels.get(channelId)?.guild_id;
       if (!resolvedGuildId) throw new Error(`Channel ${channelId} is in no configured guild: pass guildId, or use dmMessage for a DM`);

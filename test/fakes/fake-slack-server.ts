@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { FailureCues, type FailureCue } from './failure-cues.js';
 import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } from './http-json.js';
 
 /*
@@ -51,12 +52,20 @@ export function hmacSha256Hex(secret: string, payload: string): string {
 export interface PostedResponse {
   status: number;
   body: string;
+  /** The answer's Retry-After header; present only when it had one (a 503 while the store is away). */
+  retryAfter?: string;
+}
+
+/** The parts of a webhook's answer that tests look at. */
+export async function postedResponse(response: Response): Promise<PostedResponse> {
+  const retryAfter = response.headers.get('retry-after');
+  return { status: response.status, body: await response.text(), ...(retryAfter !== null && { retryAfter }) };
 }
 
 /** POSTs an already-serialised JSON body (signatures cover these exact bytes) the way a platform's webhook would. */
 export async function postRawJson(url: string, rawBody: string, headers: Record<string, string>): Promise<PostedResponse> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody });
-  return { status: response.status, body: await response.text() };
+  return postedResponse(response);
 }
 
 /**
@@ -142,6 +151,17 @@ export interface SocketModeAck {
   payload?: unknown;
 }
 
+/**
+ * A Web API refusal: `{ok:false, error}` with HTTP 200 as Slack sends its errors, or with another `status`
+ * (429 carries `Retry-After: retryAfter` seconds; 5xx is Slack's own trouble).
+ */
+export interface SlackErrorAnswer {
+  /** Slack's error code, e.g. `channel_not_found`, `cant_update_message`, `ratelimited`. */
+  error: string;
+  status?: number;
+  retryAfter?: number;
+}
+
 export interface FakeSlack {
   /** `http://127.0.0.1:P/api/`: pass as `clientOptions.slackApiUrl`. */
   apiUrl: string;
@@ -152,6 +172,11 @@ export interface FakeSlack {
   updates: RecordedList<SlackUpdate>;
   socketAcks: RecordedList<SocketModeAck>;
   messagesIn(channel: string, threadTs?: string): SlackChannelMessage[];
+  /**
+   * Makes the next `times` (default 1) calls of the Web API `method` (in `chatId`, the `channel` parameter, when
+   * given) answer `error`, e.g. `failCalls({ method: 'chat.postMessage', error: { error: 'not_in_channel' } })`.
+   */
+  failCalls(cue: FailureCue<SlackErrorAnswer>): void;
   appMention(input: { channel: string; user: string; text: string; threadTs?: string }): SlackEventEnvelope;
   directMessage(input: { channel: string; user: string; text: string }): SlackEventEnvelope;
   /** Signs `body` with the signing secret and POSTs it to the app's events URL, as Slack does. */
@@ -172,6 +197,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
   const posts = new RecordedList<SlackPost>();
   const updates = new RecordedList<SlackUpdate>();
   const socketAcks = new RecordedList<SocketModeAck>();
+  const failures = new FailureCues<SlackErrorAnswer>();
   let eventCounter = 0;
   let tsCounter = 0;
   const startSeconds = Math.floor(Date.now() / 1000);
@@ -223,6 +249,11 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     if (bearer !== options.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
     const answer = apiMethods[method];
     if (!answer) return sendJson(res, 200, { ok: false, error: 'unknown_method' });
+    const cued = failures.take(method, params.channel);
+    if (cued) {
+      if (cued.retryAfter !== undefined) res.setHeader('retry-after', String(cued.retryAfter));
+      return sendJson(res, cued.status ?? 200, { ok: false, error: cued.error });
+    }
     sendJson(res, 200, { ok: true, ...answer(params) });
   };
 
@@ -264,6 +295,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     posts,
     updates,
     socketAcks,
+    failCalls: (cue) => failures.add(cue),
     messagesIn(channel, threadTs) {
       return posts
         .filter((post) => post.channel === channel && (threadTs === undefined || post.threadTs === threadTs))

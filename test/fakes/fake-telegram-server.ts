@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Chat, Message, MessageEntity, Update, User } from 'telegraf/types';
+import { FailureCues, type FailureCue } from './failure-cues.js';
 import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } from './http-json.js';
 
 /**
  * A fake Telegram Bot API server for tests, faithful to what telegraf 4.16 relies on: `POST /bot<token>/<method>`,
  * `{ok, result}` / `{ok:false, error_code, description}` answers, long-polled getUpdates with offset
  * acknowledgement and 409 for a second concurrent poll, and Telegram's own error texts for the mistakes a
- * bot can make (editing with unchanged text, empty or over-long messages, unknown message ids).
+ * bot can make (editing with unchanged text, empty or over-long messages, unknown message ids). Any other
+ * refusal (a blocked bot, a rate limit, a 5xx) it answers on cue: see `failCalls`.
  */
 
 export interface FakeTelegramOptions {
@@ -74,6 +76,16 @@ export interface TextUpdateInput {
   entities?: MessageEntity[];
 }
 
+/** A Bot API error as Telegram answers it: `{ok:false, error_code, description, parameters?:{retry_after}}`. */
+export interface TelegramErrorAnswer {
+  /** Also the HTTP status of the answer. */
+  error_code: number;
+  /** Telegram's own words, e.g. `Forbidden: bot was blocked by the user`. */
+  description: string;
+  /** Seconds to wait (Telegram sends it with 429). */
+  retry_after?: number;
+}
+
 export type TextMessageUpdate = Update.MessageUpdate<Message.TextMessage>;
 
 export interface FakeTelegram {
@@ -90,6 +102,14 @@ export interface FakeTelegram {
   messagesInChat(chatId: ChatId, threadId?: number): SentMessage[];
   readonly edits: readonly MessageEdit[];
   readonly chatActions: readonly ChatAction[];
+  /**
+   * Makes the next `times` (default 1) calls of `method` (to `chatId`, when given) answer `error` instead of doing
+   * anything, e.g. `failCalls({ method: 'sendMessage', error: { error_code: 403, description: 'Forbidden: bot
+   * was blocked by the user' } })`. The calls are recorded in `calls` with the description as their error.
+   */
+  failCalls(cue: FailureCue<TelegramErrorAnswer>): void;
+  /** Forgets every cue not used up yet. */
+  clearFailures(): void;
   /** Every API call in arrival order, failed ones included. */
   readonly calls: readonly ApiCall[];
   readonly webhook: WebhookSettings | undefined;
@@ -110,6 +130,7 @@ class ApiError extends Error {
   constructor(
     readonly code: number,
     readonly description: string,
+    readonly retryAfter?: number,
   ) {
     super(description);
   }
@@ -145,6 +166,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   const lastMessageIdByChat = new Map<string, number>();
   const knownChats = new Map<string, Chat>();
   const listeners = new Set<() => void>();
+  const failures = new FailureCues<TelegramErrorAnswer>();
 
   const notify = () => {
     for (const listener of [...listeners]) listener();
@@ -296,7 +318,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
 
   const fail = (res: ServerResponse, call: ApiCall | undefined, error: ApiError) => {
     if (call) call.error = error.description;
-    sendJson(res, error.code, { ok: false, error_code: error.code, description: error.description });
+    sendJson(res, error.code, {
+      ok: false,
+      error_code: error.code,
+      description: error.description,
+      ...(error.retryAfter !== undefined && { parameters: { retry_after: error.retryAfter } }),
+    });
   };
 
   const server = await listenOnLoopback(async (req, res) => {
@@ -315,6 +342,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       if (token !== options.token) throw new ApiError(401, 'Unauthorized');
       const handler = methods.get(method.toLowerCase());
       if (!handler) throw new ApiError(404, 'Not Found');
+      const cued = failures.take(method, params.chat_id);
+      if (cued) throw new ApiError(cued.error_code, cued.description, cued.retry_after);
       const result = handler(params, call, req, res);
       if (result !== HELD) sendJson(res, 200, { ok: true, result });
     } catch (err) {
@@ -370,6 +399,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     get chatActions() {
       return chatActions;
     },
+    failCalls: (cue) => failures.add(cue),
+    clearFailures: () => failures.clear(),
     get calls() {
       return calls;
     },

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hmacSha256Hex, postRawJson, RecordedList, type PostedResponse } from './fake-slack-server.js';
+import { FailureCues, type FailureCue } from './failure-cues.js';
 import { listenOnLoopback, readJsonBody, sendJson } from './http-json.js';
 
 /*
  * A fake WhatsApp Cloud API: the Graph send endpoint an adapter calls, plus senders for what Meta POSTs to the
- * adapter's webhook (signed inbound messages) and the GET verification handshake.
+ * adapter's webhook (signed inbound messages) and the GET verification handshake. Sends fail on cue
+ * (`failSends`) with any Graph error.
  */
 
 export interface FakeWhatsAppOptions {
@@ -31,13 +33,28 @@ export interface InboundTextInput {
   messageId?: string;
 }
 
+/** A Graph error as the Cloud API answers it: HTTP `status`, body `{error:{message, type, code, error_subcode?}}`. */
+export interface GraphErrorAnswer {
+  status: number;
+  code: number;
+  subcode?: number;
+  message: string;
+}
+
 export interface FakeWhatsApp {
   /** `http://127.0.0.1:P/v21.0`: messages go to `${graphUrl}/${phoneNumberId}/messages`. */
   graphUrl: string;
   sent: RecordedList<WhatsAppSentMessage>;
   sentTo(waId: string): WhatsAppSentMessage[];
+  /**
+   * Makes the next `times` (default 1) sends (to the wa_id `chatId`, when given) answer `error`, e.g.
+   * `failSends({ error: { status: 400, code: 131047, message: 'Re-engagement message' } })`.
+   */
+  failSends(cue: Omit<FailureCue<GraphErrorAnswer>, 'method'>): void;
   /** POSTs a signed inbound text message to the adapter's webhook, as Meta does; returns the payload's message id too. */
   postInbound(webhookUrl: string, input: InboundTextInput, options?: { badSignature?: boolean }): Promise<PostedResponse & { messageId: string }>;
+  /** POSTs `rawBody` as it is, signed as Meta signs (for notifications `postInbound` does not build). */
+  postSigned(webhookUrl: string, rawBody: string, options?: { badSignature?: boolean }): Promise<PostedResponse>;
   /** The GET `hub.mode=subscribe` handshake Meta performs when the webhook is registered. */
   verify(webhookUrl: string, verifyToken: string, challenge: string): Promise<PostedResponse>;
   close(): Promise<void>;
@@ -46,13 +63,18 @@ export interface FakeWhatsApp {
 const GRAPH_VERSION = 'v21.0';
 const BUSINESS_ACCOUNT_ID = '100000000000001';
 
-const graphError = (res: ServerResponse, status: number, code: number, message: string) =>
-  sendJson(res, status, { error: { message, type: code === 190 ? 'OAuthException' : 'GraphMethodException', code, fbtrace_id: 'fake' } });
+const graphError = (res: ServerResponse, status: number, code: number, message: string, subcode?: number) =>
+  sendJson(res, status, {
+    error: { message, type: code === 190 ? 'OAuthException' : 'GraphMethodException', code, ...(subcode !== undefined && { error_subcode: subcode }), fbtrace_id: 'fake' },
+  });
+/** The one method the fake serves, as failure cues name it. */
+const SEND = 'messages';
 
 const newMessageId = (): string => `wamid.${randomBytes(12).toString('hex')}`;
 
 export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<FakeWhatsApp> {
   const sent = new RecordedList<WhatsAppSentMessage>();
+  const failures = new FailureCues<GraphErrorAnswer>();
 
   const handleSend = async (req: IncomingMessage, res: ServerResponse, phoneNumberId: string): Promise<void> => {
     if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
@@ -68,6 +90,8 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
     if (body?.messaging_product !== 'whatsapp') return graphError(res, 400, 100, 'The parameter messaging_product is required.');
     if (typeof to !== 'string' || to === '') return graphError(res, 400, 100, 'The parameter to is required.');
     if (type === 'text' && typeof text !== 'string') return graphError(res, 400, 100, 'The parameter text[body] is required.');
+    const cued = failures.take(SEND, to);
+    if (cued) return graphError(res, cued.status, cued.code, cued.message, cued.subcode);
     const id = newMessageId();
     sent.record({ id, to, type: String(type), text: typeof text === 'string' ? text : undefined, body });
     sendJson(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] });
@@ -80,10 +104,11 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
     handleSend(req, res, phoneNumberId).catch((err: unknown) => graphError(res, 400, 100, `Invalid request body: ${String(err)}`));
   });
 
-  return {
+  const fake: FakeWhatsApp = {
     graphUrl: `${http.url}/${GRAPH_VERSION}`,
     sent,
     sentTo: (waId) => sent.filter((message) => message.to === waId),
+    failSends: (cue) => failures.add({ ...cue, method: SEND }),
     async postInbound(webhookUrl, { from, text, name, messageId = newMessageId() }, postOptions = {}) {
       const payload = {
         object: 'whatsapp_business_account',
@@ -100,10 +125,11 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
           }],
         }],
       };
-      const rawBody = JSON.stringify(payload);
+      return { ...(await fake.postSigned(webhookUrl, JSON.stringify(payload), postOptions)), messageId };
+    },
+    postSigned(webhookUrl, rawBody, postOptions = {}) {
       const secret = postOptions.badSignature ? `not-${options.appSecret}` : options.appSecret;
-      const response = await postRawJson(webhookUrl, rawBody, { 'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, rawBody)}` });
-      return { ...response, messageId };
+      return postRawJson(webhookUrl, rawBody, { 'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, rawBody)}` });
     },
     async verify(webhookUrl, verifyToken, challenge) {
       const url = new URL(webhookUrl);
@@ -115,4 +141,5 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
     },
     close: () => http.close(),
   };
+  return fake;
 }

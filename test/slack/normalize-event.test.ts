@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEvent, type SlackEventEnvelope } from '../../adapters/slack/normalize-event.js';
+import { UnusableEventError } from '../../adapters/shared/unusable-event.js';
 
 const me = { teamId: 'T1', botUserId: 'UBOT', botId: 'BBOT' };
 const envelope = (event: NonNullable<SlackEventEnvelope['event']>): SlackEventEnvelope => ({ event_id: 'Ev1', event });
@@ -49,7 +50,25 @@ describe('normalizeEvent', () => {
     expect(normalizeEvent(envelope({ ...dm, subtype: 'thread_broadcast' }), me)).toBeDefined();
     expect(normalizeEvent(envelope({ type: 'app_mention', channel: 'C1', user: 'U1', text: '<@UBOT>', ts: '4.2' }), me)).toBeUndefined();
     expect(normalizeEvent(envelope({ type: 'app_mention', channel: 'D1', user: 'U1', text: '<@UBOT> hi', ts: '4.3' }), me)).toBeUndefined();
-    expect(normalizeEvent({ event: dm }, me)).toBeUndefined();
     expect(normalizeEvent({ event_id: 'Ev2', event: { ...dm, type: 'reaction_added' } }, me)).toBeUndefined();
+    // Bot posts and edits need none of the fields a person's message must have.
+    expect(normalizeEvent({ event: { type: 'message', subtype: 'message_changed', channel: 'C1' } }, me)).toBeUndefined();
+    expect(normalizeEvent(envelope({ type: 'message', bot_id: 'BOTHER', text: 'x' }), me)).toBeUndefined();
+  });
+
+  it('a person\'s message without an event id, channel, user or ts is unusable, and says what it lacks', () => {
+    const dm = { type: 'message', channel_type: 'im', channel: 'D1', user: 'U1', text: 'x', ts: '4.1' };
+    const unusable = (body: SlackEventEnvelope) => {
+      try {
+        normalizeEvent(body, me);
+      } catch (error) {
+        if (error instanceof UnusableEventError) return error.event;
+        throw error;
+      }
+      return expect.unreachable('the event should be unusable');
+    };
+    expect(unusable({ event: dm })).toEqual({ reason: 'message event without an event_id' });
+    expect(unusable(envelope({ ...dm, channel: undefined, user: '' }))).toEqual({ eventId: 'Ev1', reason: 'message event without channel, user' });
+    expect(unusable(envelope({ type: 'app_mention', channel: 'C1', user: 'U1', text: '<@UBOT> hi' }))).toEqual({ eventId: 'Ev1', reason: 'app_mention event without ts' });
   });
 });
