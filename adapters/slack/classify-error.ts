@@ -9,7 +9,7 @@ import { deliveryFault, isTransientStatus, networkFault, unrecognisedFault } fro
  */
 const KIND_BY_SLACK_ERROR = new Map<string, DeliveryFaultKind>([
   // The bot cannot write to this conversation.
-  ...(['channel_not_found', 'not_in_channel', 'is_archived', 'is_inactive', 'account_inactive', 'user_not_found', 'user_disabled', 'cannot_dm_bot', 'messages_tab_disabled', 'restricted_action', 'restricted_action_read_only_channel', 'restricted_action_thread_only_channel', 'restricted_action_non_threadable_channel', 'team_access_not_granted'] as const).map((code) => [code, 'unreachable'] as const),
+  ...(['channel_not_found', 'not_in_channel', 'is_archived', 'is_inactive', 'user_not_found', 'user_disabled', 'cannot_dm_bot', 'messages_tab_disabled', 'restricted_action', 'restricted_action_read_only_channel', 'restricted_action_thread_only_channel', 'restricted_action_non_threadable_channel', 'team_access_not_granted'] as const).map((code) => [code, 'unreachable'] as const),
   // This message cannot be edited any more.
   ...(['message_not_found', 'cant_update_message', 'edit_window_closed'] as const).map((code) => [code, 'edit_refused'] as const),
   // This text, as sent.

@@ -40,7 +40,7 @@ describe('SlackAdapter.classifyError, against the real WebClient', () => {
     ['channel_not_found', 'unreachable'],
     ['not_in_channel', 'unreachable'],
     ['is_archived', 'unreachable'],
-    ['account_inactive', 'unreachable'],
+    ['account_inactive', 'permanent'],
     ['user_not_found', 'unreachable'],
     ['msg_too_long', 'content'],
     ['invalid_blocks', 'content'],
