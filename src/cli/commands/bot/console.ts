@@ -31,7 +31,7 @@ export function registerConsoleBot(bot: Command): void {
           `Threadline console - session ${sessionId}${resumed ? ' (resumed)' : ' (new)'} on ${store.location}\n` +
             'Type a message; /new starts a fresh conversation, /history summarises it, /exit quits.\n',
         );
-        return new ConsoleAdapter({ sessionId, onExit: stop });
+        return new ConsoleAdapter({ sessionId, logger, onExit: stop });
       },
       {
         logger,
