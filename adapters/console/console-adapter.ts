@@ -23,6 +23,8 @@ export class ConsoleAdapter implements PlatformAdapter {
   readonly platform = 'console';
   readonly textLimit = 100_000;
   readonly minEditIntervalMs = 50;
+  /** Its own inbox queue: another console on the same database never answers this one's session. */
+  readonly queue: string;
   private readonly output: NodeJS.WritableStream;
   private readline?: Interface;
   private intake?: ConsoleIntake;
@@ -31,6 +33,7 @@ export class ConsoleAdapter implements PlatformAdapter {
 
   constructor(private readonly options: ConsoleAdapterOptions) {
     this.output = options.output ?? process.stdout;
+    this.queue = `console:${options.sessionId}`;
   }
 
   async start(inbox: InboundSink): Promise<void> {

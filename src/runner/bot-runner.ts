@@ -77,7 +77,7 @@ export class BotRunner {
 
   /** Runners of other platforms on the same database leave this platform's entries alone. */
   private get queue(): string {
-    return this.adapter.platform;
+    return this.adapter.queue ?? this.adapter.platform;
   }
 
   constructor(private readonly options: BotRunnerOptions) {

@@ -46,6 +46,14 @@ async function storedUserLines(db: string, sessionId: string): Promise<string[]>
   return history.filter((message) => message.role === 'user').map((message) => message.content ?? '');
 }
 
+/** Polls `check` every 50 ms until it holds; fails after WAIT_MS. */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + WAIT_MS; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error(`still not ${what} after ${WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function expectNoStackTrace(stderr: string): void {
   expect(stderr).not.toMatch(/^\s+at /m);
 }
@@ -118,5 +126,33 @@ describe('threadline bot console: store failures', () => {
     expectNoStackTrace(result.stderr);
     expect(echoed(result.stdout)).toEqual(['one', 'three']);
     expect(await storedUserLines(db, 'console-refused')).toEqual(['one', 'three']);
+  });
+});
+
+describe('threadline bot console: sessions', () => {
+  it('two consoles on one file answer only their own session, even lines the other left unanswered', async () => {
+    const db = sqliteTestFile('console_two');
+    await withStore(db, async (store) => {
+      // Console B records its lines but cannot answer them while the test holds its session; then it dies.
+      await store.withSessionLock('console-b', async (session) => {
+        const b = spawnConsole(db, 'console-b', { input: 'b1\nb2\nb3\n' });
+        await eventually('recorded', async () => (await session.pendingInbox(10)).length === 3);
+        b.kill('SIGKILL');
+        await b.exited;
+      });
+    });
+
+    // Console A, alone on the file, answers its own lines and leaves B's pending.
+    const a = await runConsole(db, 'console-a', `${LINES.join('\n')}\n`);
+    expect(a.stderr).toBe('');
+    expect(echoed(a.stdout)).toEqual(LINES);
+    expect(await withStore(db, (store) => store.pendingInboxSessions(10))).toEqual(['console-b']);
+
+    // B, started again, answers its lines before the new one.
+    const b = await runConsole(db, 'console-b', 'b4\n');
+    expect(b.stderr).toBe('');
+    expect(echoed(b.stdout)).toEqual(['b1', 'b2', 'b3', 'b4']);
+    expect(await storedUserLines(db, 'console-a')).toEqual(LINES);
+    expect(await storedUserLines(db, 'console-b')).toEqual(['b1', 'b2', 'b3', 'b4']);
   });
 });
