@@ -15,11 +15,12 @@ const LINES = Array.from({ length: 8 }, (_, i) => `line ${i + 1}`);
 /** Bound on every wait for the child; a store locked by the test costs the child one 10 s busy timeout. */
 const WAIT_MS = 60_000;
 
-function consoleArgs(db: string, sessionId: string): string[] {
-  return [...CONSOLE, '--db', db, '--session-id', sessionId];
+/** Without a session id the console resumes the latest console chat. */
+function consoleArgs(db: string, sessionId: string | undefined): string[] {
+  return [...CONSOLE, '--db', db, ...(sessionId ? ['--session-id', sessionId] : [])];
 }
 
-function runConsole(db: string, sessionId: string, input: string): Promise<TsRunResult> {
+function runConsole(db: string, sessionId: string | undefined, input: string): Promise<TsRunResult> {
   return runTs(CLI_MAIN, consoleArgs(db, sessionId), { env: ENV, input });
 }
 
@@ -154,5 +155,21 @@ describe('threadline bot console: sessions', () => {
     expect(echoed(b.stdout)).toEqual(['b1', 'b2', 'b3', 'b4']);
     expect(await storedUserLines(db, 'console-a')).toEqual(LINES);
     expect(await storedUserLines(db, 'console-b')).toEqual(['b1', 'b2', 'b3', 'b4']);
+  });
+
+  it('the banner says new for an unknown --session-id, resumed for a known one, and names the conversation /new switched to', async () => {
+    const db = sqliteTestFile('console_banner');
+    const banner = (result: TsRunResult) => result.stdout.split('\n')[0];
+
+    const first = await runConsole(db, 'console-x', 'hello\n');
+    expect(banner(first)).toMatch(/ - session console-x \(new\) on /);
+    const second = await runConsole(db, 'console-x', '/new\n');
+    expect(banner(second)).toMatch(/ - session console-x \(resumed\) on /);
+    const third = await runConsole(db, 'console-x', 'again\n');
+    expect(banner(third)).toMatch(/ - session console-x \(resumed; active conversation console-x~[0-9a-z]+\) on /);
+    // The conversation /new started was updated last, but the latest console chat is still console-x.
+    const fourth = await runConsole(db, undefined, '');
+    expect(banner(fourth)).toBe(banner(third));
+    for (const result of [first, second, third, fourth]) expect(result.code).toBe(0);
   });
 });
