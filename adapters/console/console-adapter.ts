@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline';
+import type { Logger } from '../../src/log.js';
 import type { InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import { ConsoleIntake } from './console-intake.js';
 
 export interface ConsoleAdapterOptions {
   sessionId: string;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
-  /** Called when the user types /exit or closes the input. */
+  /** Where a line that waits for the store, or could not be saved, is reported (default: stderr). */
+  errors?: NodeJS.WritableStream;
+  logger: Logger;
+  /** Called when the user types /exit or closes the input, once every line before it is recorded. */
   onExit: () => void;
 }
 
@@ -18,22 +23,29 @@ export class ConsoleAdapter implements PlatformAdapter {
   readonly platform = 'console';
   readonly textLimit = 100_000;
   readonly minEditIntervalMs = 50;
+  /** Its own inbox queue: another console on the same database never answers this one's session. */
+  readonly queue: string;
   private readonly output: NodeJS.WritableStream;
   private readline?: Interface;
+  private intake?: ConsoleIntake;
   /** What each reply message has printed so far, so an edit prints only what is new. */
   private readonly printed = new Map<string, string>();
 
   constructor(private readonly options: ConsoleAdapterOptions) {
     this.output = options.output ?? process.stdout;
+    this.queue = `console:${options.sessionId}`;
   }
 
   async start(inbox: InboundSink): Promise<void> {
+    const intake = new ConsoleIntake(inbox, { logger: this.options.logger, errors: this.options.errors ?? process.stderr });
+    this.intake = intake;
+    const exit = () => void intake.idle().then(this.options.onExit);
     this.readline = createInterface({ input: this.options.input ?? process.stdin, output: this.output, prompt: 'you> ' });
     this.readline.on('line', (line) => {
       const text = line.trim();
       if (text === '') return this.readline?.prompt();
-      if (text === '/exit') return this.options.onExit();
-      void inbox.receive({
+      if (text === '/exit') return exit();
+      intake.add({
         platform: 'console',
         botId: 'local',
         chatId: this.options.sessionId,
@@ -46,11 +58,12 @@ export class ConsoleAdapter implements PlatformAdapter {
         replyTarget: { chatId: this.options.sessionId },
       });
     });
-    this.readline.on('close', () => this.options.onExit());
+    this.readline.on('close', exit);
     this.readline.prompt();
   }
 
   async stop(): Promise<void> {
+    this.intake?.stop();
     this.readline?.close();
   }
 

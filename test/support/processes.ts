@@ -9,8 +9,10 @@ export interface SpawnTsOptions {
   /** Added to this process's environment; a key set to undefined is left out of the child's. */
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Written to the child's stdin, which is then closed; without it the child gets no stdin at all. */
+  /** Written to the child's stdin, which is then closed; without it (or `openStdin`) the child gets no stdin at all. */
   input?: string;
+  /** Leave stdin open for the test to write to, and end, through `child.stdin` (a user typing, line by line). */
+  openStdin?: boolean;
 }
 
 export interface Exit {
@@ -60,7 +62,7 @@ export function spawnTs(script: string, args: string[] = [], options: SpawnTsOpt
   const child = spawn(process.execPath, [...loader, script, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined && !options.openStdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   if (options.input !== undefined) child.stdin?.end(options.input);

@@ -1,16 +1,13 @@
 import { Option, type Command } from 'commander';
 import { ConsoleAdapter } from '../../../../adapters/console/console-adapter.js';
-import { generateSessionId } from '../../../core/session-ids.js';
 import { createLogger } from '../../../log.js';
+import { chooseConsoleSession, describeConsoleSession } from './console-session.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
 
 interface ConsoleCliOptions extends RunnerCliOptions {
   sessionId?: string;
 }
-
-/** Console sessions are named `console-…` so the latest one can be found again. */
-const CONSOLE_PREFIX = 'console-';
 
 export function registerConsoleBot(bot: Command): void {
   const command = bot
@@ -24,14 +21,13 @@ export function registerConsoleBot(bot: Command): void {
     await runBot(
       options,
       async ({ store, stop }) => {
-        const latest = options.sessionId ? undefined : (await store.listSessions({ prefix: CONSOLE_PREFIX, limit: 1 })).sessions[0];
-        sessionId = options.sessionId ?? latest?.id ?? `${CONSOLE_PREFIX}${generateSessionId()}`;
-        const resumed = options.sessionId !== undefined || latest !== undefined;
+        const session = await chooseConsoleSession(store, options.sessionId);
+        sessionId = session.id;
         process.stdout.write(
-          `Threadline console - session ${sessionId}${resumed ? ' (resumed)' : ' (new)'} on ${store.location}\n` +
+          `Threadline console - ${describeConsoleSession(session)} on ${store.location}\n` +
             'Type a message; /new starts a fresh conversation, /history summarises it, /exit quits.\n',
         );
-        return new ConsoleAdapter({ sessionId, onExit: stop });
+        return new ConsoleAdapter({ sessionId, logger, onExit: stop });
       },
       {
         logger,
