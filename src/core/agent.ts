@@ -223,8 +223,13 @@ export class Agent {
 
   private userTurn(text: string, options: StartOptions, onText?: (delta: string) => void): Promise<TurnResult> {
     const message: NewMessage = { role: 'user', content: text, ...(options.name !== undefined ? { name: options.name } : {}) };
+    // The window comes with the lock and the lock goes with the commit: a turn in two round trips on Postgres.
     return this.openStore().then((store) =>
-      store.withSessionLock(this.sessionId, (session) => this.runTurn(session, [message], { signal: options.signal, onText })),
+      store.withSessionLock(
+        this.sessionId,
+        (session) => this.runTurn(session, [message], { signal: options.signal, onText, appendOptions: { releaseLock: true } }),
+        { preload: this.window },
+      ),
     );
   }
 

@@ -93,6 +93,11 @@ export interface AppendTurnOptions {
    * belong to another session whose lock the caller also holds (a chat whose active conversation is this one).
    */
   completeInbox?: number[];
+  /**
+   * Release the session's lock with this commit (the turn is the holder's last act): one round trip less. No other
+   * holder can take the lock before the commit is visible; the handle refuses every later call.
+   */
+  releaseLock?: boolean;
 }
 
 export type AppendTurnResult =
@@ -236,6 +241,11 @@ export interface Lease {
 export interface LockOptions {
   /** How long to wait for another process's turn to finish before `SessionBusyError`; 0: do not wait. Default 30 s. */
   waitMs?: number;
+  /**
+   * Load this window with the lock (in the same round trip where the backend allows): the session's first
+   * `loadWindow` with an equal window returns it.
+   */
+  preload?: HistoryWindow;
 }
 
 export interface HistoryStore {

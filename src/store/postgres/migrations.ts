@@ -1,3 +1,5 @@
+import { ADVISORY_NAMESPACE } from './sql.js';
+
 /**
  * Plain, ordered migrations. Each entry is applied once, in order, inside one transaction that holds the
  * schema's migration lock, so processes opening the store at the same time apply each step exactly once.
@@ -99,5 +101,58 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
       text     text NOT NULL
     );
     CREATE INDEX inbox_notices_entry_idx ON ${s}.inbox_notices (inbox_id);
+  `,
+  // 4: a turn in two round trips. lock_session takes the session's lock and, in the same call, loads the history
+  // window: a statement of its own inside the function, so its snapshot is taken after the lock was granted and
+  // sees every turn committed before. hand_over_session lets a commit release the lock in its own round trip:
+  // the transaction-level form of the same lock is taken first, so no other worker can claim the session before
+  // the commit is visible. message_window is the one definition of the window (the newest turns within p_max
+  // messages, starting at a turn boundary; the last turn whole when it alone is longer).
+  (s) => `
+    CREATE FUNCTION ${s}.message_window(p_session text, p_max bigint) RETURNS SETOF ${s}.messages
+    LANGUAGE sql STABLE AS $fn$
+      SELECT * FROM ${s}.messages
+       WHERE session_id = p_session AND seq >= coalesce(
+         (SELECT min(seq) FROM ${s}.messages
+           WHERE session_id = p_session AND turn_start
+             AND seq > (SELECT message_count FROM ${s}.sessions WHERE id = p_session) - p_max),
+         (SELECT max(seq) FROM ${s}.messages WHERE session_id = p_session AND turn_start),
+         1)
+       ORDER BY seq
+    $fn$;
+
+    CREATE FUNCTION ${s}.lock_session(p_schema text, p_session text, p_wait_ms integer, p_max bigint)
+    RETURNS TABLE (locked boolean, seq bigint, turn bigint, role text, content text, name text, tool_calls jsonb,
+                   tool_call_id text, metadata jsonb, created_at timestamptz)
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    DECLARE
+      k integer := hashtext(p_schema || ':' || p_session);
+    BEGIN
+      IF p_wait_ms = 0 THEN
+        IF NOT pg_try_advisory_lock(${ADVISORY_NAMESPACE}, k) THEN
+          RETURN QUERY SELECT false, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::jsonb, NULL::timestamptz;
+          RETURN;
+        END IF;
+      ELSE
+        -- Local to this call's transaction: the connection keeps no lock_timeout afterwards.
+        PERFORM set_config('lock_timeout', p_wait_ms || 'ms', true);
+        PERFORM pg_advisory_lock(${ADVISORY_NAMESPACE}, k);
+      END IF;
+      IF p_max IS NOT NULL THEN
+        RETURN QUERY SELECT true, w.seq, w.turn, w.role, w.content, w.name, w.tool_calls, w.tool_call_id, w.metadata, w.created_at
+                       FROM ${s}.message_window(p_session, p_max) w ORDER BY w.seq;
+        IF FOUND THEN RETURN; END IF;
+      END IF;
+      RETURN QUERY SELECT true, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::jsonb, NULL::timestamptz;
+    END
+    $fn$;
+
+    CREATE FUNCTION ${s}.hand_over_session(p_schema text, p_session text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    BEGIN
+      PERFORM pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, hashtext(p_schema || ':' || p_session));
+      RETURN pg_advisory_unlock(${ADVISORY_NAMESPACE}, hashtext(p_schema || ':' || p_session));
+    END
+    $fn$;
   `,
 ];

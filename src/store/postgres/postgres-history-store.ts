@@ -145,21 +145,22 @@ export class PostgresHistoryStore implements HistoryStore {
     assertValidSessionId(sessionId);
     const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
     const client = await this.pool.connect();
+    let preloaded: StoredMessage[] | undefined;
     try {
       // The lock is a session-level advisory lock on this connection, so Postgres releases it if this
-      // process dies and the connection drops. lock_timeout bounds the wait.
-      if (waitMs === 0) {
-        const { rows } = await client.query<{ locked: boolean }>(this.q('tryLock', [this.options.schema, sessionId]));
-        if (!rows[0].locked) throw new SessionBusyError(sessionId, 0);
-      } else {
-        await client.query(this.q('lock', [this.options.schema, sessionId, `${waitMs}ms`]));
-      }
+      // process dies and the connection drops. lock_timeout bounds the wait; the window comes in the same call.
+      const { preload } = options;
+      const { rows } = await client.query<MessageRow & { locked: boolean }>(
+        this.q('lockSession', [this.options.schema, sessionId, waitMs, preload ? (preload.maxMessages ?? ALL) : null]),
+      );
+      if (!rows[0].locked) throw new SessionBusyError(sessionId, 0);
+      if (preload) preloaded = applyTokenBudget(rows.filter((r) => r.seq !== null).map((r) => toStoredMessage(sessionId, r)), preload);
     } catch (error) {
       client.release();
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
       throw error;
     }
-    const session = new PostgresLockedSession(this, client, sessionId);
+    const session = new PostgresLockedSession(this, client, sessionId, preloaded && options.preload ? { window: options.preload, messages: preloaded } : undefined);
     let databaseError: Error | undefined;
     try {
       return await fn(session);
@@ -173,6 +174,9 @@ export class PostgresHistoryStore implements HistoryStore {
         // After a failed statement the connection's prepared-statement cache may disagree with the server
         // (a later use then fails with 42P05/26000): close it, which releases the lock with it.
         client.release(databaseError);
+      } else if (session.handedOver) {
+        // The last commit released the lock already.
+        client.release();
       } else {
         // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
         // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
@@ -190,10 +194,16 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** @internal the body of `LockedSession.appendTurn`, run on the connection that holds the lock. */
-  async appendTurnOn(client: pg.PoolClient, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): Promise<AppendTurnResult> {
+  async appendTurnOn(
+    client: pg.PoolClient,
+    sessionId: string,
+    messages: NewMessage[],
+    options: AppendTurnOptions,
+    onHandedOver: () => void,
+  ): Promise<AppendTurnResult> {
     if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const { rows } = await client.query<{ fresh: boolean; locked: boolean; message_count: number | null; version: number | null }>(this.q('appendTurn', [
+    const { rows } = await client.query<{ fresh: boolean; locked: boolean; handed_over: boolean | null; message_count: number | null; version: number | null }>(this.q('appendTurn', [
         this.options.schema,
         sessionId,
         JSON.stringify(messages),
@@ -201,9 +211,11 @@ export class PostgresHistoryStore implements HistoryStore {
         options.runtimeState ? JSON.stringify(options.runtimeState) : null,
         options.metadata ? JSON.stringify(options.metadata) : null,
         options.completeInbox ?? [],
+        options.releaseLock === true,
       ]),
     );
     const row = rows[0];
+    if (row.handed_over) onHandedOver();
     if (!row.fresh) return { status: 'already_processed' };
     if (!row.locked || row.version === null || row.message_count === null) throw new LockLostError(sessionId);
     return { status: 'committed', firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
@@ -423,11 +435,15 @@ export class PostgresHistoryStore implements HistoryStore {
 
 class PostgresLockedSession implements LockedSession {
   released = false;
+  /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
+  handedOver = false;
 
   constructor(
     private readonly store: PostgresHistoryStore,
     private readonly heldClient: pg.PoolClient,
     readonly sessionId: string,
+    /** The window loaded with the lock, for the first `loadWindow` that asks for it. */
+    private preloaded?: { window: HistoryWindow; messages: StoredMessage[] },
   ) {}
 
   private tail: Promise<unknown> = Promise.resolve();
@@ -446,11 +462,20 @@ class PostgresLockedSession implements LockedSession {
   }
 
   loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    const preloaded = this.preloaded;
+    this.preloaded = undefined;
+    if (preloaded && sameWindow(preloaded.window, window) && !this.released) return Promise.resolve(preloaded.messages);
     return this.serial((client) => this.store.loadWindowOn(client, this.sessionId, window));
   }
 
-  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
-    return this.serial((client) => this.store.appendTurnOn(client, this.sessionId, messages, options));
+  appendTurn(messages: NewMessage[], options: AppendTurnOptions = {}): Promise<AppendTurnResult> {
+    this.preloaded = undefined;
+    return this.serial((client) =>
+      this.store.appendTurnOn(client, this.sessionId, messages, options, () => {
+        this.handedOver = true;
+        this.released = true;
+      }),
+    );
   }
 
   getRuntimeState(): Promise<RuntimeState | null> {
@@ -458,6 +483,7 @@ class PostgresLockedSession implements LockedSession {
   }
 
   updateMetadata(patch: SessionMetadata): Promise<void> {
+    this.preloaded = undefined;
     return this.serial((client) => this.store.updateMetadataOn(client, this.sessionId, patch));
   }
 
@@ -488,4 +514,8 @@ class PostgresLockedSession implements LockedSession {
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
     return this.serial((client) => this.store.recordReplyPartOn(client, this.sessionId, inboxId, part, platformMessageId));
   }
+}
+
+function sameWindow(a: HistoryWindow, b: HistoryWindow): boolean {
+  return a.maxMessages === b.maxMessages && a.maxTokens === b.maxTokens;
 }

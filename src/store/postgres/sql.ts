@@ -44,10 +44,10 @@ export function postgresSql(schema: string) {
     recordMigration: `INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`,
 
     // --- session lock: a session-level advisory lock, so Postgres releases it when the connection drops ---
-    lock: `SELECT set_config('lock_timeout', $3::text, false), pg_advisory_lock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text))`,
-    tryLock: `SELECT pg_try_advisory_lock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text)) AS locked`,
+    /** Lock (waiting $3 ms at most; 0: not at all) and, unless $4 is null, load the window of $4 messages. $1 schema, $2 session id */
+    lockSession: `SELECT * FROM ${s}.lock_session($1::text, $2::text, $3::integer, $4::bigint)`,
     tryLease: `SELECT pg_try_advisory_lock(${LEASE_NAMESPACE}, hashtext($1::text || ':' || $2::text)) AS locked`,
-    unlock: `SELECT set_config('lock_timeout', '0', false), pg_advisory_unlock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text))`,
+    unlock: `SELECT pg_advisory_unlock(${ADVISORY_NAMESPACE}, hashtext($1::text || ':' || $2::text))`,
 
     /**
      * One turn in one statement (one round trip, one implicit transaction):
@@ -57,7 +57,8 @@ export function postgresSql(schema: string) {
      *  - ins:  appends the messages after the old message_count;
      *  - done: marks the inbox entries this turn answers.
      * Foreign keys are checked at the end of the statement, when the session row exists.
-     * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata, $7 inbox ids
+     * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata, $7 inbox ids,
+     * $8 release the lock with this commit
      */
     appendTurn: `
       WITH ev AS (
@@ -66,8 +67,9 @@ export function postgresSql(schema: string) {
         ON CONFLICT DO NOTHING
         RETURNING 1
       ), gate AS (
-        SELECT ($4::text IS NULL OR EXISTS (SELECT 1 FROM ev)) AS fresh,
-               ${HOLDS_SESSION_LOCK} AS locked
+        -- The fence is read before the hand-over ($8): after it this connection holds the lock only until commit.
+        SELECT g.fresh, g.locked, CASE WHEN g.locked AND $8::boolean THEN ${s}.hand_over_session($1::text, $2::text) END AS handed_over
+          FROM (SELECT ($4::text IS NULL OR EXISTS (SELECT 1 FROM ev)) AS fresh, ${HOLDS_SESSION_LOCK} AS locked) g
       ), msgs AS (
         SELECT m.value AS j, m.ordinality AS ord FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS m
       ), s AS (
@@ -93,23 +95,12 @@ export function postgresSql(schema: string) {
          WHERE id = ANY ($7::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
         RETURNING 1
       )
-      SELECT (SELECT fresh FROM gate) AS fresh, (SELECT locked FROM gate) AS locked,
+      SELECT (SELECT fresh FROM gate) AS fresh, (SELECT locked FROM gate) AS locked, (SELECT handed_over FROM gate) AS handed_over,
              (SELECT message_count FROM s) AS message_count, (SELECT version FROM s) AS version,
              (SELECT count(*) FROM ins) AS inserted`,
 
-    /**
-     * The newest messages within $2 messages, starting at a turn boundary; when the last turn alone is
-     * longer, the last turn whole. $1 session id, $2 max messages
-     */
-    loadWindow: `
-      SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
-       WHERE session_id = $1 AND seq >= coalesce(
-         (SELECT min(seq) FROM ${s}.messages
-           WHERE session_id = $1 AND turn_start
-             AND seq > (SELECT message_count FROM ${s}.sessions WHERE id = $1) - $2::bigint),
-         (SELECT max(seq) FROM ${s}.messages WHERE session_id = $1 AND turn_start),
-         1)
-       ORDER BY seq`,
+    /** The window (see message_window in migration 4). $1 session id, $2 max messages */
+    loadWindow: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.message_window($1::text, $2::bigint) ORDER BY seq`,
     fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE session_id = $1 ORDER BY seq`,
 
     // --- inbox and its fate ledger --------------------------------------------------------------------

@@ -108,10 +108,11 @@ export class SqliteHistoryStore implements HistoryStore {
       // Jitter keeps several waiting processes from polling in lock-step.
       await sleep(Math.min(left, delay * (0.5 + Math.random())));
     }
+    const session = new SqliteLockedSession(this, this.stmt, sessionId, owner);
     try {
-      return await fn(new SqliteLockedSession(this, this.stmt, sessionId, owner));
+      return await fn(session);
     } finally {
-      this.unlock(sessionId, owner);
+      if (!session.handedOver) this.unlock(sessionId, owner);
     }
   }
 
@@ -181,6 +182,8 @@ export class SqliteHistoryStore implements HistoryStore {
         }) as { message_count: number; version: number };
         if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
         for (const id of options.completeInbox ?? []) this.stmt.answerInbox.run({ id, now, sessionId, turn: version });
+        // In the same transaction: the lock is free exactly when the turn is visible.
+        if (options.releaseLock) this.stmt.releaseLock.run(sessionId, owner);
         const firstSeq = count - messages.length + 1;
         messages.forEach((m, i) =>
           this.stmt.insertMessage.run({
@@ -352,6 +355,9 @@ export class SqliteHistoryStore implements HistoryStore {
 }
 
 class SqliteLockedSession implements LockedSession {
+  /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
+  handedOver = false;
+
   constructor(
     private readonly store: SqliteHistoryStore,
     private readonly stmt: Statements,
@@ -364,7 +370,9 @@ class SqliteLockedSession implements LockedSession {
   }
 
   async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
-    return this.store.appendTurnAs(this.owner, this.sessionId, messages, options);
+    const result = this.store.appendTurnAs(this.owner, this.sessionId, messages, options);
+    if (options?.releaseLock) this.handedOver = true;
+    return result;
   }
 
   getRuntimeState(): Promise<RuntimeState | null> {
