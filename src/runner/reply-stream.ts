@@ -88,6 +88,7 @@ export class ReplyStream {
         // Posted by an earlier attempt: bring it up to date, or leave it where messages cannot be edited.
         if (this.adapter.canEdit !== false) await this.adapter.edit(this.target, existing, parts[i]);
       } else {
+        this.session.assertHeld?.(); // a lost lock's retry would post this part again: post it only while held
         const id = await this.adapter.send(this.target, parts[i]);
         this.messageIds[i] = id;
         await this.session.recordReplyPart(this.entry.id, i, id);

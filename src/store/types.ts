@@ -116,6 +116,12 @@ export interface LockedSession {
   completeInbox(ids: number[], outcome: InboxOutcome): Promise<void>;
   /** Remember that part `part` of the reply to an entry was posted as `platformMessageId` (before the turn commits). */
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void>;
+  /**
+   * Throws LockLostError when the handle already knows its lock is gone (its database connection dropped), without
+   * a round trip. Call it before an effect outside the store that a retry would repeat, such as posting a reply.
+   * Optional: a store whose locks cannot drop underneath their holder leaves it out.
+   */
+  assertHeld?(): void;
 }
 
 /** An inbound platform event waiting for (or done with) its turn. The store treats the payload as opaque. */

@@ -367,12 +367,16 @@ class PostgresLockedSession implements LockedSession {
    */
   private serial<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const result = this.tail.then(() => {
-      if (this.held.lostWith) throw new LockLostError(this.sessionId, { cause: this.held.lostWith });
-      if (this.released) throw new LockLostError(this.sessionId);
+      this.assertHeld();
       return op(this.held.client);
     });
     this.tail = result.catch(() => {});
     return result;
+  }
+
+  assertHeld(): void {
+    if (this.held.lostWith) throw new LockLostError(this.sessionId, { cause: this.held.lostWith });
+    if (this.released) throw new LockLostError(this.sessionId);
   }
 
   loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
