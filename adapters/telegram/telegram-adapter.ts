@@ -110,7 +110,15 @@ export class TelegramAdapter implements PlatformAdapter {
     const name = `telegram-poll:${this.me!.id}`;
     let announced = false;
     while (!this.stopped) {
-      const lease = leases ? await leases.tryAcquireLease(name).catch(() => null) : undefined;
+      let lease: Lease | null | undefined;
+      try {
+        lease = leases ? await leases.tryAcquireLease(name) : undefined;
+      } catch (error) {
+        // The database is away (not another worker polling): try again until it answers.
+        this.options.logger.warn({ err: error }, 'could not ask the database who polls Telegram; trying again shortly');
+        await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
+        continue;
+      }
       if (lease === null) {
         if (!announced) this.options.logger.info('another worker is polling Telegram: standing by to take over');
         announced = true;
@@ -125,8 +133,11 @@ export class TelegramAdapter implements PlatformAdapter {
         this.options.logger.error({ err: error }, 'Telegram polling stopped on an error; unacknowledged updates will come again');
       });
       // A lost lease (its connection dropped) means another worker may poll now: stop at once.
-      await Promise.race([this.polling, lease?.lost]);
-      if (!this.stopped) this.stopPolling('lease lost');
+      const lost = await Promise.race([this.polling.then(() => false), lease ? lease.lost.then(() => true) : new Promise<never>(() => {})]);
+      if (lost && !this.stopped) {
+        this.options.logger.warn('lost the Telegram polling lease (its database connection dropped): stopping polling, then taking it again');
+        this.stopPolling('lease lost');
+      }
       await this.polling;
       await lease?.release();
       announced = false;

@@ -27,7 +27,8 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeFor(error);
-    if (error instanceof CommanderError) return;
+    // Commander prints its own errors; a clean stop (code 0, e.g. SIGTERM before start) has nothing to report.
+    if (error instanceof CommanderError || process.exitCode === 0) return;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`threadline: ${message.split('\n')[0]}\n`);
     if (process.env.THREADLINE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);

@@ -123,6 +123,8 @@ export class ReplyStream {
   }
 
   private async post(part: number, text: string): Promise<void> {
+    // A lost lock's retry would post this part again: post it only while the lock is known to be held.
+    this.session.assertHeld?.();
     const id = await delivering(this.adapter, () => this.adapter.send(this.target, text));
     this.messageIds[part] = id;
     await this.session.recordReplyPart(this.entry.id, part, id);

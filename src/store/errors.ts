@@ -20,10 +20,18 @@ export class SessionBusyError extends ThreadlineError {
   }
 }
 
-/** A commit was attempted by a holder that no longer owns the session's lock; nothing was written. */
+/**
+ * A commit was attempted by a holder that no longer owns the session's lock; nothing was written. When the lock
+ * went with its database connection, `cause` is the connection's error, so `isStoreUnreachable` recognises it.
+ */
 export class LockLostError extends ThreadlineError {
-  constructor(readonly sessionId: string) {
-    super(`lost the lock of session ${JSON.stringify(sessionId)} before committing: the turn was not written (another worker took over)`);
+  constructor(readonly sessionId: string, options?: { cause?: unknown }) {
+    super(
+      options?.cause
+        ? `lost the lock of session ${JSON.stringify(sessionId)}: its database connection dropped, nothing more is written under it`
+        : `lost the lock of session ${JSON.stringify(sessionId)} before committing: the turn was not written (another worker took over)`,
+      options,
+    );
   }
 }
 

@@ -136,6 +136,12 @@ export interface LockedSession {
   saveDraft(inboxId: number, draft: unknown): Promise<void>;
   /** Note what the user was told about an entry outside its reply (a "still working" note, an apology). */
   recordNotice(inboxId: number, text: string): Promise<void>;
+  /**
+   * Throws LockLostError when the handle already knows its lock is gone (its database connection dropped), without
+   * a round trip. Call it before an effect outside the store that a retry would repeat, such as posting a reply.
+   * Optional: a store whose locks cannot drop underneath their holder leaves it out.
+   */
+  assertHeld?(): void;
 }
 
 /** How an attempt on an inbox entry ended badly, for the ledger. */

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { openStore } from '../../src/store/open-store.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
@@ -37,10 +36,4 @@ export async function withStore<T>(db: string, fn: (store: HistoryStore) => Prom
 }
 
 /** A port nothing listens on right now (for a worker's webhook server). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from './owned-postgres.js';

