@@ -21,15 +21,49 @@ async function seed(store: HistoryStore, sessionId: string, messages: number): P
   }
 }
 
-/** One turn as the brief defines it: lock + load the last 50 + append 2 messages. */
+const WINDOW = { maxMessages: 50 };
+const EXCHANGE = [
+  { role: 'user' as const, content: 'hello' },
+  { role: 'assistant' as const, content: 'hi there' },
+];
+
+/**
+ * One turn as the brief defines it: lock + load the last 50 + append 2 messages, the way `Agent` runs it: the window
+ * comes with the lock, and the lock goes with the commit.
+ */
 const turn = (store: HistoryStore, sessionId: string) =>
+  store.withSessionLock(
+    sessionId,
+    async (session) => {
+      await session.loadWindow(WINDOW);
+      await session.appendTurn(EXCHANGE, { releaseLock: true });
+    },
+    { preload: WINDOW },
+  );
+
+/** The same turn in three statements (lock; load; commit, then unlock), as before the two-round-trip path. */
+const turnInThreeStatements = (store: HistoryStore, sessionId: string) =>
   store.withSessionLock(sessionId, async (session) => {
-    await session.loadWindow({ maxMessages: 50 });
-    await session.appendTurn([
-      { role: 'user', content: 'hello' },
-      { role: 'assistant', content: 'hi there' },
-    ]);
+    await session.loadWindow(WINDOW);
+    await session.appendTurn(EXCHANGE);
   });
+
+/**
+ * A bot's turn on one inbox entry, with or without the fate ledger: `claimInbox` counts the attempt durably before
+ * the turn; without the ledger the entry is only read. The difference is the ledger's cost per turn.
+ */
+async function inboxTurn(store: HistoryStore, sessionId: string, n: number, ledger: boolean): Promise<void> {
+  await store.enqueueInbox({ sessionId, eventKey: `bench:${sessionId}:${ledger}:${n}`, payload: { text: 'hello' } });
+  await store.withSessionLock(
+    sessionId,
+    async (session) => {
+      const [entry] = ledger ? await session.claimInbox(1, 'bench:1') : await session.pendingInbox(1);
+      await session.loadWindow(WINDOW);
+      await session.appendTurn(EXCHANGE, { completeInbox: [entry.id], releaseLock: true });
+    },
+    { preload: WINDOW },
+  );
+}
 
 export async function benchStore(kind: 'postgres' | 'sqlite'): Promise<{ floorP50: number }> {
   const db = kind === 'postgres' ? pgDb('store') : sqliteDb('store');
@@ -47,6 +81,24 @@ export async function benchStore(kind: 'postgres' | 'sqlite'): Promise<{ floorP5
     const t = ms(await timeEach(ITERATIONS, 20, () => turn(store, sessionId)));
     perSize.set(size, t.p50);
     rows.push({ case: `turn at ${size} messages`, p50_ms: t.p50, p99_ms: t.p99, 'p50 / floor': t.p50 / floor.p50, note: '' });
+  }
+  {
+    const t = ms(await timeEach(ITERATIONS, 20, () => turnInThreeStatements(store, 'bench-1000')));
+    rows.push({ case: 'turn at 1000, in three statements', p50_ms: t.p50, p99_ms: t.p99, 'p50 / floor': t.p50 / floor.p50, note: 'lock; load; commit (the old path)' });
+  }
+  {
+    // The enqueue is part of each sample on both sides, so it cancels out of the difference.
+    let n = 0;
+    const bare = ms(await timeEach(ITERATIONS, 20, () => inboxTurn(store, 'bench-inbox-bare', n++, false)));
+    const ledger = ms(await timeEach(ITERATIONS, 20, () => inboxTurn(store, 'bench-inbox-ledger', n++, true)));
+    rows.push({ case: 'enqueue + bot turn, entry only read', p50_ms: bare.p50, p99_ms: bare.p99, 'p50 / floor': bare.p50 / floor.p50, note: '' });
+    rows.push({
+      case: 'enqueue + bot turn, attempt counted',
+      p50_ms: ledger.p50,
+      p99_ms: ledger.p99,
+      'p50 / floor': ledger.p50 / floor.p50,
+      note: `the fate ledger costs ${(ledger.p50 - bare.p50).toFixed(2)} ms a turn`,
+    });
   }
   const at10 = perSize.get(10)!;
   const at10k = perSize.get(10_000)!;

@@ -7,13 +7,21 @@ process.send?.('ready');
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
 const start = performance.now();
 for (let t = 0; t < Number(turns); t++) {
-  await store.withSessionLock(sessionId, async (session) => {
-    await session.loadWindow({ maxMessages: 50 });
-    await session.appendTurn([
-      { role: 'user', content: `turn ${t}` },
-      { role: 'assistant', content: `reply ${t}` },
-    ]);
-  }, { waitMs: 120_000 });
+  await store.withSessionLock(
+    sessionId,
+    async (session) => {
+      await session.loadWindow({ maxMessages: 50 });
+      await session.appendTurn(
+        [
+          { role: 'user', content: `turn ${t}` },
+          { role: 'assistant', content: `reply ${t}` },
+        ],
+        { releaseLock: true },
+      );
+    },
+    // As Agent runs a turn: the window with the lock, the lock with the commit.
+    { waitMs: 120_000, preload: { maxMessages: 50 } },
+  );
 }
 process.send?.({ ms: performance.now() - start });
 await store.close();

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmError } from '../../src/core/llm/chat-model.js';
-import type { InboundMessage } from '../../src/runner/platform-adapter.js';
-import { startRunnerWorld, type RunnerWorld } from './runner-world.js';
+import { inbound, startRunnerWorld, type RunnerWorld } from './runner-world.js';
 
 /** The classification table, fault by fault: what the user sees, what happens to the message, and that the chat goes on. */
 
@@ -12,17 +11,6 @@ afterEach(async () => {
 });
 
 const transientLlm = (retryAfterMs?: number) => new LlmError('LLM endpoint answered HTTP 503', { failure: 'status', status: 503, retryAfterMs });
-const inbound = (chatId: string, eventId: string, text: string): InboundMessage => ({
-  platform: 'scripted',
-  botId: 'bot',
-  chatId,
-  userId: chatId,
-  eventId,
-  text,
-  isPrivate: true,
-  addressed: true,
-  replyTarget: { chatId },
-});
 const fate = async (w: RunnerWorld, eventId: string) => (await w.store.inboxTimeline(`scripted:bot:${eventId}`))!;
 
 describe('the runner gives every message a fate', () => {

@@ -50,6 +50,19 @@ export interface PlatformRule {
   times?: number;
 }
 
+/** A private message of the scripted platform, as its adapter would normalise it. */
+export const inbound = (chatId: string, eventId: string, text: string): InboundMessage => ({
+  platform: 'scripted',
+  botId: 'bot',
+  chatId,
+  userId: chatId,
+  eventId,
+  text,
+  isPrivate: true,
+  addressed: true,
+  replyTarget: { chatId },
+});
+
 export class ScriptedPlatform implements PlatformAdapter {
   readonly platform = 'scripted';
   readonly textLimit = 4096;
@@ -72,20 +85,8 @@ export class ScriptedPlatform implements PlatformAdapter {
   async stop(): Promise<void> {}
 
   /** A user writes in a chat; resolves once the runner recorded it. */
-  say(chatId: string, text: string, extra: Partial<InboundMessage> = {}): Promise<{ duplicate: boolean }> {
-    const eventId = String(this.nextEvent++);
-    return this.inbox!.receive({
-      platform: this.platform,
-      botId: 'bot',
-      chatId,
-      userId: chatId,
-      eventId,
-      text,
-      isPrivate: true,
-      addressed: true,
-      replyTarget: { chatId },
-      ...extra,
-    });
+  say(chatId: string, text: string): Promise<{ duplicate: boolean }> {
+    return this.inbox!.receive(inbound(chatId, String(this.nextEvent++), text));
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

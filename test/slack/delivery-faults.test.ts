@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingInbox } from '../support/recording-inbox.js';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import { silentLogger } from '../../src/log.js';
-import type { DeliveryFault, InboundMessage, InboundSink, RefusedEvent } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink } from '../../src/runner/platform-adapter.js';
 import { startFakeSlack, type FakeSlack, type SlackErrorAnswer } from '../fakes/fake-slack-server.js';
 import { listenOnLoopback } from '../fakes/http-json.js';
 
@@ -86,20 +87,6 @@ describe('SlackAdapter.classifyError, against the real WebClient', () => {
 });
 
 describe('Slack over HTTP: what an event that was not recorded is answered', () => {
-  function inbox(receive: (message: InboundMessage) => Promise<{ duplicate: boolean }> = async () => ({ duplicate: false })) {
-    const received: InboundMessage[] = [];
-    const refused: RefusedEvent[] = [];
-    const sink: InboundSink = {
-      receive: (message) => {
-        received.push(message);
-        return receive(message);
-      },
-      refuse: async (event) => {
-        refused.push(event);
-      },
-    };
-    return { sink, received, refused };
-  }
 
   async function start(sink: InboundSink): Promise<string> {
     const bot = newAdapter();
@@ -109,7 +96,7 @@ describe('Slack over HTTP: what an event that was not recorded is answered', () 
 
   it('503 with Retry-After while the store is unreachable, 500 for other failures, 200 once recorded', async () => {
     let failure: Error | undefined = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const { sink, received } = inbox(async () => {
+    const { sink, received } = recordingInbox(async () => {
       if (failure) throw failure;
       return { duplicate: false };
     });
@@ -129,7 +116,7 @@ describe('Slack over HTTP: what an event that was not recorded is answered', () 
   });
 
   it("refuses a person's message that lacks its channel or user (200, never received)", async () => {
-    const { sink, received, refused } = inbox();
+    const { sink, received, refused } = recordingInbox();
     const url = await start(sink);
     const dm = slack.directMessage({ channel: 'D0DM1', user: 'U0ALICE', text: 'hello' });
     const { user: _user, ...withoutUser } = dm.event;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingInbox } from '../support/recording-inbox.js';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
 import { silentLogger } from '../../src/log.js';
-import type { InboundMessage, InboundSink, RefusedEvent } from '../../src/runner/platform-adapter.js';
+import type { InboundSink, RefusedEvent } from '../../src/runner/platform-adapter.js';
 import { listenOnLoopback } from '../fakes/http-json.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram, type TelegramErrorAnswer } from '../fakes/fake-telegram-server.js';
 
@@ -88,21 +89,6 @@ describe('TelegramAdapter.classifyError, against the real telegraf client', () =
 });
 
 describe('Telegram webhook: what an update that was not recorded is answered', () => {
-  /** An inbox whose `receive` does what the test says, and that remembers what it was given. */
-  function inbox(receive: (message: InboundMessage) => Promise<{ duplicate: boolean }> = async () => ({ duplicate: false })) {
-    const received: InboundMessage[] = [];
-    const refused: RefusedEvent[] = [];
-    const sink: InboundSink = {
-      receive: (message) => {
-        received.push(message);
-        return receive(message);
-      },
-      refuse: async (event) => {
-        refused.push(event);
-      },
-    };
-    return { sink, received, refused };
-  }
 
   async function startWebhook(sink: InboundSink): Promise<string> {
     const bot = newAdapter();
@@ -114,7 +100,7 @@ describe('Telegram webhook: what an update that was not recorded is answered', (
 
   it('503 with Retry-After while the store is unreachable, 500 for any other failure, 200 once recorded', async () => {
     let failure: Error | undefined = storeAway();
-    const { sink, received } = inbox(async () => {
+    const { sink, received } = recordingInbox(async () => {
       if (failure) throw failure;
       return { duplicate: false };
     });
@@ -134,7 +120,7 @@ describe('Telegram webhook: what an update that was not recorded is answered', (
   });
 
   it('refuses message updates no real Telegram sends (200, never received); a body that is no update stays 400', async () => {
-    const { sink, received, refused } = inbox();
+    const { sink, received, refused } = recordingInbox();
     const url = await startWebhook(sink);
     const good = tg.textUpdate({ chatId: 5, userId: 5, text: 'hi' });
     const { chat: _chat, ...withoutChat } = good.message;

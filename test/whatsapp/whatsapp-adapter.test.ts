@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingInbox } from '../support/recording-inbox.js';
 import { WhatsAppApiError } from '../../adapters/whatsapp/graph-client.js';
 import { normalizeWebhook } from '../../adapters/whatsapp/normalize-webhook.js';
 import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
 import { silentLogger } from '../../src/log.js';
-import type { DeliveryFault, InboundMessage, InboundSink, RefusedEvent } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundMessage } from '../../src/runner/platform-adapter.js';
 import { startFakeWhatsApp, type FakeWhatsApp, type GraphErrorAnswer } from '../fakes/fake-whatsapp-server.js';
 import { WA } from './whatsapp-harness.js';
 
@@ -142,24 +143,10 @@ describe('WhatsAppAdapter: message fates', () => {
     fake = await startFakeWhatsApp(WA);
   });
 
-  function inbox(receive: (message: InboundMessage) => Promise<{ duplicate: boolean }> = async () => ({ duplicate: false })) {
-    const received: InboundMessage[] = [];
-    const refused: RefusedEvent[] = [];
-    const sink: InboundSink = {
-      receive: (message) => {
-        received.push(message);
-        return receive(message);
-      },
-      refuse: async (event) => {
-        refused.push(event);
-      },
-    };
-    return { sink, received, refused };
-  }
 
   it('503 with Retry-After while the store is unreachable, 500 for other recording failures', async () => {
     let failure: Error | undefined = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const { sink, received } = inbox(async () => {
+    const { sink, received } = recordingInbox(async () => {
       if (failure) throw failure;
       return { duplicate: false };
     });
@@ -179,7 +166,7 @@ describe('WhatsAppAdapter: message fates', () => {
   });
 
   it('refuses messages without an id or a sender (200), still records the good ones; a body that is no notification stays 400', async () => {
-    const { sink, received, refused } = inbox();
+    const { sink, received, refused } = recordingInbox();
     await adapter.start(sink);
     const url = `http://127.0.0.1:${adapter.port}/`;
     const body = notification({
