@@ -285,7 +285,10 @@ export interface HistoryStore {
   pendingInboxSessions(limit?: number, queue?: string): Promise<string[]>;
   /** Inbox entries as the ledger shows them, newest first. */
   listInbox(filter?: InboxFilter): Promise<InboxRecord[]>;
-  /** One entry by inbox id or event key, with its attempts, reply parts and notices; null when unknown. */
+  /**
+   * One entry by inbox id (a number), or by event key or platform event id (a string: the whole key, or its last
+   * part, the newest entry ending so), with its attempts, reply parts and notices; null when unknown.
+   */
   inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null>;
   /** Put a dead entry back to pending with a fresh attempt budget; false when it is not dead. */
   retryInbox(id: number): Promise<boolean>;

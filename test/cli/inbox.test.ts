@@ -47,7 +47,8 @@ describe.each(BACKENDS)('$name: threadline inbox', ({ freshDb }) => {
     expect(deadOnly.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${dead}  dead .* tg:1  attempts 1  "are you there\\?"  last error: Bad Request: message is too long$`))]);
     expect((await inbox(db, 'ls', '--pending', '--session', 'tg:2')).stdout).toMatch(/attempts 1, next attempt .*"slow one"  last error: LLM endpoint answered HTTP 503/);
 
-    const story = await inbox(db, 'explain', 'tg:7:100');
+    // By the platform's own event id, the last part of the event key.
+    const story = await inbox(db, 'explain', '100');
     expect(story.code).toBe(0);
     expect(story.stdout).toMatch(/inbox entry \d+ \(tg:7:100\) in session tg:1: done/);
     expect(story.stdout).toMatch(/received \(the platform delivered it 1 more time; ignored\)/);
@@ -66,7 +67,7 @@ describe.each(BACKENDS)('$name: threadline inbox', ({ freshDb }) => {
     expect(notDead.stderr).toBe(`threadline: inbox entry ${answered} is done, not dead: only dead entries can be retried\n`);
     const unknown = await inbox(db, 'explain', '999999');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^threadline: no inbox entry 999999: pass an id or event key/);
+    expect(unknown.stderr).toMatch(/^threadline: no inbox entry 999999: pass an inbox id, event key or platform event id/);
 
     const retried = await inbox(db, 'retry', String(dead));
     expect(retried.code).toBe(0);

@@ -186,8 +186,11 @@ export function postgresSql(schema: string) {
       SELECT ${INBOX_COLUMNS} FROM ${s}.inbox
        WHERE ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR session_id = $2::text)
        ORDER BY id DESC LIMIT $3`,
-    /** $1 inbox id (or null), $2 event key (or null) */
-    inboxEntry: `SELECT ${INBOX_COLUMNS} FROM ${s}.inbox WHERE id = $1::bigint OR event_key = $2::text ORDER BY id LIMIT 1`,
+    /** $1 inbox id (or null), $2 event key or platform event id, the end of an event key (or null); the newest such */
+    inboxEntry: `
+      SELECT ${INBOX_COLUMNS} FROM ${s}.inbox
+       WHERE id = $1::bigint OR event_key = $2::text OR right(event_key, length($2::text) + 1) = ':' || $2::text
+       ORDER BY coalesce(event_key = $2::text, false) DESC, id DESC LIMIT 1`,
     inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM ${s}.inbox_attempts WHERE inbox_id = $1 ORDER BY id`,
     inboxReplies: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
     inboxNotices: `SELECT sent_at, text FROM ${s}.inbox_notices WHERE inbox_id = $1 ORDER BY sent_at`,

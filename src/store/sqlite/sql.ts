@@ -82,7 +82,9 @@ export const SQLITE_SQL = {
   listInbox: `SELECT ${INBOX_COLUMNS} FROM inbox
                WHERE (@status IS NULL OR status = @status) AND (@sessionId IS NULL OR session_id = @sessionId)
                ORDER BY id DESC LIMIT @limit`,
-  inboxRecord: `SELECT ${INBOX_COLUMNS} FROM inbox WHERE id = @id OR event_key = @key ORDER BY id LIMIT 1`,
+  inboxRecord: `SELECT ${INBOX_COLUMNS} FROM inbox
+                 WHERE id = @id OR event_key = @key OR substr(event_key, -length(@key) - 1) = ':' || @key
+                 ORDER BY coalesce(event_key = @key, 0) DESC, id DESC LIMIT 1`,
   inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM inbox_attempts WHERE inbox_id = ? ORDER BY id`,
   inboxReplies: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
   inboxNotices: `SELECT sent_at, text FROM inbox_notices WHERE inbox_id = ? ORDER BY sent_at, rowid`,

@@ -1,4 +1,4 @@
-import type { InboxRecord } from '../../../store/types.js';
+import type { HistoryStore, InboxRecord, InboxTimeline } from '../../../store/types.js';
 
 /** What the user wrote, from an entry's payload (the store keeps it opaque; the runner stores an InboundMessage). */
 export function entryText(entry: InboxRecord, max = 60): string {
@@ -8,7 +8,7 @@ export function entryText(entry: InboxRecord, max = 60): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** `<inbox id>` (digits) or an event key such as `telegram:7000000001:123`. */
-export function parseEntryRef(ref: string): number | string {
-  return /^\d+$/.test(ref) ? Number(ref) : ref;
+/** An entry by inbox id (digits), event key (`telegram:7000000001:123`) or platform event id (`123`), in that order. */
+export async function findEntry(store: HistoryStore, ref: string): Promise<InboxTimeline | null> {
+  return (/^\d+$/.test(ref) ? await store.inboxTimeline(Number(ref)) : null) ?? store.inboxTimeline(ref);
 }

@@ -4,7 +4,7 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { formatMessage, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
-import { entryText, parseEntryRef } from './entry-text.js';
+import { entryText, findEntry } from './entry-text.js';
 
 interface ExplainOptions extends DbOptions {
   json?: boolean;
@@ -13,13 +13,13 @@ interface ExplainOptions extends DbOptions {
 export function registerExplain(group: Command): void {
   const command = group
     .command('explain <entry>')
-    .description('why a message got the answer it got (or none): its timeline, by inbox id or event key');
+    .description('why a message got the answer it got (or none): its timeline, by inbox id, event key or platform event id');
   addDbOption(command);
   addJsonOption(command);
   command.action(async (ref: string, options: ExplainOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
-      const timeline = await store.inboxTimeline(parseEntryRef(ref));
-      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an id or event key from "threadline inbox ls"`, 2);
+      const timeline = await findEntry(store, ref);
+      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an inbox id, event key or platform event id from "threadline inbox ls"`, 2);
       const turn = await answeringTurn(store, timeline);
       if (options.json) return printJson({ ...timeline, turn });
       for (const line of describe(timeline, turn)) printLine(line);

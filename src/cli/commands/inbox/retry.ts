@@ -3,17 +3,17 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
-import { parseEntryRef } from './entry-text.js';
+import { findEntry } from './entry-text.js';
 
 export function registerRetry(group: Command): void {
   const command = group
     .command('retry <entry>')
-    .description('put a dead entry (inbox id or event key) back to pending, with a fresh budget of attempts');
+    .description('put a dead entry (inbox id, event key or platform event id) back to pending, with a fresh budget of attempts');
   addDbOption(command);
   command.action(async (ref: string, options: DbOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
-      const timeline = await store.inboxTimeline(parseEntryRef(ref));
-      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an id or event key from "threadline inbox ls"`, 2);
+      const timeline = await findEntry(store, ref);
+      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an inbox id, event key or platform event id from "threadline inbox ls"`, 2);
       const { entry } = timeline;
       if (!(await store.retryInbox(entry.id))) throw new CliError(`inbox entry ${entry.id} is ${entry.status}, not dead: only dead entries can be retried`, 2);
       printLine(`inbox entry ${entry.id} is pending again; a worker on ${entry.queue || 'any queue'} will answer it`);
