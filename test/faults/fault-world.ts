@@ -3,7 +3,7 @@ import { defaultHandler, type FakeHandler, type FakeReply } from '../fakes/fake-
 import { postWebhookUpdate, type TextMessageUpdate } from '../fakes/fake-telegram-server.js';
 import { pgTestUrl } from '../support/databases.js';
 import type { InboxTimeline } from '../../src/store/types.js';
-import { chatSession, pairs, startWorker, startWorld, stopWorker, textsIn, WEBHOOK_SECRET, withStore, type Worker, type World } from '../telegram/bot-harness.js';
+import { chatSession, loggedErrors, pairs, startWorker, startWorld, stopWorker, textsIn, WEBHOOK_SECRET, withStore, type Worker, type World } from '../telegram/bot-harness.js';
 
 /*
  * A Telegram deployment under faults, for real: `threadline bot telegram` webhook workers (compiled CLI, child
@@ -23,6 +23,11 @@ export interface FaultWorldOptions {
   args?: string[];
 }
 
+/**
+ * `label` names the test's schema: keep it short (≤ 12 characters). The store names its prepared statements
+ * `threadline:<schema>:<statement>`, and past Postgres's 63 characters the names are truncated, warned about on
+ * stderr, and can collide (a schema of 39 characters or more makes `pendingInbox` and `pendingInboxSessions` one).
+ */
 export async function startFaultWorld(label: string, options: FaultWorldOptions = {}): Promise<FaultWorld> {
   const world = await startWorld(pgTestUrl(label), options.handler);
   try {
@@ -160,10 +165,15 @@ export function llmOutage(fault: FakeReply) {
   };
 }
 
-/** No worker died on the faults; then each stops gracefully (exit 0) on SIGTERM. */
-export async function expectWorkersSurvivedAndStop(world: FaultWorld): Promise<void> {
+/**
+ * No worker died on the faults; each stops gracefully (exit 0) on SIGTERM; and none logged an error (or wrote to
+ * stderr) but those `expectedErrors` matches: a fault is handled, not merely survived.
+ */
+export async function expectWorkersSurvivedAndStop(world: FaultWorld, expectedErrors?: RegExp): Promise<void> {
   for (const { proc } of world.workers) {
     expect({ exitCode: proc.child.exitCode, signal: proc.child.signalCode }, proc.stderrText.slice(-2000)).toEqual({ exitCode: null, signal: null });
   }
   await Promise.all(world.workers.map(stopWorker));
+  const unexpected = world.workers.flatMap(loggedErrors).filter((line) => !expectedErrors?.test(line));
+  expect(unexpected).toEqual([]);
 }

@@ -48,7 +48,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
   it('an LLM outage shorter than the retry window: every message sent meanwhile answered exactly once, nothing dead', async () => {
     const outage = llmOutage({ status: 500 });
     // 1.5 s of outage: calls at ~0 s and ~1 s fail, the one at ~3 s (back-off 1 s, then 2 s) is answered.
-    world = await startFaultWorld('faults_short_outage', { handler: outage.handler, args: ['--llm-retry-window', '6', '--llm-timeout', '1'] });
+    world = await startFaultWorld('f_short_out', { handler: outage.handler, args: ['--llm-retry-window', '6', '--llm-timeout', '1'] });
     const endsAt = outage.begin(1_500);
     // Chats 11-13 write at the outage's start and again during it (queued behind their first message); chat 14
     // only during it, so its message meets the outage on its own first call.
@@ -73,7 +73,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
   it('an LLM outage longer than the retry window: each message dead with one apology; after the outage the next message is answered', async () => {
     const outage = llmOutage({ status: 500 });
     // Calls at ~0 s and ~1 s fail; the next back-off (~2 s) would end past the 2 s window: given up on.
-    world = await startFaultWorld('faults_long_outage', { handler: outage.handler, args: ['--llm-retry-window', '2', '--llm-timeout', '1'] });
+    world = await startFaultWorld('f_long_out', { handler: outage.handler, args: ['--llm-retry-window', '2', '--llm-timeout', '1'] });
     const chats = [21, 22];
     outage.begin();
     const during = await sayInChats(world, texts(chats, (c) => [`c${c} m0`, `c${c} m1`]));
@@ -95,7 +95,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
   it('a hung LLM call: timed out, retried, then one apology; the next message (the LLM healthy again) is answered', async () => {
     const outage = llmOutage({ hang: true });
     // Each call fails after 0.5 s of silence; the second one ends the 2 s window.
-    world = await startFaultWorld('faults_llm_hang', { handler: outage.handler, args: ['--llm-timeout', '0.5', '--llm-retry-window', '2'] });
+    world = await startFaultWorld('f_llm_hang', { handler: outage.handler, args: ['--llm-timeout', '0.5', '--llm-retry-window', '2'] });
     outage.begin();
     const hung = await say(world, 31, 'c31 are you there?');
     const [fate] = await fatesOf(world, [hung], { told: true });
@@ -119,7 +119,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
       ['c42 m0', { garbage: true }],
       ['c43 m0', { empty: true }],
     ]);
-    world = await startFaultWorld('faults_llm_unusable', {
+    world = await startFaultWorld('f_unusable', {
       args: LLM_FLAGS,
       handler: (request) => {
         // Each fault answers the first call for its message only.
@@ -146,7 +146,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
   });
 
   it('Telegram 403 "bot was blocked": that message dead without an apology, the one queued behind it dead without the LLM, other chats unaffected; after unblocking the chat is answered', async () => {
-    world = await startFaultWorld('faults_tg_blocked', {
+    world = await startFaultWorld('f_tg_403', {
       // Slow on the first message, so the second is queued behind it when the block is found.
       handler: async (request) => ({ ...(await defaultHandler(request)), ...(userTexts(request).at(-1) === 'c51 m0' ? { delayMs: 500 } : {}) }),
     });
@@ -172,7 +172,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
 
   it('Telegram 429 (retry_after 1) on the reply: delivered on the second attempt from the draft, the LLM asked once', async () => {
     // Not streaming: the complete reply is the chat's first sendMessage, so the 429 hits the delivery itself.
-    world = await startFaultWorld('faults_tg_429', { args: ['--no-stream'] });
+    world = await startFaultWorld('f_tg_429', { args: ['--no-stream'] });
     world.tg.failCalls({ method: 'sendMessage', chatId: 61, error: { error_code: 429, description: 'Too Many Requests: retry after 1', retry_after: 1 } });
     const [fate] = await fatesOf(world, [await say(world, 61, 'c61 m0')]);
     expect(fate.entry).toMatchObject({ status: 'done', attempts: 2 });
@@ -187,7 +187,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
   });
 
   it('Telegram 400 "message is too long" on every send to a chat: dead, the LLM asked once; after clearing, its next message is answered', async () => {
-    world = await startFaultWorld('faults_tg_too_long');
+    world = await startFaultWorld('f_tg_400');
     world.tg.failCalls({ method: 'sendMessage', chatId: 71, times: Infinity, error: TOO_LONG });
     const [fate] = await fatesOf(world, [await say(world, 71, 'c71 m0')]);
     expect(fate.entry).toMatchObject({ status: 'dead', attempts: 1, lastError: TOO_LONG.description });
@@ -200,6 +200,7 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
     world.tg.clearFailures();
     await fatesOf(world, [await say(world, 71, 'c71 m1')]);
     await expectAnswered(world, 71, ['c71 m1']);
-    await expectWorkersSurvivedAndStop(world);
+    await expectWorkersSurvivedAndStop(world, /could not tell the user their message was given up on/);
   });
+
 });
