@@ -24,7 +24,7 @@ export interface FaultWorldOptions {
 }
 
 /**
- * `label` names the test's schema: keep it short (≤ 12 characters). The store names its prepared statements
+ * `label` names the test's schema: keep it short (≤ 13 characters, so every name fits). The store names its prepared statements
  * `threadline:<schema>:<statement>`, and past Postgres's 63 characters the names are truncated, warned about on
  * stderr, and can collide (a schema of 39 characters or more makes `pendingInbox` and `pendingInboxSessions` one).
  */
