@@ -16,9 +16,9 @@ export function tooLong(length: number, limit: number): string {
   return `That message is too long (${length} characters; the limit is ${limit}).`;
 }
 
-function minutes(ms: number): string {
-  const m = Math.round(ms / 60_000);
-  return m <= 1 ? 'a minute' : `${m} minutes`;
+function duration(ms: number): string {
+  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} seconds`;
+  return `${Math.round(ms / 60_000)} minutes`;
 }
 
 /** The one apology a dead-lettered message gets. */
@@ -27,7 +27,7 @@ export function gaveUp(failure: Failure, context: { attempts: number; llmRetryWi
   switch (failure.source) {
     case 'llm':
       return failure.errorClass === 'transient'
-        ? `${base}: the language model did not answer for ${minutes(context.llmRetryWindowMs)}. Please send it again later.`
+        ? `${base}: the language model did not answer for ${duration(context.llmRetryWindowMs)}. Please send it again later.`
         : `${base}: the language model refused the request (${shortReason(failure.reason)}).`;
     case 'platform':
       return `${base}: the reply could not be delivered here.`;

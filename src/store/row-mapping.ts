@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import type { InboxAttempt, InboxEntry, InboxRecord, InboxStatus, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
+import type { InboxAttempt, InboxEntry, InboxRecord, InboxStatus, InboxTimeline, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
 
 /** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
 export interface MessageRow {
@@ -138,6 +138,25 @@ export function toInboxAttempt(row: InboxAttemptRow): InboxAttempt {
   if (row.error_class !== null) attempt.errorClass = row.error_class as 'transient' | 'permanent';
   if (row.error !== null) attempt.error = row.error;
   return attempt;
+}
+
+/** The stage an attempt that answered its entry reached. */
+export const COMMITTED_STAGE = 'committed';
+
+/**
+ * The entry's timeline. The attempt that answered an entry is the latest one (claims and the commit happen under
+ * one lock): the commit does not write its end, to stay one statement, so it is read from the entry here.
+ */
+export function toInboxTimeline(
+  entry: InboxRecord,
+  attempts: InboxAttemptRow[],
+  replies: Array<{ part: number | string; platform_message_id: string }>,
+  notices: Array<{ sent_at: Date | number; text: string }>,
+): InboxTimeline {
+  const mapped = attempts.map(toInboxAttempt);
+  const last = mapped.at(-1);
+  if (last && !last.endedAt && entry.answeredBy && entry.doneAt) Object.assign(last, { endedAt: entry.doneAt, stage: COMMITTED_STAGE });
+  return { entry, attempts: mapped, replyParts: replies.map(toReplyPart), notices: notices.map(toNotice) };
 }
 
 export function toReplyPart(row: { part: number | string; platform_message_id: string }): ReplyPart {

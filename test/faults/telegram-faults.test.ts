@@ -203,12 +203,11 @@ describe('threadline bot telegram on Postgres, 2 webhook workers: every message 
     await expectWorkersSurvivedAndStop(world, /could not tell the user their message was given up on/);
   });
 
-  // Skipped, a store bug: appendTurn({ completeInbox }) marks entries done without ending their attempt (endedAt null, stage 'claimed').
-  it.skip('the ledger records the outcome of the attempt that answered a message (`threadline inbox explain`)', async () => {
+  it('the ledger records the outcome of the attempt that answered a message (`threadline inbox explain`)', async () => {
     world = await startFaultWorld('f_ledger', { workers: 1 });
     const [fate] = await fatesOf(world, [await say(world, 81, 'c81 m0')]);
     expect(fate.entry).toMatchObject({ status: 'done', attempts: 1 });
-    expect(fate.attempts).toEqual([expect.objectContaining({ attempt: 1, endedAt: expect.any(Date) })]);
+    expect(fate.attempts).toEqual([expect.objectContaining({ attempt: 1, endedAt: expect.any(Date), stage: 'committed' })]);
     await expectWorkersSurvivedAndStop(world);
   });
 });

@@ -6,11 +6,10 @@ import { applyTokenBudget } from '../history-window.js';
 import {
   decodeCursor,
   encodeCursor,
-  toInboxAttempt,
+  COMMITTED_STAGE,
   toInboxEntry,
   toInboxRecord,
-  toNotice,
-  toReplyPart,
+  toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
   type InboxAttemptRow,
@@ -75,10 +74,12 @@ export class PostgresHistoryStore implements HistoryStore {
   readonly location: string;
   private readonly pool: pg.Pool;
   private readonly sql: PostgresSql;
+  private readonly statementPrefix: string;
 
   private constructor(private readonly options: PostgresStoreOptions) {
     this.location = options.redacted;
     this.sql = postgresSql(options.schema);
+    this.statementPrefix = createHash('sha1').update(options.schema).digest('hex').slice(0, 16);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
@@ -93,11 +94,12 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /**
-   * A named prepared statement: each connection parses and plans it once, not on every turn. The schema is
-   * part of the name because one process may hold stores on several schemas.
+   * A named prepared statement: each connection parses and plans it once, not on every turn. The schema is part
+   * of the name because one process may hold stores on several schemas; as a digest, because Postgres cuts names
+   * at 63 bytes and two statements of a long schema name would otherwise share one.
    */
   private q(name: StatementName, values: unknown[]): pg.QueryConfig {
-    return { name: `threadline:${this.options.schema}:${name}`, text: this.sql[name], values };
+    return { name: `tl:${this.statementPrefix}:${name}`, text: this.sql[name], values };
   }
 
   /** Connect, apply pending migrations, and return a ready store; a bad URL fails here with one clear line. */
@@ -249,7 +251,7 @@ export class PostgresHistoryStore implements HistoryStore {
   /** @internal */
   async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const { rows } = await client.query<{ locked: boolean }>(
-      this.q('completeInbox', [this.options.schema, sessionId, ids, outcome, failure?.stage ?? null, failure?.errorClass ?? null, failure?.error ?? null]),
+      this.q('completeInbox', [this.options.schema, sessionId, ids, outcome, failure?.stage ?? COMMITTED_STAGE, failure?.errorClass ?? null, failure?.error ?? null]),
     );
     if (!rows[0].locked) throw new LockLostError(sessionId);
   }
@@ -310,7 +312,7 @@ export class PostgresHistoryStore implements HistoryStore {
       this.pool.query<{ part: number; platform_message_id: string }>(this.q('inboxReplies', [entry.id])),
       this.pool.query<{ sent_at: Date; text: string }>(this.q('inboxNotices', [entry.id])),
     ]);
-    return { entry, attempts: attempts.rows.map(toInboxAttempt), replyParts: replies.rows.map(toReplyPart), notices: notices.rows.map(toNotice) };
+    return toInboxTimeline(entry, attempts.rows, replies.rows, notices.rows);
   }
 
   async retryInbox(id: number): Promise<boolean> {

@@ -28,7 +28,7 @@ export function postgresSql(schema: string) {
                          FROM ${s}.inbox_replies r WHERE r.inbox_id = ${id}), '[]'::jsonb) AS reply_parts`;
   /** Ends the latest attempt of each entry in CTE `cte` with $5 stage, $6 error class, $7 error. */
   const END_ATTEMPT = (cte: string) => `
-        UPDATE ${s}.inbox_attempts t SET ended_at = now(), stage = coalesce($5::text, t.stage), error_class = $6::text, error = $7::text
+        UPDATE ${s}.inbox_attempts t SET ended_at = now(), stage = $5::text, error_class = $6::text, error = $7::text
           FROM ${cte} WHERE t.id = (SELECT max(x.id) FROM ${s}.inbox_attempts x WHERE x.inbox_id = ${cte}.id) AND t.ended_at IS NULL`;
   return {
     // --- migrations -------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ export const SQLITE_SQL = {
      ORDER BY id`,
   countAttempt: `UPDATE inbox SET attempts = attempts + 1, next_attempt_at = NULL WHERE id = ? RETURNING attempts`,
   startAttempt: `INSERT INTO inbox_attempts (inbox_id, attempt, worker, started_at) VALUES (?, ?, ?, ?)`,
-  endAttempt: `UPDATE inbox_attempts SET ended_at = @now, stage = coalesce(@stage, stage), error_class = @errorClass, error = @error
+  endAttempt: `UPDATE inbox_attempts SET ended_at = @now, stage = @stage, error_class = @errorClass, error = @error
                 WHERE id = (SELECT max(id) FROM inbox_attempts WHERE inbox_id = @id) AND ended_at IS NULL`,
   deferInbox: `UPDATE inbox SET next_attempt_at = @retryAt, last_error = @error WHERE id = @id AND status = 'pending'`,
   completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now, last_error = coalesce(@error, last_error), draft = NULL, next_attempt_at = NULL

@@ -10,11 +10,10 @@ import { applyTokenBudget } from '../history-window.js';
 import {
   decodeCursor,
   encodeCursor,
-  toInboxAttempt,
+  COMMITTED_STAGE,
   toInboxEntry,
   toInboxRecord,
-  toNotice,
-  toReplyPart,
+  toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
   type InboxAttemptRow,
@@ -231,12 +230,12 @@ export class SqliteHistoryStore implements HistoryStore {
     const row = this.stmt.inboxRecord.get({ id: byId ? idOrEventKey : null, key: byId ? null : idOrEventKey }) as InboxRecordRow | undefined;
     if (!row) return null;
     const entry = toInboxRecord(row);
-    return {
+    return toInboxTimeline(
       entry,
-      attempts: (this.stmt.inboxAttempts.all(entry.id) as InboxAttemptRow[]).map(toInboxAttempt),
-      replyParts: (this.stmt.inboxReplies.all(entry.id) as Array<{ part: number; platform_message_id: string }>).map(toReplyPart),
-      notices: (this.stmt.inboxNotices.all(entry.id) as Array<{ sent_at: number; text: string }>).map(toNotice),
-    };
+      this.stmt.inboxAttempts.all(entry.id) as InboxAttemptRow[],
+      this.stmt.inboxReplies.all(entry.id) as Array<{ part: number; platform_message_id: string }>,
+      this.stmt.inboxNotices.all(entry.id) as Array<{ sent_at: number; text: string }>,
+    );
   }
 
   async retryInbox(id: number): Promise<boolean> {
@@ -263,7 +262,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const now = Date.now();
     for (const id of ids) {
       if (write(id) === 0) continue;
-      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? null, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
+      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? COMMITTED_STAGE, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMITTED_STAGE } from '../../../store/row-mapping.js';
 import type { HistoryStore, InboxTimeline, StoredMessage } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
@@ -37,7 +38,13 @@ function describe({ entry, attempts, replyParts, notices }: InboxTimeline, turn:
   const at = (date: Date) => date.toISOString();
   const events: Array<[Date, string]> = [[entry.receivedAt, `received${entry.redeliveries ? ` (the platform delivered it ${entry.redeliveries} more time${entry.redeliveries === 1 ? '' : 's'}; ignored)` : ''}`]];
   for (const a of attempts) {
-    const end = a.endedAt ? `${a.error ? `failed at ${a.stage} (${a.errorClass}): ${a.error}` : `ended at ${a.stage}`}` : 'no outcome recorded (its worker stopped or lost the database)';
+    const end = !a.endedAt
+      ? 'no outcome recorded (its worker stopped or lost the database)'
+      : a.error
+        ? `failed at ${a.stage} (${a.errorClass}): ${a.error}`
+        : a.stage === COMMITTED_STAGE
+          ? 'answered'
+          : `ended at ${a.stage}`;
     events.push([a.startedAt, `attempt ${a.attempt} by ${a.worker}: ${end}`]);
   }
   for (const n of notices) events.push([n.at, `told the user: ${JSON.stringify(n.text)}`]);
