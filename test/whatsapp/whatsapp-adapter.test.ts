@@ -91,93 +91,82 @@ describe('WhatsAppAdapter', () => {
     expect((error as Error).message).toMatch(/^WhatsApp rejected the access token \(check WHATSAPP_ACCESS_TOKEN\): /);
     expect((error as Error).message).not.toContain('expired');
   });
-});
 
-describe('WhatsAppAdapter: message fates', () => {
-  let fake: FakeWhatsApp;
-  let adapter: WhatsAppAdapter;
-  beforeEach(async () => {
-    fake = await startFakeWhatsApp(WA);
-    adapter = new WhatsAppAdapter({ ...WA, apiUrl: fake.graphUrl, port: 0, host: '127.0.0.1', logger: silentLogger });
-  });
-  afterEach(async () => {
-    await adapter.stop();
-    await fake.close();
-  });
+  describe('message fates', () => {
+    const faultOfSend = async (to = '1555') => adapter.classifyError(await adapter.send({ chatId: to }, 'hello').then(() => expect.unreachable('the send should fail'), (e: unknown) => e));
 
-  const faultOfSend = async (to = '1555') => adapter.classifyError(await adapter.send({ chatId: to }, 'hello').then(() => expect.unreachable('the send should fail'), (e: unknown) => e));
-
-  it.each<[GraphErrorAnswer, DeliveryFault]>([
-    [{ status: 400, code: 131047, message: 'Re-engagement message' }, { kind: 'unreachable', reason: 'Re-engagement message (code 131047)' }],
-    [{ status: 400, code: 131026, message: 'Message Undeliverable' }, { kind: 'unreachable', reason: 'Message Undeliverable (code 131026)' }],
-    [{ status: 400, code: 131030, message: 'Recipient phone number not in allowed list' }, { kind: 'unreachable', reason: 'Recipient phone number not in allowed list (code 131030)' }],
-    [{ status: 400, code: 130429, message: 'Rate limit hit' }, { kind: 'transient', reason: 'Rate limit hit (code 130429)' }],
-    [{ status: 400, code: 131048, message: 'Spam rate limit hit' }, { kind: 'transient', reason: 'Spam rate limit hit (code 131048)' }],
-    [{ status: 400, code: 80007, message: 'Rate limit issues' }, { kind: 'transient', reason: 'Rate limit issues (code 80007)' }],
-    [{ status: 400, code: 4, message: 'Application request limit reached' }, { kind: 'transient', reason: 'Application request limit reached (code 4)' }],
-    [{ status: 401, code: 190, subcode: 463, message: 'Error validating access token: Session has expired' }, { kind: 'permanent', reason: 'Error validating access token: Session has expired (code 190/463)' }],
-    [{ status: 403, code: 10, message: 'Permission denied' }, { kind: 'permanent', reason: 'Permission denied (code 10)' }],
-    [{ status: 403, code: 200, message: 'Requires whatsapp_business_messaging permission' }, { kind: 'permanent', reason: 'Requires whatsapp_business_messaging permission (code 200)' }],
-    [{ status: 400, code: 100, message: 'Invalid parameter' }, { kind: 'content', reason: 'Invalid parameter (code 100)' }],
-    [{ status: 400, code: 131009, message: 'Parameter value is not valid' }, { kind: 'content', reason: 'Parameter value is not valid (code 131009)' }],
-    [{ status: 503, code: 1, message: 'An unknown error occurred' }, { kind: 'transient', reason: 'An unknown error occurred (code 1)' }],
-  ])('a send answered %j is classified %j', async (error, fault) => {
-    fake.failSends({ chatId: '1555', error });
-    expect(await faultOfSend()).toEqual(fault);
-  });
-
-  it('a cue is used up after `times` sends and leaves other recipients alone', async () => {
-    fake.failSends({ chatId: '1555', times: 2, error: { status: 400, code: 131047, message: 'Re-engagement message' } });
-    await expect(adapter.send({ chatId: '1666' }, 'other')).resolves.toMatch(/^wamid\./);
-    await expect(adapter.send({ chatId: '1555' }, 'one')).rejects.toThrow(/Re-engagement/);
-    await expect(adapter.send({ chatId: '1555' }, 'two')).rejects.toThrow(/Re-engagement/);
-    await expect(adapter.send({ chatId: '1555' }, 'three')).resolves.toMatch(/^wamid\./);
-    expect(fake.sent.map((m) => m.text)).toEqual(['other', 'three']);
-  });
-
-  it('an unreachable Graph API is transient, its reason free of the token', async () => {
-    await fake.close();
-    const fault = await faultOfSend();
-    expect(fault).toEqual({ kind: 'transient', reason: 'network error: ECONNREFUSED' });
-    expect(fault.reason).not.toContain(WA.accessToken);
-    fake = await startFakeWhatsApp(WA);
-  });
-
-
-  it('503 with Retry-After while the store is unreachable, 500 for other recording failures', async () => {
-    let failure: Error | undefined = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const { sink, received } = recordingInbox(async () => {
-      if (failure) throw failure;
-      return { duplicate: false };
+    it.each<[GraphErrorAnswer, DeliveryFault]>([
+      [{ status: 400, code: 131047, message: 'Re-engagement message' }, { kind: 'unreachable', reason: 'Re-engagement message (code 131047)' }],
+      [{ status: 400, code: 131026, message: 'Message Undeliverable' }, { kind: 'unreachable', reason: 'Message Undeliverable (code 131026)' }],
+      [{ status: 400, code: 131030, message: 'Recipient phone number not in allowed list' }, { kind: 'unreachable', reason: 'Recipient phone number not in allowed list (code 131030)' }],
+      [{ status: 400, code: 130429, message: 'Rate limit hit' }, { kind: 'transient', reason: 'Rate limit hit (code 130429)' }],
+      [{ status: 400, code: 131048, message: 'Spam rate limit hit' }, { kind: 'transient', reason: 'Spam rate limit hit (code 131048)' }],
+      [{ status: 400, code: 80007, message: 'Rate limit issues' }, { kind: 'transient', reason: 'Rate limit issues (code 80007)' }],
+      [{ status: 400, code: 4, message: 'Application request limit reached' }, { kind: 'transient', reason: 'Application request limit reached (code 4)' }],
+      [{ status: 401, code: 190, subcode: 463, message: 'Error validating access token: Session has expired' }, { kind: 'permanent', reason: 'Error validating access token: Session has expired (code 190/463)' }],
+      [{ status: 403, code: 10, message: 'Permission denied' }, { kind: 'permanent', reason: 'Permission denied (code 10)' }],
+      [{ status: 403, code: 200, message: 'Requires whatsapp_business_messaging permission' }, { kind: 'permanent', reason: 'Requires whatsapp_business_messaging permission (code 200)' }],
+      [{ status: 400, code: 100, message: 'Invalid parameter' }, { kind: 'content', reason: 'Invalid parameter (code 100)' }],
+      [{ status: 400, code: 131009, message: 'Parameter value is not valid' }, { kind: 'content', reason: 'Parameter value is not valid (code 131009)' }],
+      [{ status: 503, code: 1, message: 'An unknown error occurred' }, { kind: 'transient', reason: 'An unknown error occurred (code 1)' }],
+    ])('a send answered %j is classified %j', async (error, fault) => {
+      fake.failSends({ chatId: '1555', error });
+      expect(await faultOfSend()).toEqual(fault);
     });
-    await adapter.start(sink);
-    const url = `http://127.0.0.1:${adapter.port}/`;
-    const post = () => fake.postInbound(url, { from: '1555', text: 'hi', messageId: 'wamid.fate' });
-    const away = await post();
-    expect(away.status).toBe(503);
-    expect(away.retryAfter).toBe('5');
-    failure = new Error('a bug in recording');
-    const broken = await post();
-    expect(broken.status).toBe(500);
-    expect(broken.retryAfter).toBeUndefined();
-    failure = undefined;
-    expect((await post()).status).toBe(200);
-    expect(received.map((m) => m.eventId)).toEqual(['wamid.fate', 'wamid.fate', 'wamid.fate']);
-  });
 
-  it('refuses messages without an id or a sender (200), still records the good ones; a body that is no notification stays 400', async () => {
-    const { sink, received, refused } = recordingInbox();
-    await adapter.start(sink);
-    const url = `http://127.0.0.1:${adapter.port}/`;
-    const body = notification({
-      metadata,
-      messages: [{ id: 'wamid.nofrom', type: 'text', text: { body: 'who am I' } }, { id: 'wamid.good', from: '1555', type: 'text', text: { body: 'hi' } }],
+    it('a cue is used up after `times` sends and leaves other recipients alone', async () => {
+      fake.failSends({ chatId: '1555', times: 2, error: { status: 400, code: 131047, message: 'Re-engagement message' } });
+      await expect(adapter.send({ chatId: '1666' }, 'other')).resolves.toMatch(/^wamid\./);
+      await expect(adapter.send({ chatId: '1555' }, 'one')).rejects.toThrow(/Re-engagement/);
+      await expect(adapter.send({ chatId: '1555' }, 'two')).rejects.toThrow(/Re-engagement/);
+      await expect(adapter.send({ chatId: '1555' }, 'three')).resolves.toMatch(/^wamid\./);
+      expect(fake.sent.map((m) => m.text)).toEqual(['other', 'three']);
     });
-    expect((await fake.postSigned(url, JSON.stringify(body))).status).toBe(200);
-    expect(refused).toEqual([{ platform: 'whatsapp', botId: WA.phoneNumberId, eventId: 'wamid.nofrom', reason: 'a message without a sender (from)' }]);
-    expect(received.map((m) => m.eventId)).toEqual(['wamid.good']);
-    expect((await fake.postSigned(url, '{"object": "whatsapp_business_account", "entry": [')).status).toBe(400);
-    expect((await fake.postSigned(url, JSON.stringify({ object: 'page', entry: [] }))).status).toBe(400);
-    expect(refused).toHaveLength(1);
+
+    it('an unreachable Graph API is transient, its reason free of the token', async () => {
+      await fake.close();
+      const fault = await faultOfSend();
+      expect(fault).toEqual({ kind: 'transient', reason: 'network error: ECONNREFUSED' });
+      expect(fault.reason).not.toContain(WA.accessToken);
+      fake = await startFakeWhatsApp(WA);
+    });
+
+
+    it('503 with Retry-After while the store is unreachable, 500 for other recording failures', async () => {
+      let failure: Error | undefined = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      const { sink, received } = recordingInbox(async () => {
+        if (failure) throw failure;
+        return { duplicate: false };
+      });
+      await adapter.start(sink);
+      const url = `http://127.0.0.1:${adapter.port}/`;
+      const post = () => fake.postInbound(url, { from: '1555', text: 'hi', messageId: 'wamid.fate' });
+      const away = await post();
+      expect(away.status).toBe(503);
+      expect(away.retryAfter).toBe('5');
+      failure = new Error('a bug in recording');
+      const broken = await post();
+      expect(broken.status).toBe(500);
+      expect(broken.retryAfter).toBeUndefined();
+      failure = undefined;
+      expect((await post()).status).toBe(200);
+      expect(received.map((m) => m.eventId)).toEqual(['wamid.fate', 'wamid.fate', 'wamid.fate']);
+    });
+
+    it('refuses messages without an id or a sender (200), still records the good ones; a body that is no notification stays 400', async () => {
+      const { sink, received, refused } = recordingInbox();
+      await adapter.start(sink);
+      const url = `http://127.0.0.1:${adapter.port}/`;
+      const body = notification({
+        metadata,
+        messages: [{ id: 'wamid.nofrom', type: 'text', text: { body: 'who am I' } }, { id: 'wamid.good', from: '1555', type: 'text', text: { body: 'hi' } }],
+      });
+      expect((await fake.postSigned(url, JSON.stringify(body))).status).toBe(200);
+      expect(refused).toEqual([{ platform: 'whatsapp', botId: WA.phoneNumberId, eventId: 'wamid.nofrom', reason: 'a message without a sender (from)' }]);
+      expect(received.map((m) => m.eventId)).toEqual(['wamid.good']);
+      expect((await fake.postSigned(url, '{"object": "whatsapp_business_account", "entry": [')).status).toBe(400);
+      expect((await fake.postSigned(url, JSON.stringify({ object: 'page', entry: [] }))).status).toBe(400);
+      expect(refused).toHaveLength(1);
+    });
   });
 });
