@@ -44,7 +44,8 @@ function resolveText(value: unknown, env: NodeJS.ProcessEnv): Resolved<string> {
   }
   if (typeof value !== 'string') return { error: 'expected text, ${NAME} or { env: NAME }' };
   const unset = [...value.matchAll(REFERENCE)].map((match) => match[1]).filter((name) => !env[name]);
-  if (unset.length > 0) return { error: `environment variable ${unset[0]} is not set` };
+  if (unset.length === 1) return { error: `environment variable ${unset[0]} is not set` };
+  if (unset.length > 1) return { error: `environment variables ${unset.join(', ')} are not set` };
   return { value: value.replace(REFERENCE, (_, name: string) => env[name]!) };
 }
 

@@ -27,27 +27,80 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError(`config file ${file}: not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const result = configSchema(env).safeParse(document ?? {});
+  const schema = configSchema(env);
+  const result = schema.safeParse(document ?? {});
   if (!result.success) {
-    // A misspelt key also makes the key it was meant to be "required": name the typo, it is the cause.
-    const issues = result.error.issues;
-    throw new ConfigError(`config file ${file}: ${describeIssue(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0])}`);
+    // Every problem at once, so one run finds them all; a misspelt key also makes the key it was meant to be
+    // "required": that is one mistake, named once, at the typo.
+    const problems = describeIssues(result.error.issues, schema);
+    throw new ConfigError(`config file ${file}: ${problems.length > 1 ? `${problems.length} problems: ` : ''}${problems.join('; ')}`);
   }
   return result.data;
 }
 
-/** `platforms.telegram.tokn: unknown key` / `platforms.whatsapp.appSecret: environment variable X is not set`. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = [...issue.path];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path.push(issue.keys[0]);
-    message = 'unknown key';
-  } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-    message = 'is required';
-  } else if (issue.code === 'invalid_value') {
-    message = `expected one of ${issue.values.map((v) => String(v)).join(', ')}`;
+function describeIssues(issues: z.core.$ZodIssue[], schema: z.ZodType): string[] {
+  const suggested = new Set<string>();
+  const described = issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [];
+    return issue.keys.map((key) => {
+      const near = closestKey(key, knownKeys(schema, issue.path));
+      if (near) suggested.add(keyOf([...issue.path, near]));
+      return `${keyOf([...issue.path, key])}: unknown key${near ? ` (did you mean ${near}?)` : ''}`;
+    });
+  });
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys' || suggested.has(keyOf(issue.path))) continue;
+    described.push(describeIssue(issue));
   }
-  const key = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+  return described;
+}
+
+/** `platforms.whatsapp.appSecret: environment variable X is not set`, `groupPolicy: expected one of …`. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'is required';
+  else if (issue.code === 'invalid_value') message = `expected one of ${issue.values.map((v) => String(v)).join(', ')}`;
+  const key = keyOf(issue.path);
   return key ? `${key}: ${message}` : message;
+}
+
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+}
+
+/** The keys the schema knows for the object at `path` (through optional and default wrappers). */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const part of [...path, undefined]) {
+    for (let def = current?._zod.def as { innerType?: z.ZodType } | undefined; def?.innerType; def = current?._zod.def as { innerType?: z.ZodType }) {
+      current = def.innerType;
+    }
+    const shape: Record<string, z.ZodType> | undefined = (current?._zod.def as { shape?: Record<string, z.ZodType> } | undefined)?.shape;
+    if (part === undefined) return shape ? Object.keys(shape) : [];
+    current = shape?.[String(part)];
+  }
+  return [];
+}
+
+/** The known key a typo was most likely meant to be: at most two edits away (one for short keys). */
+function closestKey(typo: string, known: string[]): string | undefined {
+  const limit = typo.length <= 4 ? 1 : 2;
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const distance = editDistance(typo.toLowerCase(), key.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (`tokne` → `token`). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
