@@ -49,7 +49,7 @@ describe('threadline bot run --config', () => {
 
     const bad = configFile(sqliteTestFile('cfg_bad'), 'platforms:\n  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s, prot: 80 }\n');
     const refused = await runTs(MAIN, ['bot', 'run', '--config', bad], { env });
-    expect(refused).toMatchObject({ code: 2, stdout: '', stderr: `threadline: config file ${bad}: platforms.whatsapp.prot: unknown key\n` });
+    expect(refused).toMatchObject({ code: 2, stdout: '', stderr: `threadline: config file ${bad}: platforms.whatsapp.prot: unknown key (did you mean port?)\n` });
   });
 
   it('runs Telegram and WhatsApp in one process on one store', async () => {
