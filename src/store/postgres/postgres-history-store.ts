@@ -49,8 +49,14 @@ import { postgresSql, type PostgresSql } from './sql.js';
 import { listenForInboxActivity } from './inbox-listener.js';
 import { checkOutWatched, type WatchedClient } from './watched-client.js';
 
-// bigint counters fit comfortably in a JS number; parse them as such instead of strings.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+/**
+ * bigint counters fit comfortably in a JS number: the store's connections parse them as such instead of strings.
+ * Set on the pool, not with pg.types.setTypeParser, which would change every other pg user in the process.
+ */
+const STORE_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -82,6 +88,7 @@ export class PostgresHistoryStore implements HistoryStore {
     this.statementPrefix = createHash('sha1').update(options.schema).digest('hex').slice(0, 16);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
+      types: STORE_TYPES,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 10_000,
       application_name: 'threadline',
