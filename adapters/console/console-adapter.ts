@@ -23,6 +23,7 @@ export class ConsoleAdapter implements PlatformAdapter {
   readonly platform = 'console';
   readonly textLimit = 100_000;
   readonly minEditIntervalMs = 50;
+  readonly commandHelp = '/exit - leave the console (the conversation is kept)';
   /** Its own inbox queue: another console on the same database never answers this one's session. */
   readonly queue: string;
   private readonly output: NodeJS.WritableStream;

@@ -355,7 +355,7 @@ export class BotRunner {
         if (command) {
           progress.stage = 'delivering';
           const { engine } = this.options;
-          const text = await commandReply(command, { store: this.store, chat, state, agentName: engine.name, modelName: engine.model.model, stopped: held.stopped === true });
+          const text = await commandReply(command, { store: this.store, chat, state, agentName: engine.name, modelName: engine.model.model, stopped: held.stopped === true, adapterHelp: this.adapter.commandHelp });
           if (command === 'stop') held.stopped = false;
           await delivering(this.adapter, () => this.adapter.send(batch[0].payload.replyTarget, text));
           progress.stage = 'committing';

@@ -11,6 +11,8 @@ export interface CommandContext {
   modelName: string;
   /** The turn /stop was sent for was aborted. */
   stopped: boolean;
+  /** The adapter's own commands, for /help. */
+  adapterHelp?: string;
 }
 
 /** The reply to a chat command (after /new, the chat points at a fresh conversation; the old one stays in the store). */
@@ -20,7 +22,7 @@ export async function commandReply(command: CommandName, context: CommandContext
     case 'start':
       return `Hi! I'm ${context.agentName}. Send me a message to talk; /help lists the commands.`;
     case 'help':
-      return helpText();
+      return context.adapterHelp ? `${helpText()}\n${context.adapterHelp}` : helpText();
     case 'new': {
       const previous = state.conversation;
       const fresh = `${chat.sessionId}~${Date.now().toString(36)}`;

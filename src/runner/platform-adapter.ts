@@ -107,4 +107,6 @@ export interface PlatformAdapter {
    * its own, so two consoles on one database never answer each other's sessions.
    */
   readonly queue?: string;
+  /** Lines /help adds for commands the adapter handles itself (the console's /exit). */
+  readonly commandHelp?: string;
 }

@@ -4,6 +4,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { pgTestUrl, sqliteTestFile } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
 import { killAll, runTs, spawnTs, type SpawnTsOptions, type TsRunResult } from '../support/processes.js';
 
 afterEach(() => killAll());
@@ -45,14 +46,6 @@ async function withStore<T>(db: string, fn: (store: HistoryStore) => Promise<T>)
 async function storedUserLines(db: string, sessionId: string): Promise<string[]> {
   const history = await withStore(db, (store) => store.fullHistory(sessionId));
   return history.filter((message) => message.role === 'user').map((message) => message.content ?? '');
-}
-
-/** Polls `check` every 50 ms until it holds; fails after WAIT_MS. */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + WAIT_MS; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error(`still not ${what} after ${WAIT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function expectNoStackTrace(stderr: string): void {
@@ -137,7 +130,7 @@ describe('threadline bot console: sessions', () => {
       // Console B records its lines but cannot answer them while the test holds its session; then it dies.
       await store.withSessionLock('console-b', async (session) => {
         const b = spawnConsole(db, 'console-b', { input: 'b1\nb2\nb3\n' });
-        await eventually('recorded', async () => (await session.pendingInbox(10)).length === 3);
+        await eventually('3 lines recorded', async () => ((await session.pendingInbox(10)).length === 3 ? true : undefined), WAIT_MS);
         b.kill('SIGKILL');
         await b.exited;
       });
@@ -171,5 +164,32 @@ describe('threadline bot console: sessions', () => {
     const fourth = await runConsole(db, undefined, '');
     expect(banner(fourth)).toBe(banner(third));
     for (const result of [first, second, third, fourth]) expect(result.code).toBe(0);
+  });
+});
+
+describe('threadline bot console: its own help and logs', () => {
+  it('--help shows only flags that mean something in a terminal; /help lists /exit', async () => {
+    const help = await runTs(CLI_MAIN, ['bot', 'console', '--help'], { env: ENV });
+    expect(help.code).toBe(0);
+    expect(help.stdout).not.toMatch(/--allow|--group-policy|--session-scope/);
+    // Commander wraps the help to the terminal's width.
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--log-level <level> trace, debug, info, warn or error \(default: \$THREADLINE_LOG_LEVEL, else warn\)/);
+    const chat = await runConsole(sqliteTestFile('console_help'), 'console-help', '/help\n');
+    expect(chat.stdout).toMatch(/\/help - this list\n\/exit - leave the console/);
+  });
+
+  it('logs stay at warn, one short line each, unless THREADLINE_LOG_LEVEL or --log-level asks for more', async () => {
+    const db = sqliteTestFile('console_logs');
+    // A model endpoint that refuses connections: the runner logs its failure and tells the user.
+    const failing = ['bot', 'console', '--model', 'gpt-test', '--base-url', 'http://127.0.0.1:9/v1', '--llm-retry-window', '0.1', '--db', db, '--session-id', 'console-logs'];
+    const quiet = await runTs(CLI_MAIN, failing, { env: { ...ENV, OPENAI_API_KEY: 'test' }, input: 'hello\n' });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toMatch(/Sorry, I could not answer your message: the language model did not answer/);
+    expect(lines(quiet.stderr)).toEqual([expect.stringMatching(/^WARN: message dead-lettered$/)]);
+    expectNoStackTrace(quiet.stderr);
+
+    const chatty = await runTs(CLI_MAIN, failing, { env: { ...ENV, OPENAI_API_KEY: 'test', THREADLINE_LOG_LEVEL: 'info' }, input: 'again\n' });
+    expect(lines(chatty.stderr)).toEqual(expect.arrayContaining([expect.stringMatching(/^INFO: turn dead$/), expect.stringMatching(/^INFO: bot runner started$/)]));
+    expectNoStackTrace(chatty.stderr);
   });
 });

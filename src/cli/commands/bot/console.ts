@@ -14,9 +14,15 @@ export function registerConsoleBot(bot: Command): void {
     .command('console')
     .description('chat in the terminal on the same runner as the platform bots (resumes the last console session)')
     .addOption(new Option('--session-id <id>', 'session to talk in (default: the last console session, else a new one)'));
-  addRunnerOptions(command).action(async (options: ConsoleCliOptions) => {
-    // Logs go to stderr at warn level so they do not interleave with the conversation.
-    const logger = createLogger({ level: options.logLevel ?? 'warn', pretty: false, destination: 2 });
+  addRunnerOptions(command);
+  // Group chats and allow-lists mean nothing in a terminal: the flags stay accepted, but out of the help.
+  for (const option of command.options) {
+    if (['--allow', '--group-policy', '--session-scope'].includes(option.long ?? '')) option.hideHelp();
+    if (option.long === '--log-level') option.description = 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else warn)';
+  }
+  command.action(async (options: ConsoleCliOptions) => {
+    // Logs go to stderr, at warn unless asked, one short line each: they share the terminal with the conversation.
+    const logger = createLogger({ level: options.logLevel ?? process.env.THREADLINE_LOG_LEVEL ?? 'warn', brief: true, destination: 2 });
     let sessionId = '';
     await runBot(
       options,
@@ -25,7 +31,7 @@ export function registerConsoleBot(bot: Command): void {
         sessionId = session.id;
         process.stdout.write(
           `Threadline console - ${describeConsoleSession(session)} on ${store.location}\n` +
-            'Type a message; /new starts a fresh conversation, /history summarises it, /exit quits.\n',
+            'Type a message; /new starts a fresh conversation, /history summarises it, /help lists the commands, /exit quits.\n',
         );
         return new ConsoleAdapter({ sessionId, logger, onExit: stop });
       },
