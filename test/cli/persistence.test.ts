@@ -188,7 +188,15 @@ describe('threadline persistence: bad input and housekeeping', () => {
       cli(['persistence', 'delete', 'user-1-main', '--conversation-url', db]),
     ]);
     expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual(['user-1-main']);
-    expect(JSON.parse(show.stdout)).toMatchObject({ id: 'user-1-main', messageCount: 2, metadata: { agentName: 'threadline' } });
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      id: 'user-1-main',
+      messageCount: 2,
+      metadata: { agentName: 'threadline' },
+      messages: [{ seq: 1, role: 'user', content: 'hello' }, { seq: 2, role: 'assistant' }],
+    });
+    const shown = await cli(['persistence', 'show', 'user-1-main'], { THREADLINE_DB: db });
+    expect(shown.stdout).toMatch(/^messages  2 \(version 1\)$/m);
+    expect(shown.stdout).toMatch(/\n\n\[1\] user: hello\n\[2\] assistant: echo: hello \(offline echo model; 0 earlier messages in this conversation\)\n$/);
     expect(migrate.stdout).toMatch(/schema version \d+ \(latest \d+\), up to date/);
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toMatch(/^ok +llm: model fake-model answers$/m);
