@@ -123,7 +123,7 @@ describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
 
     const file = `${sqliteTestFile('export')}.jsonl`;
     const exported = await cli(['persistence', 'export', 'calc', '--conversation-url', source, '--output', file]);
-    expect(exported.stderr).toBe('');
+    expect(exported.stderr).toBe(`exported 1 session (6 messages) to ${file}\n`);
     expect(exported.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('"toolCalls":[{"id":"call_fake_0"');
 
@@ -132,6 +132,8 @@ describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
     expect(JSON.parse(first.stdout)).toEqual({ sessions: 1, sessionsChanged: 1, messagesImported: 6 });
     const second = await cli(['persistence', 'import', file, '--conversation-url', target, '--json']);
     expect(JSON.parse(second.stdout)).toEqual({ sessions: 1, sessionsChanged: 0, messagesImported: 0 });
+    const third = await cli(['persistence', 'import', file, '--conversation-url', target]);
+    expect(third.stdout).toMatch(/^imported 0 messages into 0 of 1 sessions \(all already up to date\) in \S+\n$/);
 
     const [from, to] = [await openStore(source), await openStore(target)];
     expect(comparable(await to.fullHistory('calc'))).toEqual(comparable(await from.fullHistory('calc')));

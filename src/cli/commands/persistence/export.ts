@@ -34,14 +34,20 @@ export function registerExport(group: Command): void {
       for (const id of sessionIds) await requireSession(store, id);
       const out = options.output ? createWriteStream(options.output) : process.stdout;
       await writeLine(out, headerLine());
+      let messages = 0;
       for (const id of ids) {
         const session = await requireSession(store, id);
         await writeLine(out, sessionLine(session, await store.getRuntimeState(id)));
-        for (const message of await store.fullHistory(id)) await writeLine(out, messageLine(message));
+        for (const message of await store.fullHistory(id)) {
+          await writeLine(out, messageLine(message));
+          messages++;
+        }
       }
       if (out !== process.stdout) {
         out.end();
         await finished(out);
+        // Written to a file, the export would otherwise end in silence: say what it wrote, beside the data's stream.
+        process.stderr.write(`exported ${ids.length} session${ids.length === 1 ? '' : 's'} (${messages} messages) to ${options.output}\n`);
       }
     });
   });

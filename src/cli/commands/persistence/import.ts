@@ -47,7 +47,9 @@ export function registerImport(group: Command): void {
       const changed = plans.filter((plan) => plan.missing.length > 0 || !plan.exists).length;
       const summary = { sessions: sessions.length, sessionsChanged: changed, messagesImported: total };
       if (options.json) return printJson(summary);
-      printLine(`imported ${total} messages into ${changed} of ${sessions.length} sessions (the rest were already up to date) in ${store.location}`);
+      const unchanged = sessions.length - changed;
+      const rest = unchanged === 0 ? '' : unchanged === sessions.length ? ' (all already up to date)' : ` (${unchanged} already up to date)`;
+      printLine(`imported ${total} messages into ${changed} of ${sessions.length} sessions${rest} in ${store.location}`);
     });
   });
 }
