@@ -18,11 +18,16 @@ export interface ChatModelConfig {
 /** Local servers such as Ollama or llama.cpp ignore the key, but the SDK refuses to run without one. */
 const PLACEHOLDER_API_KEY = 'no-key-needed-for-local-endpoint';
 
+/** False when `createChatModel` would refuse for want of an endpoint: no key, no base URL, and not the echo model. */
+export function hasLlmEndpoint(config: ChatModelConfig): boolean {
+  return config.model === 'echo' || Boolean(config.apiKey || process.env.OPENAI_API_KEY || config.baseURL || process.env.OPENAI_BASE_URL);
+}
+
 export function createChatModel(config: ChatModelConfig): ChatModel {
   if (config.model === 'echo') return new EchoModel();
   const apiKey = config.apiKey || process.env.OPENAI_API_KEY || undefined;
   const baseURL = config.baseURL || process.env.OPENAI_BASE_URL || undefined;
-  if (!apiKey && !baseURL) {
+  if (!hasLlmEndpoint(config)) {
     throw new LlmError(
       `no LLM endpoint configured for model "${config.model}": set OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for a local endpoint such as Ollama (http://localhost:11434/v1), or use --model echo`,
       { failure: 'config' },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ChatModel } from '../../../core/llm/chat-model.js';
-import { createChatModel } from '../../../core/llm/create-chat-model.js';
+import { createChatModel, hasLlmEndpoint } from '../../../core/llm/create-chat-model.js';
 import { openStore } from '../../../store/open-store.js';
 import type { HistoryStore } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
@@ -14,6 +14,8 @@ interface DoctorOptions extends DbOptions, LlmOptions {
 interface Check {
   name: 'database' | 'schema' | 'llm';
   ok: boolean;
+  /** Not checked, and nothing wrong with that (no LLM endpoint configured yet). */
+  skipped?: boolean;
   /** What was found, or what is wrong and how to fix it. */
   detail: string;
 }
@@ -29,7 +31,7 @@ export function registerDoctor(group: Command): void {
   command.action(async (options: DoctorOptions) => {
     const checks = [...(await checkDatabase(resolveDbUrl(options))), await checkLlm(options)];
     if (options.json) printJson({ ok: checks.every((c) => c.ok), checks });
-    else for (const check of checks) printLine(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}`);
+    else for (const check of checks) printLine(`${check.skipped ? 'skip' : check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}`);
     const failed = checks.filter((c) => !c.ok).map((c) => c.name);
     if (failed.length > 0) throw new CliError(`doctor found problems with: ${failed.join(', ')}`);
   });
@@ -61,6 +63,10 @@ async function checkDatabase(db: string): Promise<Check[]> {
 }
 
 async function checkLlm(options: LlmOptions): Promise<Check> {
+  // The quick start runs on the echo model with no key: nothing to check yet, and nothing broken.
+  if (!hasLlmEndpoint(llmConfig(options))) {
+    return { name: 'llm', ok: true, skipped: true, detail: 'skipped: no endpoint configured (set OPENAI_API_KEY, or --base-url for a local one; --model echo needs none)' };
+  }
   let model: ChatModel;
   try {
     // An explicit --llm-timeout wins over the probe's own.
