@@ -180,6 +180,17 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
     });
   });
 
+  it('--help ends with examples and the exit codes; --conversation-url is listed only where it was documented', async () => {
+    const [list, resume] = await Promise.all([cli(['persistence', 'list', '--help']), cli(['persistence', 'resume', '--help'])]);
+    for (const help of [list, resume]) {
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/Examples:\n {2}\$ threadline persistence \w+ .*\n[\s\S]*\nExit codes: 0 ok, 2 bad input, 3 store unavailable, missing or busy, 4 LLM failure, 1 a bug \(please report it\)\.\n$/);
+      expect(help.stdout).toContain('--db <url>');
+    }
+    expect(list.stdout).not.toContain('--conversation-url');
+    expect(resume.stdout).toContain('--conversation-url <url>');
+  });
+
   it('a bot token is never printed; THREADLINE_DEBUG=1 adds the stack trace', async () => {
     const [telegram, debug] = await Promise.all([
       cli(['bot', 'telegram', '--token', 'abc', '--api-root', 'http://127.0.0.1:9/', '--db', db, '--model', 'echo']),
