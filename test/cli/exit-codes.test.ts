@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -191,15 +193,35 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
     expect(resume.stdout).toContain('--conversation-url <url>');
   });
 
-  it('a bot token is never printed; THREADLINE_DEBUG=1 adds the stack trace', async () => {
-    const [telegram, debug] = await Promise.all([
+  // The prompt needs a terminal: util-linux `script` gives the CLI one (its output then mixes stdout and stderr).
+  it.skipIf(!existsSync('/usr/bin/script'))('answering n at the delete prompt is a choice: "not deleted", exit 0, the session kept', async () => {
+    const child = spawn('/usr/bin/script', ['-qec', `${process.execPath} ${CLI_MAIN} persistence delete s1 --db ${db}`, '/dev/null'], {
+      env: { ...process.env, THREADLINE_DB: undefined, DATABASE_URL: undefined },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdin.end('n\n');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(output).toMatch(/Delete session "s1" and its 2 messages\? \[y\/N\][\s\S]*\nnot deleted\r?\n$/);
+    expect(code).toBe(0);
+    const store = await openStore(db);
+    expect(await store.getSession('s1')).not.toBeNull();
+    await store.close();
+  });
+
+  it('a bot token is never printed; THREADLINE_DEBUG=1 or --log-level debug adds the stack trace', async () => {
+    const [telegram, debug, debugLevel] = await Promise.all([
       cli(['bot', 'telegram', '--token', 'abc', '--api-root', 'http://127.0.0.1:9/', '--db', db, '--model', 'echo']),
       runTs(CLI_MAIN, ['persistence', 'list', '--db', missing], { env: { THREADLINE_DB: undefined, DATABASE_URL: undefined, THREADLINE_DEBUG: '1' } }),
+      cli(['bot', 'console', '--model', 'echo', '--db', dirname(db), '--log-level', 'debug']),
     ]);
     expect(telegram.code).not.toBe(0);
     expect(telegram.stderr).toMatch(/could not reach the Telegram Bot API at 127\.0\.0\.1:9/);
     expect(telegram.stderr).not.toContain('abc');
     expect(debug.code).toBe(3);
     expect(debug.stderr).toMatch(/^ {4}at /m);
+    expect(debugLevel.code).toBe(3);
+    expect(debugLevel.stderr).toMatch(/is a directory[\s\S]*\n {4}at /);
   });
 });
