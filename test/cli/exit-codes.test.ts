@@ -130,6 +130,7 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
         stderr: noSession('ghost', db, 'check the id with "threadline persistence list", or pass --create to start it'),
       },
       { name: 'resume conflicting options', args: ['persistence', 'resume', '--session-id', 's1', '--db', db, '--conversation-url', db, '--show-history'], code: 2, stderr: usage("option '--conversation-url <url>' cannot be used with option '--db <url>'") },
+      { name: 'resume --create with --show-history', args: ['persistence', 'resume', '--session-id', 's1', '--db', db, '--create', '--show-history'], code: 2, stderr: usage("option '--create' cannot be used with option '--show-history'") },
       { name: 'resume no store', args: ['persistence', 'resume', '--session-id', 's1', '--show-history', '--db', missing], code: 3, stderr: noStore(missing) },
 
       { name: 'inbox ls ok', args: ['inbox', 'ls', '--db', db], code: 0, stderr: '' },

@@ -32,7 +32,7 @@ export function registerResume(group: Command): void {
     .requiredOption('--session-id <id>', 'the session to resume')
     .addOption(new Option('--show-history', 'print the conversation').conflicts('continue'))
     .addOption(new Option('--continue <text>', 'send this message, print the reply').conflicts('showHistory'))
-    .addOption(new Option('--create', 'with --continue: start the session (and the store) if there is none yet'));
+    .addOption(new Option('--create', 'with --continue: start the session (and the store) if there is none yet').conflicts('showHistory'));
   addDbOption(command, { showAlias: true });
   addLlmOptions(command);
   addInstructionsOption(command);
