@@ -19,6 +19,7 @@ interface Row {
   code: number;
   /** The whole of stderr: empty, or one line (a RegExp is matched against that line). */
   stderr: string | RegExp;
+  stdout?: RegExp;
 }
 
 const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -34,6 +35,7 @@ function expectRow(row: Row, result: TsRunResult): void {
     expect(result.stderr.trimEnd()).toMatch(row.stderr);
   }
   expect(result.stderr).not.toMatch(/^ {4}at /m);
+  if (row.stdout) expect(result.stdout).toMatch(row.stdout);
 }
 
 /** Rows run a few at a time: the machine is shared, and each row is a Node process. */
@@ -98,7 +100,8 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
       { name: 'list no store', args: ['persistence', 'list', '--db', missing], code: 3, stderr: noStore(missing) },
       { name: 'list directory', args: ['persistence', 'list', '--db', directory], code: 3, stderr: `threadline: cannot open SQLite store ${directory}: ${directory} is a directory: pass a file path, such as ${directory}/threadline.db\n` },
 
-      { name: 'show ok', args: ['persistence', 'show', 's1', '--db', db], code: 0, stderr: '' },
+      { name: 'show ok', args: ['persistence', 'show', 's1', '--db', db], code: 0, stderr: '', stdout: /^session {3}s1\n[\s\S]*\nruntimes  none\n\n\[1\] user: hello\n\[2\] assistant: hi there\n$/ },
+      { name: 'show --json', args: ['persistence', 'show', 's1', '--db', db, '--json'], code: 0, stderr: '', stdout: /"messageCount": 2,[\s\S]*"messages": \[[\s\S]*"content": "hi there"/ },
       { name: 'show bad', args: ['persistence', 'show', 'ghost', '--db', db], code: 2, stderr: noSession('ghost', db) },
       { name: 'show no store', args: ['persistence', 'show', 's1', '--db', missing], code: 3, stderr: noStore(missing) },
 
@@ -106,7 +109,7 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
       { name: 'export bad', args: ['persistence', 'export', '--db', db], code: 2, stderr: 'threadline: say what to export: session ids, --all, or --prefix <text> (one of them)\n' },
       { name: 'export no store', args: ['persistence', 'export', '--all', '--db', missing], code: 3, stderr: noStore(missing) },
 
-      { name: 'import ok (creates its store)', args: ['persistence', 'import', exportFile, '--db', importTarget], code: 0, stderr: '' },
+      { name: 'import ok (creates its store)', args: ['persistence', 'import', exportFile, '--db', importTarget], code: 0, stderr: '', stdout: /^imported 1 message into 1 session in .*import_target\.db\n$/ },
       { name: 'import bad', args: ['persistence', 'import', `${exportFile}.nope`, '--db', db], code: 2, stderr: `threadline: cannot read ${exportFile}.nope: no such file\n` },
       { name: 'import missing argument', args: ['persistence', 'import', '--db', db], code: 2, stderr: usage("missing required argument 'file'") },
 
