@@ -1,5 +1,5 @@
 /**
- * Options shared by the `persistence` and `bot` command groups, so both read the database and the LLM settings
+ * Options shared by the `persistence`, `inbox` and `bot` command groups, so both read the database and the LLM settings
  * the same way. Defaults that come from the environment are resolved when the command runs, never shown in
  * `--help` (DATABASE_URL may hold a password).
  */
@@ -13,6 +13,8 @@ export const DEFAULT_DB_FILE = './threadline.db';
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export interface DbOptions {
+  db?: string;
+  /** The spelling of earlier releases, still accepted. */
   conversationUrl?: string;
 }
 
@@ -27,15 +29,22 @@ export interface InstructionsOptions {
   instructions: string;
 }
 
-export function addDbOption(command: Command): Command {
-  return command.addOption(
-    new Option('--conversation-url <url>', 'database: postgres://…, sqlite:///abs.db, sqlite:rel.db or a file path (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'),
-  );
+/**
+ * `--db <url>`, the store option of every command, and `--conversation-url`, its earlier spelling: listed in the
+ * help only where it was documented (`persistence resume`), accepted everywhere so old scripts keep working.
+ */
+export function addDbOption(command: Command, { showAlias = false }: { showAlias?: boolean } = {}): Command {
+  const alias = new Option('--conversation-url <url>', 'the same as --db').conflicts('db');
+  return command
+    .addOption(
+      new Option('--db <url>', 'store: postgres://… (several workers), sqlite:///abs.db, sqlite:rel.db or a file path (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'),
+    )
+    .addOption(showAlias ? alias : alias.hideHelp());
 }
 
-/** `--conversation-url`, else THREADLINE_DB, else DATABASE_URL, else ./threadline.db. */
+/** `--db` (or `--conversation-url`), else THREADLINE_DB, else DATABASE_URL, else ./threadline.db. */
 export function resolveDbUrl(options: DbOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return options.conversationUrl || env.THREADLINE_DB || env.DATABASE_URL || DEFAULT_DB_FILE;
+  return options.db || options.conversationUrl || env.THREADLINE_DB || env.DATABASE_URL || DEFAULT_DB_FILE;
 }
 
 export function addLlmOptions(command: Command): Command {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { registerBotCommands } from './commands/bot/index.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerPersistenceCommands } from './commands/persistence.js';
-import { runCli } from './run-cli.js';
+import { oneLineUsageErrors, runCli } from './run-cli.js';
 
 /** This package's version: its package.json is two folders up from the source, three from dist/. */
 function packageVersion(): string {
@@ -16,10 +16,11 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-const program = new Command('threadline')
-  .version(packageVersion())
-  .description('Durable LLM chat bots: conversations that survive restarts, shared safely by many worker processes')
-  .showHelpAfterError('(add --help for usage)');
+const program = oneLineUsageErrors(
+  new Command('threadline')
+    .version(packageVersion())
+    .description('Durable LLM chat bots: conversations that survive restarts, shared safely by many worker processes'),
+);
 
 registerPersistenceCommands(program);
 registerBotCommands(program);

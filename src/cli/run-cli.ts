@@ -5,11 +5,13 @@ import { InvalidInputError, SessionBusyError, StoreUnavailableError } from '../s
 import { CliError } from './cli-error.js';
 
 /**
- * Exit codes, the same for every command: 0 ok, 1 failed (or a usage error commander reported), 2 invalid input,
- * 3 database unavailable or busy, 4 LLM failure, 130 interrupted.
+ * Exit codes, the same for every command: 0 ok, 2 bad input (commander's usage errors included), 3 store
+ * unavailable, missing or busy, 4 LLM failure, 130 interrupted, 1 only for a bug (an error nobody anticipated).
  */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError || error instanceof CliError) return error.exitCode;
+  // Commander's --help and --version end with code 0; everything else it reports is a usage error.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof CliError) return error.exitCode;
   if (error instanceof TurnAbortedError) return 130;
   if (error instanceof InvalidInputError) return 2;
   if (error instanceof StoreUnavailableError || error instanceof SessionBusyError) return 3;
@@ -17,22 +19,46 @@ export function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+export const USAGE_HINT = '(add --help for usage)';
+
 /**
- * Runs the program and turns any failure into one line on stderr and a non-zero exit code: no stack traces
- * (set THREADLINE_DEBUG=1 to see them). Commander prints its own usage errors; they only set the code here.
+ * Runs the program and turns any failure into one line on stderr and its exit code. No stack trace unless
+ * THREADLINE_DEBUG=1 or the command ran with `--log-level debug` (or trace).
  */
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  let debug = Boolean(process.env.THREADLINE_DEBUG);
+  program.hook('preAction', (_program, action) => {
+    const level = action.opts<{ logLevel?: string }>().logLevel;
+    if (level === 'debug' || level === 'trace') debug = true;
+  });
   throwInsteadOfExiting(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeFor(error);
-    // Commander prints its own errors; a clean stop (code 0, e.g. SIGTERM before start) has nothing to report.
+    // Commander printed its own errors (see oneLineUsageErrors); a clean stop (code 0, e.g. SIGTERM before start) has nothing to report.
     if (error instanceof CommanderError || process.exitCode === 0) return;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`threadline: ${message.split('\n')[0]}\n`);
-    if (process.env.THREADLINE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   }
+}
+
+/**
+ * Commander's usage errors as one line like every other failure: `threadline: unknown option '--limt' (did you
+ * mean --limit?) (add --help for usage)`. Call before adding subcommands: they inherit the output configuration.
+ */
+export function oneLineUsageErrors(program: Command): Command {
+  return program.showHelpAfterError(false).configureOutput({
+    outputError: (text, write) => {
+      const line = text
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\n\(Did you mean/g, ' (did you mean')
+        .replace(/\s*\n\s*/g, ' ');
+      write(`threadline: ${line} ${USAGE_HINT}\n`);
+    },
+  });
 }
 
 /** Commander exits the process on a usage error by default; thrown instead, the error ends up in the one handler above. */

@@ -13,6 +13,20 @@ export class InvalidInputError extends ThreadlineError {}
 /** The database could not be reached or opened. */
 export class StoreUnavailableError extends ThreadlineError {}
 
+/**
+ * There is no Threadline store at the location (no SQLite file, no Postgres schema), or one older than this
+ * Threadline: opened without migrating, nothing was created or changed. `schemaVersion` is 0 for "no store".
+ */
+export class StoreNotReadyError extends StoreUnavailableError {
+  constructor(readonly location: string, readonly schemaVersion: number, readonly latest: number) {
+    super(
+      schemaVersion === 0
+        ? `no Threadline store at ${location}`
+        : `the store at ${location} has schema version ${schemaVersion}, this Threadline needs ${latest}`,
+    );
+  }
+}
+
 /** Another process held the session's lock for longer than the caller wanted to wait. */
 export class SessionBusyError extends ThreadlineError {
   constructor(readonly sessionId: string, readonly waitedMs: number) {

@@ -5,7 +5,7 @@ import { BACKENDS } from '../store/backends.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { runTs } from '../support/processes.js';
 
-const inbox = (db: string, ...args: string[]) => runTs(CLI_MAIN, ['inbox', ...args, '--conversation-url', db], { env: { THREADLINE_DB: undefined, DATABASE_URL: undefined } });
+const inbox = (db: string, ...args: string[]) => runTs(CLI_MAIN, ['inbox', ...args, '--db', db], { env: { THREADLINE_DB: undefined, DATABASE_URL: undefined } });
 
 /** Three messages with three fates: answered, dead after a platform refusal, waiting for a deferred attempt. */
 async function seed(db: string): Promise<{ answered: number; dead: number; waiting: number }> {

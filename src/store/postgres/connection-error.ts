@@ -22,6 +22,11 @@ export function describeConnectionError(error: unknown, connectionString: string
       case '3D000':
         return `database ${database} does not exist on ${where}: create it (createdb ${database}) or fix the URL`;
       default:
+        // node-postgres reports a connection closed before the server answered, or never answered, without a code.
+        if (/Connection terminated unexpectedly/i.test(e.message ?? '')) {
+          return `${where} closed the connection before answering: check that a Postgres server listens there and that the host/port in the URL are right`;
+        }
+        if (/timeout/i.test(e.message ?? '')) return `no answer from ${where} in time: check the host, port and any firewall`;
         return `${e.message ?? String(error)} (server ${where})`;
     }
   })();

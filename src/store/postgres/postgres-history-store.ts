@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { LockLostError, SessionBusyError } from '../errors.js';
+import { LockLostError, SessionBusyError, isStoreUnreachable } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import {
@@ -117,7 +117,8 @@ export class PostgresHistoryStore implements HistoryStore {
       else await store.migrate();
     } catch (error) {
       await store.pool.end().catch(() => {});
-      if ((error as { code?: string }).code?.match(/^(E[A-Z]+|28...|3D000)$/)) {
+      // Also a connection the server (or something posing as it) closed before answering: it has no code.
+      if ((error as { code?: string }).code?.match(/^(E[A-Z]+|28...|3D000)$/) || isStoreUnreachable(error)) {
         throw describeConnectionError(error, options.connectionString, options.redacted);
       }
       throw error;

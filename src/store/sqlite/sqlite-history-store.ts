@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { LockLostError, SessionBusyError, StoreUnavailableError } from '../errors.js';
+import { LockLostError, SessionBusyError, StoreNotReadyError, StoreUnavailableError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import {
@@ -88,7 +88,7 @@ export class SqliteHistoryStore implements HistoryStore {
       return new SqliteHistoryStore(db, file);
     } catch (error) {
       db?.close();
-      throw describeOpenError(error, file);
+      throw describeOpenError(error, file, applyMigrations);
     }
   }
 
@@ -428,11 +428,15 @@ function migrate(db: Database.Database, file: string): void {
   }).immediate();
 }
 
-function describeOpenError(error: unknown, file: string): Error {
+function describeOpenError(error: unknown, file: string, creating: boolean): Error {
   if (error instanceof StoreUnavailableError) return error;
   const code = (error as { code?: string }).code;
+  // Opened without migrating (fileMustExist), a missing file is a missing store, not a broken one.
+  if (code === 'SQLITE_CANTOPEN' && !existsSync(file) && !creating) return new StoreNotReadyError(file, 0, SQLITE_MIGRATIONS.length);
   const hint =
-    code === 'SQLITE_CANTOPEN' && !existsSync(file)
+    code === 'SQLITE_CANTOPEN' && existsSync(file) && statSync(file).isDirectory()
+      ? `${file} is a directory: pass a file path, such as ${path.join(file, 'threadline.db')}`
+      : code === 'SQLITE_CANTOPEN' && !existsSync(file)
       ? 'no such file: check the path (threadline creates the file on first use)'
       : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
       ? 'the file is not a SQLite database or is damaged: move it aside, or pass another path'

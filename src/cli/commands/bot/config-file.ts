@@ -7,6 +7,7 @@ import { runBots, type PlatformBot, type PlatformRunnerOptions } from './run-bot
 import { makeSlackAdapter } from './slack.js';
 import { makeTelegramAdapter } from './telegram.js';
 import { makeWhatsAppAdapter } from './whatsapp.js';
+import { addExamples } from '../../help-text.js';
 
 interface ConfigCliOptions {
   config: string;
@@ -15,12 +16,13 @@ interface ConfigCliOptions {
 
 /** `threadline bot run --config <file>`: every platform the file configures, in one process, on one store and agent. */
 export function registerConfigFileBot(bot: Command): void {
-  bot
+  const command = bot
     .command('run')
     .description('run the platforms a config file configures in one process, on one store (see config/threadline.example.yaml)')
     .addOption(new Option('--config <file>', 'YAML config file; secrets by env reference: ${NAME} or { env: NAME }').makeOptionMandatory())
-    .addOption(new Option('--check', 'validate the config file (env references included) and exit'))
-    .action(async (options: ConfigCliOptions) => {
+    .addOption(new Option('--check', 'validate the config file (env references included) and exit'));
+  addExamples(command, ['threadline bot run --config config/threadline.example.yaml --check', 'threadline bot run --config config/threadline.example.yaml']);
+  command.action(async (options: ConfigCliOptions) => {
       const config = await loadConfig(options.config);
       const platforms = (Object.keys(config.platforms) as PlatformName[]).filter((name) => config.platforms[name]);
       if (options.check) {

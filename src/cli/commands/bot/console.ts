@@ -4,6 +4,7 @@ import { createLogger } from '../../../log.js';
 import { chooseConsoleSession, describeConsoleSession } from './console-session.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot } from './run-bot.js';
+import { addExamples } from '../../help-text.js';
 
 interface ConsoleCliOptions extends RunnerCliOptions {
   sessionId?: string;
@@ -14,6 +15,7 @@ export function registerConsoleBot(bot: Command): void {
     .command('console')
     .description('chat in the terminal on the same runner as the platform bots (resumes the last console session)')
     .addOption(new Option('--session-id <id>', 'session to talk in (default: the last console session, else a new one)'));
+  addExamples(command, ['threadline bot console --model echo', 'threadline bot console --db postgres://app@db/threadline --session-id console-demo --model gpt-4o-mini']);
   addRunnerOptions(command);
   // Group chats and allow-lists mean nothing in a terminal: the flags stay accepted, but out of the help.
   for (const option of command.options) {

@@ -3,6 +3,7 @@ import type { DiscordAdapter } from '../../../../adapters/discord/discord-adapte
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot, type BotContext } from './run-bot.js';
+import { addExamples } from '../../help-text.js';
 
 interface DiscordCliOptions extends RunnerCliOptions {
   token?: string;
@@ -47,6 +48,7 @@ export function registerDiscordBot(bot: Command): void {
     .addOption(new Option('--token <token>', 'bot token from the Developer Portal (default: $DISCORD_BOT_TOKEN)'))
     .addOption(new Option('--api-url <url>', 'REST API base URL (default: $DISCORD_API_URL, else Discord\'s); the gateway URL comes from it'))
     .addOption(new Option('--shards <n>', 'total gateway shards of the bot, split between the workers').argParser(shardCount).default(1));
+  addExamples(command, ['DISCORD_BOT_TOKEN=… threadline bot discord --db postgres://app@db/threadline --shards 2', 'threadline bot discord --allow 123456789012345678 --group-policy respond_all']);
   addRunnerOptions(command).action(async (options: DiscordCliOptions) => {
     const token = options.token ?? process.env.DISCORD_BOT_TOKEN;
     if (!token) throw new CliError('no Discord bot token: pass --token or set DISCORD_BOT_TOKEN (Developer Portal → your application → Bot)', 2);

@@ -42,7 +42,7 @@ export async function runBots(
   const model = createChatModel({ ...llmConfig(options), maxRetries: 0 });
   const concurrencies = bots.map((bot) => Math.max(1, bot.options.concurrency));
   const poolSize = concurrencies.reduce((sum, n) => sum + n, 0) + 4;
-  const store = await abortOnShutdownSignal((signal) => openStoreWhenReachable(resolveDbUrl({ conversationUrl: options.db }), { poolSize, logger, signal }));
+  const store = await abortOnShutdownSignal((signal) => openStoreWhenReachable(resolveDbUrl(options), { poolSize, logger, signal }));
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const started: BotRunner[] = [];

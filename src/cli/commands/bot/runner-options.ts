@@ -2,11 +2,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { GroupPolicy } from '../../../runner/access-policy.js';
 import type { QueueMode } from '../../../runner/bot-runner.js';
 import type { SessionScope } from '../../../runner/session-key.js';
-import { addInstructionsOption, addLlmOptions, type InstructionsOptions, type LlmOptions } from '../../common-options.js';
+import { addDbOption, addInstructionsOption, addLlmOptions, type DbOptions, type InstructionsOptions, type LlmOptions } from '../../common-options.js';
 
 /** Options every `threadline bot <platform>` takes: store, model, and how the runner treats messages. */
-export interface RunnerCliOptions extends LlmOptions, InstructionsOptions {
-  db?: string;
+export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOptions {
   name: string;
   allow?: string[];
   groupPolicy: GroupPolicy;
@@ -41,8 +40,8 @@ const positiveSeconds = (value: string) => {
 export function addRunnerOptions(command: Command): Command {
   addLlmOptions(command);
   addInstructionsOption(command);
+  addDbOption(command);
   return command
-    .addOption(new Option('--db <url>', 'database: postgres://… for several workers, or a SQLite file (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'))
     .addOption(new Option('--name <name>', 'the bot\'s name, used in its greeting').default('Threadline'))
     .addOption(
       new Option('--allow <ids>', 'comma-separated user or chat ids allowed to talk to the bot (default: everyone)').argParser((v) =>

@@ -3,6 +3,7 @@ import type { SlackAdapter } from '../../../../adapters/slack/slack-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot, type BotContext } from './run-bot.js';
+import { addExamples } from '../../help-text.js';
 
 interface SlackCliOptions extends RunnerCliOptions {
   token?: string;
@@ -54,6 +55,7 @@ export function registerSlackBot(bot: Command): void {
     .addOption(new Option('--app-token <token>', 'Socket Mode: app-level token, xapp-… with connections:write (default: $SLACK_APP_TOKEN)'))
     .addOption(new Option('--port <port>', 'HTTP mode: port of the events server (POST /slack/events)').argParser(Number).default(3000))
     .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'));
+  addExamples(command, ['SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… threadline bot slack --db postgres://app@db/threadline', 'SLACK_APP_TOKEN=xapp-… threadline bot slack --socket-mode']);
   addRunnerOptions(command).action(async (options: SlackCliOptions) => {
     const env = process.env;
     const token = options.token ?? env.SLACK_BOT_TOKEN;

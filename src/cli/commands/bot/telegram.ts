@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { TelegramAdapter } from '../../../../adapters/telegram/telegram-adapter.js';
 import { CliError } from '../../cli-error.js';
+import { addExamples } from '../../help-text.js';
+import { maskingSecret } from '../../mask-secret.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot, type BotContext } from './run-bot.js';
 
@@ -45,6 +47,10 @@ export function registerTelegramBot(bot: Command): void {
     .addOption(new Option('--webhook-url <url>', 'public HTTPS URL Telegram posts updates to; without it the bot long-polls'))
     .addOption(new Option('--webhook-secret <secret>', 'secret token Telegram sends with each update (default: $TELEGRAM_WEBHOOK_SECRET)'))
     .addOption(new Option('--port <port>', 'port of the webhook server').argParser(Number).default(8080));
+  addExamples(command, [
+    'TELEGRAM_BOT_TOKEN=123:abc threadline bot telegram --db postgres://app@db/threadline --allow 42',
+    'threadline bot telegram --webhook-url https://bot.example.com/telegram --webhook-secret s3cret',
+  ]);
   addRunnerOptions(command).action(async (options: TelegramCliOptions) => {
     const token = options.token ?? process.env.TELEGRAM_BOT_TOKEN;
     if (!token) throw new CliError('no Telegram bot token: pass --token or set TELEGRAM_BOT_TOKEN (get one from @BotFather)', 2);
@@ -57,6 +63,6 @@ export function registerTelegramBot(bot: Command): void {
       apiRoot: options.apiRoot ?? process.env.TELEGRAM_API_ROOT,
       webhook: options.webhookUrl && secret ? { url: options.webhookUrl, secret, port: options.port } : undefined,
     };
-    await runBot(options, (context) => makeTelegramAdapter(settings, context));
+    await maskingSecret(token, () => runBot(options, (context) => makeTelegramAdapter(settings, context)));
   });
 }

@@ -4,6 +4,7 @@ import type { WhatsAppAdapter, WhatsAppAdapterOptions } from '../../../../adapte
 import { CliError } from '../../cli-error.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot, type BotContext } from './run-bot.js';
+import { addExamples } from '../../help-text.js';
 
 interface WhatsAppCliOptions extends RunnerCliOptions {
   phoneNumberId?: string;
@@ -33,6 +34,7 @@ export function registerWhatsAppBot(bot: Command): void {
     .addOption(new Option('--api-url <url>', `Graph API base URL (default: $WHATSAPP_API_URL, else ${DEFAULT_GRAPH_API_URL})`))
     .addOption(new Option('--port <port>', 'port of the webhook server').argParser(Number).default(8080))
     .addOption(new Option('--host <host>', 'address the webhook server listens on').default('0.0.0.0'));
+  addExamples(command, ['threadline bot whatsapp --db postgres://app@db/threadline --port 8080']);
   addRunnerOptions(command).action(async (options: WhatsAppCliOptions) => {
     const env = process.env;
     const phoneNumberId = options.phoneNumberId ?? env.WHATSAPP_PHONE_NUMBER_ID;

@@ -5,6 +5,7 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { formatMessage, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { entryText, findEntry } from './entry-text.js';
 
 interface ExplainOptions extends DbOptions {
@@ -17,6 +18,7 @@ export function registerExplain(group: Command): void {
     .description('why a message got the answer it got (or none): its timeline, by inbox id, event key or platform event id');
   addDbOption(command);
   addJsonOption(command);
+  addExamples(command, ['threadline inbox explain 17', 'threadline inbox explain telegram:7000000001:123 --json']);
   command.action(async (ref: string, options: ExplainOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
       const timeline = await findEntry(store, ref);

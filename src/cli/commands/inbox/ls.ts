@@ -3,6 +3,7 @@ import type { InboxStatus } from '../../../store/types.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { entryText } from './entry-text.js';
 
 interface LsOptions extends DbOptions {
@@ -25,6 +26,7 @@ export function registerLs(group: Command): void {
     .option('--limit <n>', 'at most this many entries', parseLimit, 50);
   addDbOption(command);
   addJsonOption(command);
+  addExamples(command, ['threadline inbox ls --dead', 'threadline inbox ls --pending --session telegram:7000000001:42 --json']);
   command.action(async (options: LsOptions) => {
     const status: InboxStatus | undefined = options.pending ? 'pending' : options.dead ? 'dead' : options.refused ? 'refused' : undefined;
     await withStore(resolveDbUrl(options), async (store) => {

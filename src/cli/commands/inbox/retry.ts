@@ -3,6 +3,7 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { findEntry } from './entry-text.js';
 
 export function registerRetry(group: Command): void {
@@ -10,6 +11,7 @@ export function registerRetry(group: Command): void {
     .command('retry <entry>')
     .description('put a dead entry (inbox id, event key or platform event id) back to pending, with a fresh budget of attempts');
   addDbOption(command);
+  addExamples(command, ['threadline inbox retry 17', 'threadline inbox retry 17 --db postgres://app@db/threadline']);
   command.action(async (ref: string, options: DbOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
       const timeline = await findEntry(store, ref);

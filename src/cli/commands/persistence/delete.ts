@@ -4,6 +4,7 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { requireSession } from './require-session.js';
 
 interface DeleteOptions extends DbOptions {
@@ -19,10 +20,15 @@ export function registerDelete(group: Command): void {
     .option('-y, --yes', 'do not ask for confirmation');
   addDbOption(command);
   addJsonOption(command);
+  addExamples(command, ['threadline persistence delete user-123-main', 'threadline persistence delete user-123-main --yes --db postgres://app@db/threadline']);
   command.action(async (sessionId: string, options: DeleteOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
       const session = await requireSession(store, sessionId);
-      if (!options.yes) await confirm(`Delete session ${JSON.stringify(sessionId)} and its ${session.messageCount} messages? [y/N] `);
+      if (!options.yes && !(await confirm(`Delete session ${JSON.stringify(sessionId)} and its ${session.messageCount} messages? [y/N] `))) {
+        // Answering no is a choice, not a failure: exit 0.
+        process.stderr.write('not deleted\n');
+        return;
+      }
       await store.deleteSession(sessionId);
       if (options.json) return printJson({ deleted: sessionId, messages: session.messageCount });
       printLine(`deleted session ${sessionId} (${session.messageCount} messages)`);
@@ -30,12 +36,11 @@ export function registerDelete(group: Command): void {
   });
 }
 
-async function confirm(question: string): Promise<void> {
+async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) throw new CliError('refusing to delete without confirmation: pass --yes (stdin is not a terminal, so nobody can be asked)', 2);
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await prompt.question(question);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not deleted');
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
   } finally {
     prompt.close();
   }

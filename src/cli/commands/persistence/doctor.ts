@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import type { ChatModel } from '../../../core/llm/chat-model.js';
 import { createChatModel, hasLlmEndpoint } from '../../../core/llm/create-chat-model.js';
 import { openStore } from '../../../store/open-store.js';
+import { StoreNotReadyError } from '../../../store/errors.js';
 import type { HistoryStore } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
+import { explainStoreError } from '../../store-errors.js';
 import { addDbOption, addJsonOption, addLlmOptions, llmConfig, resolveDbUrl, type DbOptions, type LlmOptions } from '../../common-options.js';
 import { printJson, printLine } from '../../output.js';
+import { addExamples } from '../../help-text.js';
 
 interface DoctorOptions extends DbOptions, LlmOptions {
   json?: boolean;
@@ -28,12 +31,14 @@ export function registerDoctor(group: Command): void {
   addDbOption(command);
   addLlmOptions(command);
   addJsonOption(command);
+  addExamples(command, ['threadline persistence doctor', 'threadline persistence doctor --db postgres://app@db/threadline --model gpt-4o-mini --json']);
   command.action(async (options: DoctorOptions) => {
     const checks = [...(await checkDatabase(resolveDbUrl(options))), await checkLlm(options)];
     if (options.json) printJson({ ok: checks.every((c) => c.ok), checks });
     else for (const check of checks) printLine(`${check.skipped ? 'skip' : check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}`);
     const failed = checks.filter((c) => !c.ok).map((c) => c.name);
-    if (failed.length > 0) throw new CliError(`doctor found problems with: ${failed.join(', ')}`);
+    // The exit code of the first problem: 3 for the store, 4 for the LLM, as if a command had run into it.
+    if (failed.length > 0) throw new CliError(`doctor found problems with: ${failed.join(', ')}`, failed[0] === 'llm' ? 4 : 3);
   });
 }
 
@@ -44,18 +49,20 @@ async function checkDatabase(db: string): Promise<Check[]> {
     store = await openStore(db, { poolSize: 1, migrate: false });
   } catch (error) {
     return [
-      { name: 'database', ok: false, detail: (error as Error).message },
+      { name: 'database', ok: false, detail: (explainStoreError(error, db) as Error).message },
       { name: 'schema', ok: false, detail: 'not checked: the database could not be opened' },
     ];
   }
   try {
     const { current, latest } = await store.schemaVersion();
     const schema: Check =
-      current === latest
+      current === 0
+        ? { name: 'schema', ok: false, detail: (explainStoreError(new StoreNotReadyError(store.location, 0, latest), db) as Error).message }
+        : current === latest
         ? { name: 'schema', ok: true, detail: `version ${current}, up to date` }
         : current > latest
           ? { name: 'schema', ok: false, detail: `version ${current} is newer than this threadline knows (${latest}): upgrade threadline` }
-          : { name: 'schema', ok: false, detail: `version ${current}, latest ${latest}: run "threadline persistence migrate"` };
+          : { name: 'schema', ok: false, detail: (explainStoreError(new StoreNotReadyError(store.location, current, latest), db) as Error).message };
     return [{ name: 'database', ok: true, detail: `${store.kind} ${store.location} is reachable` }, schema];
   } finally {
     await store.close();

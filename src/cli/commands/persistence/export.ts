@@ -4,9 +4,11 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { HistoryStore } from '../../../store/types.js';
+import { plural } from '../../output.js';
 import { CliError } from '../../cli-error.js';
 import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { headerLine, messageLine, sessionLine } from './export-format.js';
 import { requireSession } from './require-session.js';
 
@@ -25,6 +27,7 @@ export function registerExport(group: Command): void {
     .option('--prefix <text>', 'export every session whose id starts with this')
     .option('-o, --output <file>', 'write to this file instead of stdout');
   addDbOption(command);
+  addExamples(command, ['threadline persistence export user-123-main > user-123.jsonl', 'threadline persistence export --all -o backup.jsonl --db postgres://app@db/threadline']);
   command.action(async (sessionIds: string[], options: ExportOptions) => {
     const chosen = [sessionIds.length > 0, options.all === true, options.prefix !== undefined].filter(Boolean).length;
     if (chosen !== 1) throw new CliError('say what to export: session ids, --all, or --prefix <text> (one of them)', 2);
@@ -38,16 +41,15 @@ export function registerExport(group: Command): void {
       for (const id of ids) {
         const session = await requireSession(store, id);
         await writeLine(out, sessionLine(session, await store.getRuntimeState(id)));
-        for (const message of await store.fullHistory(id)) {
-          await writeLine(out, messageLine(message));
-          messages++;
-        }
+        const history = await store.fullHistory(id);
+        for (const message of history) await writeLine(out, messageLine(message));
+        messages += history.length;
       }
       if (out !== process.stdout) {
         out.end();
         await finished(out);
-        // Written to a file, the export would otherwise end in silence: say what it wrote, beside the data's stream.
-        process.stderr.write(`exported ${ids.length} session${ids.length === 1 ? '' : 's'} (${messages} messages) to ${options.output}\n`);
+        // On stderr: stdout stays free for the data when there is no file.
+        process.stderr.write(`exported ${plural(ids.length, 'session')} (${plural(messages, 'message')}) to ${options.output}\n`);
       }
     });
   });

@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import type { HistoryStore, NewMessage, StoredMessage } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
-import { printJson, printLine } from '../../output.js';
+import { plural, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 import { parseExport, type ExportedMessage, type ExportedSession } from './export-format.js';
 
 interface ImportOptions extends DbOptions {
@@ -27,6 +28,7 @@ export function registerImport(group: Command): void {
     .argument('<file>', 'the JSON Lines file, or - for stdin');
   addDbOption(command);
   addJsonOption(command);
+  addExamples(command, ['threadline persistence import backup.jsonl --db postgres://app@db/threadline', 'threadline persistence export --all --db old.db | threadline persistence import - --db new.db']);
   command.action(async (file: string, options: ImportOptions) => {
     const text = file === '-' ? await readStream(process.stdin) : await readInput(file);
     const sessions = parseExport(text, file === '-' ? 'stdin' : file);
@@ -47,10 +49,9 @@ export function registerImport(group: Command): void {
       const changed = plans.filter((plan) => plan.missing.length > 0 || !plan.exists).length;
       const summary = { sessions: sessions.length, sessionsChanged: changed, messagesImported: total };
       if (options.json) return printJson(summary);
-      const unchanged = sessions.length - changed;
-      const rest = unchanged === 0 ? '' : unchanged === sessions.length ? ' (all already up to date)' : ` (${unchanged} already up to date)`;
-      printLine(`imported ${total} messages into ${changed} of ${sessions.length} sessions${rest} in ${store.location}`);
-    });
+      const upToDate = sessions.length - changed;
+      printLine(`imported ${plural(total, 'message')} into ${plural(changed, 'session')} in ${store.location}${upToDate ? `; ${upToDate} already up to date` : ''}`);
+    }, { create: true });
   });
 }
 

@@ -3,6 +3,7 @@ import type { SessionInfo } from '../../../store/types.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
+import { addExamples } from '../../help-text.js';
 
 interface ListOptions extends DbOptions {
   prefix?: string;
@@ -22,6 +23,7 @@ export function registerList(group: Command): void {
     .option('--limit <n>', 'at most this many sessions', parsePositiveInt, 50);
   addDbOption(command);
   addJsonOption(command);
+  addExamples(command, ['threadline persistence list --db ./threadline.db --limit 20', 'threadline persistence list --prefix telegram: --since 2026-01-01 --json']);
   command.action(async (options: ListOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
       const sessions: SessionInfo[] = [];

@@ -1,11 +1,13 @@
 import type { HistoryStore, SessionInfo } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 
-/** The session, or a one-line error that says where it was looked for; never creates it. */
-export async function requireSession(store: HistoryStore, sessionId: string): Promise<SessionInfo> {
+/** The session, or a one-line error (exit 2) that says where it was looked for and what to do; never creates it. */
+export async function requireSession(
+  store: HistoryStore,
+  sessionId: string,
+  hint = 'check the id with "threadline persistence list"',
+): Promise<SessionInfo> {
   const session = await store.getSession(sessionId);
-  if (!session) {
-    throw new CliError(`no session ${JSON.stringify(sessionId)} in ${store.location}: check the id with "threadline persistence list"`);
-  }
+  if (!session) throw new CliError(`no session ${JSON.stringify(sessionId)} in ${store.location}: ${hint}`);
   return session;
 }
