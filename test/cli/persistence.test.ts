@@ -194,6 +194,10 @@ describe('threadline persistence: bad input and housekeeping', () => {
     expect(doctor.stdout).toMatch(/^ok +llm: model fake-model answers$/m);
     expect(doctorDown.code).not.toBe(0);
     expect(doctorDown.stdout).toMatch(/^FAIL +llm: could not connect to LLM endpoint 127\.0\.0\.1:1/m);
+    // The quick-start state: no key, no endpoint. Nothing is broken; the LLM check says it was skipped.
+    const quickStart = await cli(['persistence', 'doctor', '--db', db], { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+    expect(quickStart.code).toBe(0);
+    expect(quickStart.stdout).toMatch(/^skip +llm: skipped: no endpoint configured/m);
     expectOneLineFailure(refused, /pass --yes/);
 
     const deleted = await cli(['persistence', 'delete', 'user-1-main', '--db', db, '--yes']);
