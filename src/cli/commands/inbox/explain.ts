@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { COMMITTED_STAGE } from '../../../store/row-mapping.js';
 import type { HistoryStore, InboxTimeline, StoredMessage } from '../../../store/types.js';
-import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { formatMessage, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
 import { addExamples } from '../../help-text.js';
-import { entryText, findEntry } from './entry-text.js';
+import { entryText, requireEntry } from './entry-text.js';
 
 interface ExplainOptions extends DbOptions {
   json?: boolean;
@@ -21,8 +20,7 @@ export function registerExplain(group: Command): void {
   addExamples(command, ['threadline inbox explain 17', 'threadline inbox explain telegram:7000000001:123 --json']);
   command.action(async (ref: string, options: ExplainOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
-      const timeline = await findEntry(store, ref);
-      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an inbox id, event key or platform event id from "threadline inbox ls"`, 2);
+      const timeline = await requireEntry(store, ref);
       const turn = await answeringTurn(store, timeline);
       if (options.json) return printJson({ ...timeline, turn });
       for (const line of describe(timeline, turn)) printLine(line);

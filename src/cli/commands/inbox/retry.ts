@@ -4,7 +4,7 @@ import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.
 import { printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
 import { addExamples } from '../../help-text.js';
-import { findEntry } from './entry-text.js';
+import { requireEntry } from './entry-text.js';
 
 export function registerRetry(group: Command): void {
   const command = group
@@ -14,8 +14,7 @@ export function registerRetry(group: Command): void {
   addExamples(command, ['threadline inbox retry 17', 'threadline inbox retry 17 --db postgres://app@db/threadline']);
   command.action(async (ref: string, options: DbOptions) => {
     await withStore(resolveDbUrl(options), async (store) => {
-      const timeline = await findEntry(store, ref);
-      if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an inbox id, event key or platform event id from "threadline inbox ls"`, 2);
+      const timeline = await requireEntry(store, ref);
       const { entry } = timeline;
       if (!(await store.retryInbox(entry.id))) throw new CliError(`inbox entry ${entry.id} is ${entry.status}, not dead: only dead entries can be retried`, 2);
       printLine(`inbox entry ${entry.id} is pending again; a worker on ${entry.queue || 'any queue'} will answer it`);
