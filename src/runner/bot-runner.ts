@@ -7,15 +7,14 @@ import { MAX_SESSION_ID_LENGTH } from '../store/session-id.js';
 import type { AttemptFailure, HistoryStore, InboxEntry, LockedSession } from '../store/types.js';
 import { decideAccess, type AccessOptions } from './access-policy.js';
 import { commandReply } from './command-replies.js';
-import { parseCommand } from './commands.js';
+import { parseCommand, type CommandName } from './commands.js';
 import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
-import type { ReplyStream } from './reply-stream.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
-import { TurnPipeline, type Stage } from './turn-pipeline.js';
+import { TurnPipeline, type ReplyFactory, type Stage, type TurnReply } from './turn-pipeline.js';
 import { CUT_SHORT, gaveUp, NOT_AUTHORISED, tooLong } from './user-notices.js';
 
 /** `sequential`: messages that arrive mid-turn are answered one by one, in order; `collect`: together, in one turn. */
@@ -52,6 +51,12 @@ export interface BotRunnerOptions {
   attemptRetry?: RetryPolicy;
   /** Back-off between calls to a failing model (default 1 s doubling, at most 30 s: a longer Retry-After is cut to it). */
   llmRetry?: RetryPolicy;
+  /** How replies reach the user (default: the adapter's messages, edited as the reply streams). */
+  replies?: ReplyFactory;
+  /** Read `/new`, `/stop`, … as chat commands (default true); off, every text is a message for the model. */
+  commands?: boolean;
+  /** Every entry is followed live by its sender (`threadline serve`): the store announces its fate. */
+  followed?: boolean;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -121,7 +126,11 @@ export class BotRunner {
       llmRetryWindowMs: this.llmRetryWindowMs,
       llmRetry: options.llmRetry ?? LLM_RETRY,
       slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
-    });
+    }, options.replies);
+  }
+
+  private command(text: string): CommandName | undefined {
+    return this.options.commands === false ? undefined : parseCommand(text);
   }
 
   async start(): Promise<void> {
@@ -173,7 +182,7 @@ export class BotRunner {
   }
 
   /** The adapter's handler: decide, record durably, and return (the platform is acknowledged after this). */
-  async receive(raw: InboundMessage): Promise<{ duplicate: boolean }> {
+  async receive(raw: InboundMessage): Promise<{ duplicate: boolean; inboxId?: number }> {
     const decision = decideAccess(raw, this.options.access ?? {});
     if (decision === 'ignore') return { duplicate: false };
     const unusable = unusableIds(raw);
@@ -192,8 +201,8 @@ export class BotRunner {
     if (message.text.length > MAX_INBOUND_TEXT) {
       return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
     }
-    const command = parseCommand(message.text);
-    const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined });
+    const command = this.command(message.text);
+    const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined, followed: this.options.followed });
     if (duplicate) {
       this.log.debug({ sessionId, eventId: message.eventId }, 'duplicate event ignored');
       return { duplicate };
@@ -201,7 +210,7 @@ export class BotRunner {
     this.log.debug({ sessionId, inboxId: id, eventId: message.eventId }, 'received');
     if (command === 'stop') this.abortIfStopRequested(sessionId, true);
     this.wake();
-    return { duplicate };
+    return { duplicate, ...(id === null ? {} : { inboxId: id }) };
   }
 
   /** Recorded as refused (so a redelivery is recognised), and the sender told once. */
@@ -247,7 +256,7 @@ export class BotRunner {
     if (!held?.turn || !held.session) return;
     const check = known
       ? Promise.resolve(true)
-      : held.session.pendingInbox(50).then((entries) => entries.some((e) => parseCommand((e.payload as InboundMessage).text) === 'stop'));
+      : held.session.pendingInbox(50).then((entries) => entries.some((e) => this.command((e.payload as InboundMessage).text) === 'stop'));
     void check.then(
       (stop) => {
         if (stop && held.turn && !held.turn.signal.aborted) {
@@ -341,7 +350,7 @@ export class BotRunner {
     log.debug({ attempts: batch.map((e) => e.attempts) }, 'claimed');
     const state = await this.chatState(chat, held);
     let outcome: string;
-    let reply: ReplyStream | undefined;
+    let reply: TurnReply | undefined;
     try {
       if (batch.some((e) => e.attempts > this.maxAttempts)) {
         // Claimed that often without an outcome: every attempt died with its worker (or its connection).
@@ -351,7 +360,7 @@ export class BotRunner {
         outcome = await this.deadLetter(chat, held, batch, { errorClass: 'permanent', source: 'platform', reason: `the chat is unreachable: ${state.unreachable.reason}`, unreachable: true }, progress.stage, log);
       } else {
         if (state.unreachable) await this.markReachable(chat, held);
-        const command = parseCommand(batch[0].payload.text);
+        const command = this.command(batch[0].payload.text);
         if (command) {
           progress.stage = 'delivering';
           const { engine } = this.options;
@@ -391,7 +400,7 @@ export class BotRunner {
     error: unknown,
     stage: Stage,
     log: Logger,
-    reply: ReplyStream | undefined,
+    reply: TurnReply | undefined,
   ): Promise<string> {
     const failure = classifyFailure(error);
     if (failure.source === 'database') throw error;
@@ -415,7 +424,7 @@ export class BotRunner {
     failure: Failure,
     stage: Stage,
     log: Logger,
-    reply?: ReplyStream,
+    reply?: TurnReply,
   ): Promise<string> {
     await reply?.abandon(CUT_SHORT);
     await chat.completeInbox(batch.map((e) => e.id), 'dead', ledgerFailure(failure, stage));

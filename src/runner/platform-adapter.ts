@@ -38,8 +38,11 @@ export interface InboundMessage {
   sessionId?: string;
 }
 
-/** Records one inbound message. Resolves once it is durably recorded; rejects when it could not be (store away). */
-export type InboundHandler = (message: InboundMessage) => Promise<{ duplicate: boolean }>;
+/**
+ * Records one inbound message. Resolves once it is durably recorded (with its inbox id, unless it was a duplicate or
+ * was not recorded for a turn); rejects when it could not be (store away).
+ */
+export type InboundHandler = (message: InboundMessage) => Promise<{ duplicate: boolean; inboxId?: number }>;
 
 /** A platform event that can never become a message (no chat, ids past any sane length): refused, not retried. */
 export interface RefusedEvent {

@@ -2,6 +2,7 @@ import type { InboxEntry, LockedSession } from '../store/types.js';
 import { DeliveryError, delivering } from './delivery-error.js';
 import type { PlatformAdapter, ReplyTarget } from './platform-adapter.js';
 import { splitText } from './split-text.js';
+import type { TurnReply } from './turn-pipeline.js';
 
 /** Platforms drop "typing…" after about 5 s: renew it a little before. */
 const TYPING_RENEW_MS = 4_000;
@@ -26,7 +27,7 @@ export interface ReplyStreamOptions {
  * `DeliveryError` for the runner to settle. Failed edits while streaming are only cosmetic: the final render
  * decides.
  */
-export class ReplyStream {
+export class ReplyStream implements TurnReply {
   private text = '';
   /** What each posted part shows now; index = part number. */
   private shown: string[] = [];

@@ -21,6 +21,22 @@ export interface PipelineSettings {
   slowNoteAfterMs: number;
 }
 
+/**
+ * A reply on its way to the user, as the pipeline drives it: text as it streams, a restart when the model is asked
+ * again, then the complete reply (throwing when it could not be shown) or nothing more (the turn failed).
+ * `ReplyStream` shows it as platform messages edited in place; `threadline serve` as a turn's event log.
+ */
+export interface TurnReply {
+  push(delta: string): void;
+  restart(): void;
+  finish(text: string): Promise<void>;
+  /** With a `note`, a partly shown reply says it was cut short. */
+  abandon(note?: string): Promise<void>;
+}
+
+/** Makes the reply to a batch; `chat` is the chat's session, held locked (its lock fences what the reply records). */
+export type ReplyFactory = (chat: LockedSession, batch: InboxEntry<InboundMessage>[]) => TurnReply;
+
 /** The batch in progress, as the runner hands it over. */
 export interface TurnJob {
   /** The chat's session: its lock fences the inbox entries and reply records. */
@@ -53,10 +69,12 @@ export class TurnPipeline {
     private readonly engine: TurnEngine,
     private readonly adapter: PlatformAdapter,
     private readonly settings: PipelineSettings,
+    private readonly replies?: ReplyFactory,
   ) {}
 
   /** The reply to a batch; the runner keeps it, to mark a reply left on screen when the batch is given up on. */
-  replyFor(chat: LockedSession, batch: InboxEntry<InboundMessage>[]): ReplyStream {
+  replyFor(chat: LockedSession, batch: InboxEntry<InboundMessage>[]): TurnReply {
+    if (this.replies) return this.replies(chat, batch);
     return new ReplyStream(this.adapter, batch.at(-1)!.payload.replyTarget, chat, batch[0], {
       stream: this.settings.stream && this.adapter.canEdit !== false,
       editIntervalMs: this.settings.editIntervalMs,
@@ -64,7 +82,7 @@ export class TurnPipeline {
     });
   }
 
-  async run(job: TurnJob, reply: ReplyStream): Promise<TurnOutcome> {
+  async run(job: TurnJob, reply: TurnReply): Promise<TurnOutcome> {
     const { batch, conversation, progress, log } = job;
     const input = toInput(batch.map((e) => e.payload));
     const inboxIds = batch.map((e) => e.id);
@@ -104,7 +122,7 @@ export class TurnPipeline {
   }
 
   /** Ask the model; transient failures are retried with capped back-off until the window is spent. */
-  private async generate(job: TurnJob, input: NewMessage[], reply: ReplyStream): Promise<GeneratedTurn> {
+  private async generate(job: TurnJob, input: NewMessage[], reply: TurnReply): Promise<GeneratedTurn> {
     const history = await job.conversation.loadWindow(this.engine.window);
     const deadline = Date.now() + this.settings.llmRetryWindowMs;
     for (let attempt = 1; ; attempt++) {

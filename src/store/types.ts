@@ -179,6 +179,11 @@ export interface InboxEntryInput {
   solo?: boolean;
   /** Record the event as refused with this reason: done at once, never worked on, but de-duplicated. */
   refused?: string;
+  /**
+   * Someone follows this entry's turn live (an HTTP client): its final fate is announced to `onTurnActivity`
+   * listeners. Off by default, so bot entries pay nothing for it.
+   */
+  followed?: boolean;
 }
 
 /** pending: waiting or being worked on; done: answered; refused: never to be answered; dead: given up on. */
