@@ -46,7 +46,7 @@ import type {
 import { describeConnectionError } from './connection-error.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresSql, type PostgresSql } from './sql.js';
-import { listenForInboxActivity } from './inbox-listener.js';
+import { listenForNotifications } from './notification-listener.js';
 import { checkOutWatched, type WatchedClient } from './watched-client.js';
 
 /**
@@ -348,7 +348,7 @@ export class PostgresHistoryStore implements HistoryStore {
    * reconnect `listener` is called once with '' (notifications may have been missed: look again).
    */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
-    return listenForInboxActivity({ connectionString: this.options.connectionString, channel: this.channel, listener });
+    return listenForNotifications({ connectionString: this.options.connectionString, channel: this.channel, listener });
   }
 
   async tryAcquireLease(name: string): Promise<Lease | null> {
