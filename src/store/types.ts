@@ -352,12 +352,13 @@ export interface HistoryStore {
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
   /** Pending and dead entries per queue (every queue that has any entry). */
   inboxStats(): Promise<InboxQueueStats[]>;
-  /** An entry's turn events after `afterSeq`, oldest first (at most `limit`, default 1000). */
+  /** An entry's turn events after `afterSeq`, oldest first (at most `limit`: default and cap 1000). */
   readTurnEvents(inboxId: number, afterSeq?: number, limit?: number): Promise<TurnEvent[]>;
   /**
-   * Call `listener` with the inbox id soon after any process records turn events for an entry, or gives a
-   * `followed` entry its final fate (best effort, '' never: pair it with polling; on Postgres, after a LISTEN
-   * reconnect it is called with 0: look again).
+   * Call `listener` with the inbox id soon after any process records turn events for an entry, gives a `followed`
+   * entry its final fate, or retries a dead `followed` entry (best effort, '' never: pair it with polling; on
+   * Postgres, after a LISTEN reconnect it is called with 0: look again). On SQLite only this process's writes are
+   * heard: a follower in another process must poll `readTurnEvents` and the entry's fate.
    */
   onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>>;
 
