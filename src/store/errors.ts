@@ -88,3 +88,10 @@ export function isStoreUnreachable(error: unknown): boolean {
   }
   return false;
 }
+
+/** `createApiKey` with a name some key (revoked or not) already has: names identify keys in logs and revocations. */
+export class ApiKeyNameTakenError extends InvalidInputError {
+  constructor(readonly keyName: string) {
+    super(`an API key named "${keyName}" exists already: choose another name (threadline keys list shows them)`);
+  }
+}

@@ -1,5 +1,19 @@
 import { InvalidInputError } from './errors.js';
-import type { InboxAttempt, InboxEntry, InboxRecord, InboxStatus, InboxTimeline, ReplyPart, SessionInfo, StoredMessage, ToolCall } from './types.js';
+import type {
+  ApiKeyRecord,
+  InboxAttempt,
+  InboxEntry,
+  InboxQueueStats,
+  InboxRecord,
+  InboxStatus,
+  InboxTimeline,
+  NewTurnEvent,
+  ReplyPart,
+  SessionInfo,
+  StoredMessage,
+  ToolCall,
+  TurnEvent,
+} from './types.js';
 
 /** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
 export interface MessageRow {
@@ -165,6 +179,61 @@ export function toReplyPart(row: { part: number | string; platform_message_id: s
 
 export function toNotice(row: { sent_at: Date | number; text: string }): { at: Date; text: string } {
   return { at: new Date(row.sent_at), text: row.text };
+}
+
+/**
+ * Turn events as both stores write them, `data` as JSON text: absent data is stored as JSON null (the column is
+ * NOT NULL), so a reader always gets the key back. Checked before any SQL runs, so both stores refuse alike.
+ */
+export function turnEventsToWrite(events: NewTurnEvent[]): Array<{ kind: string; data: string }> {
+  return events.map((event, i) => {
+    if (typeof event.kind !== 'string' || event.kind === '') throw new TypeError(`turn event ${i} has no kind: give each event a non-empty string kind`);
+    return { kind: event.kind, data: JSON.stringify(event.data ?? null) ?? 'null' };
+  });
+}
+
+/**
+ * A turn event as both stores select it. `data` is JSON text on both (Postgres selects `data::text`): a JSON string
+ * scalar handed over already parsed could not be told apart from JSON text, and would be parsed twice.
+ */
+export interface TurnEventRow {
+  seq: number | string;
+  kind: string;
+  data: string;
+  created_at: Date | number;
+}
+
+export function toTurnEvent(row: TurnEventRow): TurnEvent {
+  return { seq: Number(row.seq), kind: row.kind, data: JSON.parse(row.data) as unknown, at: new Date(row.created_at) };
+}
+
+export interface ApiKeyRow {
+  name: string;
+  sessions_prefix: string | null;
+  created_at: Date | number;
+  revoked_at: Date | number | null;
+}
+
+export function toApiKeyRecord(row: ApiKeyRow): ApiKeyRecord {
+  const key: ApiKeyRecord = { name: row.name, createdAt: new Date(row.created_at) };
+  if (row.sessions_prefix !== null) key.sessionsPrefix = row.sessions_prefix;
+  const revokedAt = time(row.revoked_at);
+  if (revokedAt) key.revokedAt = revokedAt;
+  return key;
+}
+
+export interface InboxQueueStatsRow {
+  queue: string;
+  pending: number | string;
+  oldest_pending_at: Date | number | null;
+  dead: number | string;
+}
+
+export function toInboxQueueStats(row: InboxQueueStatsRow): InboxQueueStats {
+  const stats: InboxQueueStats = { queue: row.queue, pending: Number(row.pending), dead: Number(row.dead) };
+  const oldest = time(row.oldest_pending_at);
+  if (oldest) stats.oldestPendingAt = oldest;
+  return stats;
 }
 
 /** Cursors are opaque to callers: base64url of the sort key of the last row of a page. */

@@ -137,6 +137,11 @@ export interface LockedSession {
   /** Note what the user was told about an entry outside its reply (a "still working" note, an apology). */
   recordNotice(inboxId: number, text: string): Promise<void>;
   /**
+   * Append events to an entry's turn log (what a streaming client is shown: text deltas, a restart), numbered on
+   * from the last one, and tell `onTurnActivity` listeners. Fenced like a commit.
+   */
+  recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void>;
+  /**
    * Throws LockLostError when the handle already knows its lock is gone (its database connection dropped), without
    * a round trip. Call it before an effect outside the store that a retry would repeat, such as posting a reply.
    * Optional: a store whose locks cannot drop underneath their holder leaves it out.
@@ -241,6 +246,45 @@ export interface ReplyPart {
   platformMessageId: string;
 }
 
+/** An event of an entry's turn log, as the turn's worker records it. The store treats `data` as opaque JSON. */
+export interface NewTurnEvent {
+  kind: string;
+  data: unknown;
+}
+
+/** A recorded turn event; `seq` runs 1, 2, 3, … per inbox entry, without gaps. */
+export interface TurnEvent extends NewTurnEvent {
+  seq: number;
+  at: Date;
+}
+
+/** An API key as the store keeps it: only the key's SHA-256 digest, never the key. */
+export interface ApiKeyRecord {
+  name: string;
+  /** The key may touch only sessions whose id starts with this; absent: every session (an operator key). */
+  sessionsPrefix?: string;
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
+/** The inbox of one queue at a glance, for metrics. */
+export interface InboxQueueStats {
+  queue: string;
+  pending: number;
+  /** When the oldest pending entry was received; absent when none is pending. */
+  oldestPendingAt?: Date;
+  dead: number;
+}
+
+export interface ReadMessagesOptions {
+  /** Only messages with a greater seq. */
+  afterSeq?: number;
+  /** Only the messages of this turn. */
+  turn?: number;
+  /** At most this many, oldest first (default 100, at most 1000). */
+  limit?: number;
+}
+
 /** A named lock held by this process until released or until the process dies (leader election, shards). */
 export interface Lease {
   readonly name: string;
@@ -278,6 +322,8 @@ export interface HistoryStore {
   loadWindow(sessionId: string, window?: HistoryWindow): Promise<StoredMessage[]>;
   /** Every message of the session, oldest first. */
   fullHistory(sessionId: string): Promise<StoredMessage[]>;
+  /** A page of the session's messages, oldest first (empty when the session does not exist). */
+  readMessages(sessionId: string, options?: ReadMessagesOptions): Promise<StoredMessage[]>;
   getRuntimeState(sessionId: string): Promise<RuntimeState | null>;
   /** Delete the session with its messages; false when there was none. */
   deleteSession(sessionId: string): Promise<boolean>;
@@ -304,6 +350,27 @@ export interface HistoryStore {
   purgeInbox(doneBefore: Date): Promise<number>;
   /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
+  /** Pending and dead entries per queue (every queue that has any entry). */
+  inboxStats(): Promise<InboxQueueStats[]>;
+  /** An entry's turn events after `afterSeq`, oldest first (at most `limit`: default and cap 1000). */
+  readTurnEvents(inboxId: number, afterSeq?: number, limit?: number): Promise<TurnEvent[]>;
+  /**
+   * Call `listener` with the inbox id soon after any process records turn events for an entry, gives a `followed`
+   * entry its final fate, or retries a dead `followed` entry (best effort, '' never: pair it with polling; on
+   * Postgres, after a LISTEN reconnect it is called with 0: look again). On SQLite only this process's writes are
+   * heard: a follower in another process must poll `readTurnEvents` and the entry's fate.
+   */
+  onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>>;
+
+  /** Store a new API key's digest under a unique name; throws `ApiKeyNameTakenError` when the name exists (revoked or not). */
+  createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord>;
+  /** Every key, revoked ones included, by name. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revoke a key by name; false when there is no such key or it was revoked already. */
+  revokeApiKey(name: string): Promise<boolean>;
+  /** The live (not revoked) key with this digest; null when none. */
+  findApiKey(keyHash: string): Promise<ApiKeyRecord | null>;
+
   /** Take the named lease if no live process holds it; null when it is held. */
   tryAcquireLease(name: string): Promise<Lease | null>;
 

@@ -155,4 +155,28 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
     END
     $fn$;
   `,
+  // 5: what `threadline serve` needs. turn_events is an entry's turn log as a streaming client is shown it (text
+  // deltas, a restart), numbered per entry; it goes with its entry (purgeInbox). api_keys holds only digests of the
+  // keys; a revoked key keeps its row, so its name stays taken and logs that name it stay unambiguous. followed marks
+  // an entry someone follows live: its final fate is announced on the turn channel, which bot entries never pay for.
+  (s) => `
+    ALTER TABLE ${s}.inbox ADD COLUMN followed boolean NOT NULL DEFAULT false;
+
+    CREATE TABLE ${s}.turn_events (
+      inbox_id   bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,
+      seq        integer NOT NULL,
+      kind       text NOT NULL,
+      data       jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (inbox_id, seq)
+    );
+
+    CREATE TABLE ${s}.api_keys (
+      name            text PRIMARY KEY,
+      key_hash        text NOT NULL UNIQUE,
+      sessions_prefix text,
+      created_at      timestamptz NOT NULL DEFAULT now(),
+      revoked_at      timestamptz
+    );
+  `,
 ];

@@ -1,26 +1,35 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { LockLostError, SessionBusyError, isStoreUnreachable } from '../errors.js';
+import { ApiKeyNameTakenError, LockLostError, SessionBusyError, isStoreUnreachable } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
+import { afterSeq, PAGE, pageLimit } from '../paging.js';
 import {
   decodeCursor,
   encodeCursor,
   COMMITTED_STAGE,
+  toApiKeyRecord,
   toInboxEntry,
+  toInboxQueueStats,
   toInboxRecord,
   toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
+  toTurnEvent,
+  turnEventsToWrite,
+  type ApiKeyRow,
   type InboxAttemptRow,
+  type InboxQueueStatsRow,
   type InboxRecordRow,
   type InboxRow,
   type MessageRow,
   type SessionRow,
+  type TurnEventRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
+  ApiKeyRecord,
   AttemptFailure,
   InboxFilter,
   InboxRecord,
@@ -32,21 +41,25 @@ import type {
   InboxEntry,
   InboxEntryInput,
   InboxOutcome,
+  InboxQueueStats,
   Lease,
   ListSessionsFilter,
   LockedSession,
   LockOptions,
   NewMessage,
+  NewTurnEvent,
+  ReadMessagesOptions,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
   SessionPage,
   StoredMessage,
+  TurnEvent,
 } from '../types.js';
 import { describeConnectionError } from './connection-error.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresSql, type PostgresSql } from './sql.js';
-import { listenForInboxActivity } from './inbox-listener.js';
+import { listenForNotifications } from './notification-listener.js';
 import { checkOutWatched, type WatchedClient } from './watched-client.js';
 
 /**
@@ -81,11 +94,20 @@ export class PostgresHistoryStore implements HistoryStore {
   private readonly pool: pg.Pool;
   private readonly sql: PostgresSql;
   private readonly statementPrefix: string;
+  /** NOTIFY channel of this schema's inbox: the session id of each new entry (see onInboxActivity). */
+  private readonly channel: string;
+  /** NOTIFY channel of this schema's turn logs: the inbox id of each entry with news (see onTurnActivity). */
+  private readonly turnChannel: string;
 
   private constructor(private readonly options: PostgresStoreOptions) {
     this.location = options.redacted;
     this.sql = postgresSql(options.schema);
     this.statementPrefix = createHash('sha1').update(options.schema).digest('hex').slice(0, 16);
+    // Derived from the schema, so stores on other schemas of the database hear nothing of this one; as a digest,
+    // because channel names are limited to 63 bytes.
+    const digest = createHash('sha1').update(options.schema).digest('hex').slice(0, 24);
+    this.channel = `threadline_${digest}`;
+    this.turnChannel = `threadline_t_${digest}`;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       types: STORE_TYPES,
@@ -227,6 +249,7 @@ export class PostgresHistoryStore implements HistoryStore {
         options.metadata ? JSON.stringify(options.metadata) : null,
         options.completeInbox ?? [],
         options.releaseLock === true,
+        this.turnChannel,
       ]),
     );
     const row = rows[0];
@@ -259,7 +282,16 @@ export class PostgresHistoryStore implements HistoryStore {
   /** @internal */
   async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const { rows } = await client.query<{ locked: boolean }>(
-      this.q('completeInbox', [this.options.schema, sessionId, ids, outcome, failure?.stage ?? COMMITTED_STAGE, failure?.errorClass ?? null, failure?.error ?? null]),
+      this.q('completeInbox', [
+        this.options.schema,
+        sessionId,
+        ids,
+        outcome,
+        failure?.stage ?? COMMITTED_STAGE,
+        failure?.errorClass ?? null,
+        failure?.error ?? null,
+        this.turnChannel,
+      ]),
     );
     if (!rows[0].locked) throw new LockLostError(sessionId);
   }
@@ -288,6 +320,14 @@ export class PostgresHistoryStore implements HistoryStore {
     if (!rowCount) throw new LockLostError(sessionId);
   }
 
+  /** @internal */
+  async recordTurnEventsOn(client: pg.PoolClient, sessionId: string, inboxId: number, events: NewTurnEvent[]): Promise<void> {
+    const { rows } = await client.query<{ locked: boolean }>(
+      this.q('recordTurnEvents', [this.options.schema, sessionId, inboxId, JSON.stringify(turnEventsToWrite(events)), this.turnChannel]),
+    );
+    if (!rows[0].locked) throw new LockLostError(sessionId);
+  }
+
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
     assertValidSessionId(entry.sessionId);
     const { rows } = await this.pool.query<{ id: number; inserted: boolean }>(
@@ -299,6 +339,8 @@ export class PostgresHistoryStore implements HistoryStore {
         entry.queue ?? '',
         entry.solo ?? false,
         entry.refused ?? null,
+        entry.followed ?? false,
+        this.turnChannel,
       ]),
     );
     return rows[0].inserted ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
@@ -324,7 +366,7 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async retryInbox(id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(this.q('retryInbox', [id, this.channel]));
+    const { rowCount } = await this.pool.query(this.q('retryInbox', [id, this.channel, this.turnChannel]));
     return (rowCount ?? 0) > 0;
   }
 
@@ -338,17 +380,52 @@ export class PostgresHistoryStore implements HistoryStore {
     return rows.map((r) => r.session_id);
   }
 
-  /** NOTIFY channel of this schema's inbox (a hash: channel names are limited to 63 bytes). */
-  private get channel(): string {
-    return `threadline_${createHash('sha1').update(this.options.schema).digest('hex').slice(0, 24)}`;
-  }
-
   /**
    * Never rejects: while Postgres is away the listener is re-established in the background, and after each
    * reconnect `listener` is called once with '' (notifications may have been missed: look again).
    */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
-    return listenForInboxActivity({ connectionString: this.options.connectionString, channel: this.channel, listener });
+    return listenForNotifications({ connectionString: this.options.connectionString, channel: this.channel, listener });
+  }
+
+  /** As onInboxActivity, on the turn channel; the "look again" after a reconnect is inbox id 0 (no entry has it). */
+  onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>> {
+    return listenForNotifications({
+      connectionString: this.options.connectionString,
+      channel: this.turnChannel,
+      listener: (payload) => listener(payload === '' ? 0 : Number(payload)),
+    });
+  }
+
+  async inboxStats(): Promise<InboxQueueStats[]> {
+    const { rows } = await this.pool.query<InboxQueueStatsRow>(this.q('inboxStats', []));
+    return rows.map(toInboxQueueStats);
+  }
+
+  async readTurnEvents(inboxId: number, after?: number, limit?: number): Promise<TurnEvent[]> {
+    const { rows } = await this.pool.query<TurnEventRow>(this.q('readTurnEvents', [inboxId, afterSeq(after), pageLimit(limit, PAGE.turnEvents)]));
+    return rows.map(toTurnEvent);
+  }
+
+  async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {
+    const { rows } = await this.pool.query<ApiKeyRow>(this.q('createApiKey', [key.name, key.keyHash, key.sessionsPrefix ?? null]));
+    if (!rows[0]) throw new ApiKeyNameTakenError(key.name);
+    return toApiKeyRecord(rows[0]);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pool.query<ApiKeyRow>(this.q('listApiKeys', []));
+    return rows.map(toApiKeyRecord);
+  }
+
+  async revokeApiKey(name: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(this.q('revokeApiKey', [name]));
+    return (rowCount ?? 0) > 0;
+  }
+
+  async findApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(this.q('findApiKey', [keyHash]));
+    return rows[0] ? toApiKeyRecord(rows[0]) : null;
   }
 
   async tryAcquireLease(name: string): Promise<Lease | null> {
@@ -423,6 +500,13 @@ export class PostgresHistoryStore implements HistoryStore {
 
   async fullHistory(sessionId: string): Promise<StoredMessage[]> {
     const { rows } = await this.pool.query<MessageRow>(this.q('fullHistory', [sessionId]));
+    return rows.map((r) => toStoredMessage(sessionId, r));
+  }
+
+  async readMessages(sessionId: string, options: ReadMessagesOptions = {}): Promise<StoredMessage[]> {
+    const { rows } = await this.pool.query<MessageRow>(
+      this.q('readMessages', [sessionId, afterSeq(options.afterSeq), options.turn ?? null, pageLimit(options.limit, PAGE.messages)]),
+    );
     return rows.map((r) => toStoredMessage(sessionId, r));
   }
 
@@ -536,6 +620,10 @@ class PostgresLockedSession implements LockedSession {
 
   recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
     return this.serial((client) => this.store.recordReplyPartOn(client, this.sessionId, inboxId, part, platformMessageId));
+  }
+
+  recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
+    return this.serial((client) => this.store.recordTurnEventsOn(client, this.sessionId, inboxId, events));
   }
 }
 

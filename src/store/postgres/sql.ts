@@ -20,6 +20,7 @@ const INBOX_COLUMNS =
 
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
+const API_KEY_COLUMNS = 'name, sessions_prefix, created_at, revoked_at';
 
 export function postgresSql(schema: string) {
   const s = `"${schema}"`;
@@ -30,6 +31,12 @@ export function postgresSql(schema: string) {
   const END_ATTEMPT = (cte: string) => `
         UPDATE ${s}.inbox_attempts t SET ended_at = now(), stage = $5::text, error_class = $6::text, error = $7::text
           FROM ${cte} WHERE t.id = (SELECT max(x.id) FROM ${s}.inbox_attempts x WHERE x.inbox_id = ${cte}.id) AND t.ended_at IS NULL`;
+  /**
+   * Announces on turn channel `channel` the entries of CTE `cte` (which returns id, followed) that someone follows:
+   * a CTE of its own, referenced by the final SELECT so that it runs. NOTIFY is sent at commit, so a follower that
+   * looks on hearing it sees the fate. An entry nobody follows costs a filter over rows already at hand.
+   */
+  const TELL_FOLLOWERS = (cte: string, channel: string) => `SELECT pg_notify(${channel}::text, ${cte}.id::text) FROM ${cte} WHERE ${cte}.followed`;
   return {
     // --- migrations -------------------------------------------------------------------------------
     migrationLock: `SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, hashtext('migrate:' || $1::text))`,
@@ -55,10 +62,11 @@ export function postgresSql(schema: string) {
      *  - gate: goes on only for a new event AND while this connection still holds the session's lock (the fence);
      *  - s:    creates or advances the session: message_count and version move together;
      *  - ins:  appends the messages after the old message_count;
-     *  - done: marks the inbox entries this turn answers.
+     *  - done: marks the inbox entries this turn answers;
+     *  - told: announces those someone follows on the turn channel.
      * Foreign keys are checked at the end of the statement, when the session row exists.
      * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata, $7 inbox ids,
-     * $8 release the lock with this commit
+     * $8 release the lock with this commit, $9 turn channel
      */
     appendTurn: `
       WITH ev AS (
@@ -93,31 +101,42 @@ export function postgresSql(schema: string) {
       ), done AS (
         UPDATE ${s}.inbox SET status = 'done', done_at = now(), draft = NULL, turn_session = $2::text, turn = (SELECT version FROM s)
          WHERE id = ANY ($7::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
-        RETURNING 1
+        RETURNING id, followed
+      ), told AS (
+        ${TELL_FOLLOWERS('done', '$9')}
       )
       SELECT (SELECT fresh FROM gate) AS fresh, (SELECT locked FROM gate) AS locked, (SELECT handed_over FROM gate) AS handed_over,
              (SELECT message_count FROM s) AS message_count, (SELECT version FROM s) AS version,
-             (SELECT count(*) FROM ins) AS inserted`,
+             (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM told) AS told`,
 
     /** The window (see message_window in migration 4). $1 session id, $2 max messages */
     loadWindow: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.message_window($1::text, $2::bigint) ORDER BY seq`,
     fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE session_id = $1 ORDER BY seq`,
+    /** A page of messages, on the primary key. $1 session id, $2 after seq, $3 turn (null: any), $4 limit */
+    readMessages: `
+      SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+       WHERE session_id = $1::text AND seq > $2::bigint AND ($3::bigint IS NULL OR turn = $3::bigint)
+       ORDER BY seq LIMIT $4`,
 
     // --- inbox and its fate ledger --------------------------------------------------------------------
     /**
-     * Records an event once; a redelivery only counts itself. Refused events are recorded already finished.
-     * $1 event key, $2 session id, $3 payload, $4 notification channel, $5 queue, $6 solo, $7 refusal reason
+     * Records an event once; a redelivery only counts itself. Refused events are recorded already finished: one
+     * someone follows has its fate then, announced on the turn channel.
+     * $1 event key, $2 session id, $3 payload, $4 notification channel, $5 queue, $6 solo, $7 refusal reason,
+     * $8 followed, $9 turn channel
      */
     enqueueInbox: `
       WITH ins AS (
-        INSERT INTO ${s}.inbox AS t (event_key, session_id, payload, queue, solo, status, last_error, done_at)
+        INSERT INTO ${s}.inbox AS t (event_key, session_id, payload, queue, solo, status, last_error, done_at, followed)
         VALUES ($1, $2, $3::jsonb, $5, $6::boolean,
                 CASE WHEN $7::text IS NULL THEN 'pending' ELSE 'refused' END, $7::text,
-                CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
+                CASE WHEN $7::text IS NULL THEN NULL ELSE now() END, $8::boolean)
         ON CONFLICT (event_key) DO UPDATE SET redeliveries = t.redeliveries + 1
-        RETURNING id, (xmax = 0) AS inserted, status
+        RETURNING id, (xmax = 0) AS inserted, status, followed
       )
-      SELECT id, inserted, CASE WHEN inserted AND status = 'pending' THEN pg_notify($4::text, $2::text) END AS notified FROM ins`,
+      SELECT id, inserted, CASE WHEN inserted AND status = 'pending' THEN pg_notify($4::text, $2::text) END AS notified,
+             CASE WHEN inserted AND status <> 'pending' AND followed THEN pg_notify($9::text, id::text) END AS told
+        FROM ins`,
     /** Sessions whose pending entries are due (none waits for a later attempt). $1 limit, $2 queue (null: every queue) */
     pendingInboxSessions: `
       SELECT session_id FROM ${s}.inbox WHERE status = 'pending' AND ($2::text IS NULL OR queue = $2::text)
@@ -161,16 +180,18 @@ export function postgresSql(schema: string) {
         ${END_ATTEMPT('d')}
       )
       SELECT ${HOLDS_SESSION_LOCK} AS locked`,
-    /** $1 schema, $2 session id, $3 inbox ids, $4 outcome, $5 stage, $6 error class, $7 error */
+    /** $1 schema, $2 session id, $3 inbox ids, $4 outcome, $5 stage, $6 error class, $7 error, $8 turn channel */
     completeInbox: `
       WITH done AS (
         UPDATE ${s}.inbox SET status = $4::text, done_at = now(), last_error = coalesce($7::text, last_error), draft = NULL, next_attempt_at = NULL
          WHERE id = ANY ($3::bigint[]) AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
-        RETURNING id
+        RETURNING id, followed
       ), a AS (
         ${END_ATTEMPT('done')}
+      ), told AS (
+        ${TELL_FOLLOWERS('done', '$8')}
       )
-      SELECT ${HOLDS_SESSION_LOCK} AS locked, (SELECT count(*) FROM done) AS completed`,
+      SELECT ${HOLDS_SESSION_LOCK} AS locked, (SELECT count(*) FROM done) AS completed, (SELECT count(*) FROM told) AS told`,
     /** $1 schema, $2 session id, $3 inbox id, $4 part, $5 platform message id */
     recordReplyPart: `
       INSERT INTO ${s}.inbox_replies (inbox_id, part, platform_message_id)
@@ -181,6 +202,27 @@ export function postgresSql(schema: string) {
     saveDraft: `UPDATE ${s}.inbox SET draft = $4::jsonb WHERE id = $3 AND status = 'pending' AND ${HOLDS_SESSION_LOCK} RETURNING 1`,
     /** $1 schema, $2 session id, $3 inbox id, $4 text */
     recordNotice: `INSERT INTO ${s}.inbox_notices (inbox_id, text) SELECT $3, $4 WHERE ${HOLDS_SESSION_LOCK} RETURNING 1`,
+    /**
+     * Appends events to an entry's turn log, numbered on from its last, fenced like a reply part, and announces the
+     * entry on the turn channel in the same statement (sent at commit, so a follower that looks on hearing it finds
+     * the events). The caller holds the session lock, so no other writer numbers this entry's events meanwhile.
+     * $1 schema, $2 session id, $3 inbox id, $4 events (jsonb array of {kind, data as JSON text}), $5 turn channel
+     */
+    recordTurnEvents: `
+      WITH ins AS (
+        INSERT INTO ${s}.turn_events (inbox_id, seq, kind, data)
+        SELECT $3::bigint, coalesce((SELECT max(t.seq) FROM ${s}.turn_events t WHERE t.inbox_id = $3::bigint), 0) + e.ord,
+               e.j->>'kind', (e.j->>'data')::jsonb
+          FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(j, ord)
+         WHERE ${HOLDS_SESSION_LOCK}
+        RETURNING 1
+      )
+      SELECT ${HOLDS_SESSION_LOCK} AS locked,
+             CASE WHEN EXISTS (SELECT 1 FROM ins) THEN pg_notify($5::text, $3::bigint::text) END AS told`,
+    /** $1 inbox id, $2 after seq, $3 limit */
+    readTurnEvents: `
+      SELECT seq, kind, data::text AS data, created_at FROM ${s}.turn_events
+       WHERE inbox_id = $1::bigint AND seq > $2::integer ORDER BY seq LIMIT $3`,
     /** $1 status (null: any), $2 session id (null: any), $3 limit */
     listInbox: `
       SELECT ${INBOX_COLUMNS} FROM ${s}.inbox
@@ -194,15 +236,43 @@ export function postgresSql(schema: string) {
     inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM ${s}.inbox_attempts WHERE inbox_id = $1 ORDER BY id`,
     inboxReplies: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
     inboxNotices: `SELECT sent_at, text FROM ${s}.inbox_notices WHERE inbox_id = $1 ORDER BY sent_at`,
-    /** A dead entry back to pending with a fresh attempt budget; its worker is woken. $1 inbox id, $2 channel */
+    /**
+     * A dead entry back to pending with a fresh attempt budget; its worker is woken, and its follower told to look
+     * again (its fate is open once more). $1 inbox id, $2 channel, $3 turn channel
+     */
     retryInbox: `
       WITH r AS (
         UPDATE ${s}.inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, done_at = NULL
          WHERE id = $1 AND status = 'dead'
-        RETURNING session_id
+        RETURNING id, session_id, followed
       )
-      SELECT pg_notify($2::text, session_id) FROM r`,
+      SELECT pg_notify($2::text, session_id), CASE WHEN followed THEN pg_notify($3::text, id::text) END FROM r`,
+    /** Reply parts, attempts, notices and turn events go with their entries (ON DELETE CASCADE). */
     purgeInbox: `DELETE FROM ${s}.inbox WHERE status <> 'pending' AND done_at < $1`,
+    /**
+     * Per queue in one pass. Done entries are read too, so that a queue with nothing pending still shows (as zeros);
+     * purgeInbox keeps them few. Queues sort bytewise ("C"), as SQLite sorts them.
+     */
+    inboxStats: `
+      SELECT queue, count(*) FILTER (WHERE status = 'pending') AS pending,
+             min(received_at) FILTER (WHERE status = 'pending') AS oldest_pending_at,
+             count(*) FILTER (WHERE status = 'dead') AS dead
+        FROM ${s}.inbox GROUP BY queue ORDER BY queue COLLATE "C"`,
+
+    // --- API keys: digests only ----------------------------------------------------------------------
+    /**
+     * Nothing on a name taken already (revoked or not): the caller reports it. A clashing digest is no conflict
+     * handled here: two keys with one SHA-256 is a bug, and its unique violation surfaces as is.
+     * $1 name, $2 key digest, $3 sessions prefix
+     */
+    createApiKey: `
+      INSERT INTO ${s}.api_keys (name, key_hash, sessions_prefix) VALUES ($1::text, $2::text, $3::text)
+      ON CONFLICT (name) DO NOTHING
+      RETURNING ${API_KEY_COLUMNS}`,
+    /** Names sort bytewise ("C"), as SQLite sorts them. */
+    listApiKeys: `SELECT ${API_KEY_COLUMNS} FROM ${s}.api_keys ORDER BY name COLLATE "C"`,
+    revokeApiKey: `UPDATE ${s}.api_keys SET revoked_at = now() WHERE name = $1::text AND revoked_at IS NULL`,
+    findApiKey: `SELECT ${API_KEY_COLUMNS} FROM ${s}.api_keys WHERE key_hash = $1::text AND revoked_at IS NULL`,
 
     /** $1 schema, $2 session id, $3 metadata patch */
     updateMetadata: `

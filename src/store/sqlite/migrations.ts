@@ -105,4 +105,27 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX inbox_notices_entry_idx ON inbox_notices (inbox_id);
   `,
+  // 4: what `threadline serve` needs (Postgres's migration 5, which says what each part is for; SQLite has no
+  // counterpart of Postgres's migration 4, so the numbers differ by one). Turn events go with their entry through
+  // the foreign key (the store turns foreign_keys on).
+  `
+  ALTER TABLE inbox ADD COLUMN followed INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE turn_events (
+    inbox_id   INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (inbox_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE api_keys (
+    name            TEXT PRIMARY KEY,
+    key_hash        TEXT NOT NULL UNIQUE,
+    sessions_prefix TEXT,
+    created_at      INTEGER NOT NULL,
+    revoked_at      INTEGER
+  );
+  `,
 ];

@@ -7,6 +7,7 @@ const INBOX_ENTRY_COLUMNS = `i.id, i.session_id, i.event_key, i.payload, i.recei
      FROM (SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts`;
 const INBOX_COLUMNS =
   'id, session_id, event_key, queue, payload, status, received_at, done_at, attempts, next_attempt_at, last_error, redeliveries, turn_session, turn';
+const API_KEY_COLUMNS = 'name, sessions_prefix, created_at, revoked_at';
 
 export const SQLITE_SQL = {
   getLock: `SELECT owner, pid, started FROM session_locks WHERE session_id = ?`,
@@ -41,14 +42,18 @@ export const SQLITE_SQL = {
        1)
      ORDER BY seq`,
   fullHistory: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq`,
+  /** A page of messages, on the primary key. */
+  readMessages: `SELECT ${MESSAGE_COLUMNS} FROM messages
+                  WHERE session_id = @id AND seq > @after AND (@turn IS NULL OR turn = @turn)
+                  ORDER BY seq LIMIT @limit`,
 
   /** A redelivery only counts itself (redeliveries > 0 in the answer); refused events are recorded finished. */
-  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at, queue, solo, status, last_error, done_at)
+  enqueueInbox: `INSERT INTO inbox (event_key, session_id, payload, received_at, queue, solo, status, last_error, done_at, followed)
                  VALUES (@key, @sessionId, @payload, @now, @queue, @solo,
                          CASE WHEN @refused IS NULL THEN 'pending' ELSE 'refused' END, @refused,
-                         CASE WHEN @refused IS NULL THEN NULL ELSE @now END)
+                         CASE WHEN @refused IS NULL THEN NULL ELSE @now END, @followed)
                  ON CONFLICT (event_key) DO UPDATE SET redeliveries = redeliveries + 1
-                 RETURNING id, redeliveries, status`,
+                 RETURNING id, redeliveries, status, followed`,
   /** Sessions whose pending entries are due (none waits for a later attempt). */
   pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' AND (@queue IS NULL OR queue = @queue)
                           GROUP BY session_id HAVING coalesce(max(next_attempt_at), 0) <= @now
@@ -69,16 +74,20 @@ export const SQLITE_SQL = {
   endAttempt: `UPDATE inbox_attempts SET ended_at = @now, stage = @stage, error_class = @errorClass, error = @error
                 WHERE id = (SELECT max(id) FROM inbox_attempts WHERE inbox_id = @id) AND ended_at IS NULL`,
   deferInbox: `UPDATE inbox SET next_attempt_at = @retryAt, last_error = @error WHERE id = @id AND status = 'pending'`,
+  /** No row when the entry was not pending; `followed` says whether to announce its fate. */
   completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now, last_error = coalesce(@error, last_error), draft = NULL, next_attempt_at = NULL
-                  WHERE id = @id AND status = 'pending'`,
+                  WHERE id = @id AND status = 'pending' RETURNING followed`,
   answerInbox: `UPDATE inbox SET status = 'done', done_at = @now, draft = NULL, turn_session = @sessionId, turn = @turn
-                WHERE id = @id AND status = 'pending'`,
+                WHERE id = @id AND status = 'pending' RETURNING followed`,
   saveDraft: `UPDATE inbox SET draft = ? WHERE id = ? AND status = 'pending'`,
   recordNotice: `INSERT INTO inbox_notices (inbox_id, sent_at, text) VALUES (?, ?, ?)`,
   updateMetadata: `INSERT INTO sessions AS t (id, created_at, updated_at, metadata) VALUES (@id, @now, @now, @patch)
                    ON CONFLICT (id) DO UPDATE SET metadata = json_patch(t.metadata, excluded.metadata), updated_at = excluded.updated_at`,
   recordReplyPart: `INSERT INTO inbox_replies (inbox_id, part, platform_message_id) VALUES (?, ?, ?)
                     ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
+  lastTurnEventSeq: `SELECT coalesce(max(seq), 0) AS seq FROM turn_events WHERE inbox_id = ?`,
+  insertTurnEvent: `INSERT INTO turn_events (inbox_id, seq, kind, data, created_at) VALUES (@inboxId, @seq, @kind, @data, @now)`,
+  readTurnEvents: `SELECT seq, kind, data, created_at FROM turn_events WHERE inbox_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
   listInbox: `SELECT ${INBOX_COLUMNS} FROM inbox
                WHERE (@status IS NULL OR status = @status) AND (@sessionId IS NULL OR session_id = @sessionId)
                ORDER BY id DESC LIMIT @limit`,
@@ -89,8 +98,21 @@ export const SQLITE_SQL = {
   inboxReplies: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
   inboxNotices: `SELECT sent_at, text FROM inbox_notices WHERE inbox_id = ? ORDER BY sent_at, rowid`,
   retryInbox: `UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, done_at = NULL
-               WHERE id = ? AND status = 'dead' RETURNING session_id`,
+               WHERE id = ? AND status = 'dead' RETURNING session_id, followed`,
+  /** Reply parts, attempts, notices and turn events go with their entries (ON DELETE CASCADE; foreign_keys is on). */
   purgeInbox: `DELETE FROM inbox WHERE status <> 'pending' AND done_at < ?`,
+  /** Per queue in one pass; done entries are read too, so a queue with nothing pending still shows (as zeros). */
+  inboxStats: `SELECT queue, sum(status = 'pending') AS pending,
+                      min(CASE WHEN status = 'pending' THEN received_at END) AS oldest_pending_at,
+                      sum(status = 'dead') AS dead
+                 FROM inbox GROUP BY queue ORDER BY queue`,
+
+  /** Nothing on a name taken already (revoked or not); a clashing digest is a bug and fails as a constraint error. */
+  createApiKey: `INSERT INTO api_keys (name, key_hash, sessions_prefix, created_at) VALUES (@name, @keyHash, @sessionsPrefix, @now)
+                 ON CONFLICT (name) DO NOTHING RETURNING ${API_KEY_COLUMNS}`,
+  listApiKeys: `SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY name`,
+  revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
+  findApiKey: `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`,
 
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))
                   ON CONFLICT (id) DO NOTHING`,

@@ -4,27 +4,36 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { LockLostError, SessionBusyError, StoreNotReadyError, StoreUnavailableError } from '../errors.js';
+import { ApiKeyNameTakenError, LockLostError, SessionBusyError, StoreNotReadyError, StoreUnavailableError } from '../errors.js';
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
+import { afterSeq, PAGE, pageLimit } from '../paging.js';
 import {
   decodeCursor,
   encodeCursor,
   COMMITTED_STAGE,
+  toApiKeyRecord,
   toInboxEntry,
+  toInboxQueueStats,
   toInboxRecord,
   toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
+  toTurnEvent,
+  turnEventsToWrite,
+  type ApiKeyRow,
   type InboxAttemptRow,
+  type InboxQueueStatsRow,
   type InboxRecordRow,
   type InboxRow,
   type MessageRow,
   type SessionRow,
+  type TurnEventRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
+  ApiKeyRecord,
   AttemptFailure,
   InboxFilter,
   InboxRecord,
@@ -36,16 +45,20 @@ import type {
   InboxEntry,
   InboxEntryInput,
   InboxOutcome,
+  InboxQueueStats,
   Lease,
   ListSessionsFilter,
   LockedSession,
   LockOptions,
   NewMessage,
+  NewTurnEvent,
+  ReadMessagesOptions,
   RuntimeState,
   SessionInfo,
   SessionMetadata,
   SessionPage,
   StoredMessage,
+  TurnEvent,
 } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { currentProcess, isAlive } from './process-identity.js';
@@ -63,6 +76,8 @@ const LEASE_PREFIX = '\u0001lease:';
 
 /** SQLite has no NOTIFY: enqueues wake listeners in this process; other processes find entries by polling. */
 const inboxActivity = new EventEmitter().setMaxListeners(0);
+/** Likewise for turn logs (see onTurnActivity): a follower in another process polls readTurnEvents. */
+const turnActivity = new EventEmitter().setMaxListeners(0);
 
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
@@ -165,7 +180,8 @@ export class SqliteHistoryStore implements HistoryStore {
   appendTurnAs(owner: string, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): AppendTurnResult {
     if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    return this.fenced(owner, sessionId, (): AppendTurnResult => {
+    const followed: number[] = [];
+    const result = this.fenced(owner, sessionId, (): AppendTurnResult => {
         if (options.eventId !== undefined && this.stmt.eventSeen.get(options.eventId)) return { status: 'already_processed' };
 
         const now = Date.now();
@@ -180,7 +196,10 @@ export class SqliteHistoryStore implements HistoryStore {
           count: messages.length,
         }) as { message_count: number; version: number };
         if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
-        for (const id of options.completeInbox ?? []) this.stmt.answerInbox.run({ id, now, sessionId, turn: version });
+        for (const id of options.completeInbox ?? []) {
+          const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
+          if (answered?.followed) followed.push(id);
+        }
         // In the same transaction: the lock is free exactly when the turn is visible.
         if (options.releaseLock) this.stmt.releaseLock.run(sessionId, owner);
         const firstSeq = count - messages.length + 1;
@@ -201,6 +220,24 @@ export class SqliteHistoryStore implements HistoryStore {
         );
         return { status: 'committed', firstSeq, lastSeq: count, version };
     });
+    this.announceTurnActivity(followed);
+    return result;
+  }
+
+  /** @internal Tell this process's onTurnActivity listeners about these entries; call it once their write committed. */
+  announceTurnActivity(inboxIds: number[]): void {
+    for (const id of inboxIds) turnActivity.emit(this.location, id);
+  }
+
+  /** @internal Append turn events after the entry's last (see LockedSession.recordTurnEvents), fenced on the lock's owner. */
+  recordTurnEventsAs(owner: string, sessionId: string, inboxId: number, events: NewTurnEvent[]): void {
+    const rows = turnEventsToWrite(events);
+    this.fenced(owner, sessionId, () => {
+      const now = Date.now();
+      const { seq: last } = this.stmt.lastTurnEventSeq.get(inboxId) as { seq: number };
+      rows.forEach((row, i) => this.stmt.insertTurnEvent.run({ inboxId, seq: last + i + 1, kind: row.kind, data: row.data, now }));
+    });
+    if (rows.length > 0) this.announceTurnActivity([inboxId]);
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -213,9 +250,12 @@ export class SqliteHistoryStore implements HistoryStore {
       queue: entry.queue ?? '',
       solo: entry.solo ? 1 : 0,
       refused: entry.refused ?? null,
-    }) as { id: number; redeliveries: number; status: string };
+      followed: entry.followed ? 1 : 0,
+    }) as { id: number; redeliveries: number; status: string; followed: number };
     if (row.redeliveries > 0) return { id: null, duplicate: true };
     if (row.status === 'pending') inboxActivity.emit(this.location, entry.sessionId);
+    // A refused entry has its final fate already.
+    else if (row.followed) this.announceTurnActivity([row.id]);
     return { id: row.id, duplicate: false };
   }
 
@@ -239,8 +279,10 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async retryInbox(id: number): Promise<boolean> {
-    const row = this.stmt.retryInbox.get(id) as { session_id: string } | undefined;
+    const row = this.stmt.retryInbox.get(id) as { session_id: string; followed: number } | undefined;
     if (row) inboxActivity.emit(this.location, row.session_id);
+    // Its fate is open again: its follower should look.
+    if (row?.followed) this.announceTurnActivity([id]);
     return row !== undefined;
   }
 
@@ -279,6 +321,43 @@ export class SqliteHistoryStore implements HistoryStore {
     return async () => {
       inboxActivity.off(this.location, listener);
     };
+  }
+
+  /** Only this process's writes are heard (every store on this file in it): followers elsewhere poll. */
+  async onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>> {
+    turnActivity.on(this.location, listener);
+    return async () => {
+      turnActivity.off(this.location, listener);
+    };
+  }
+
+  async inboxStats(): Promise<InboxQueueStats[]> {
+    return (this.stmt.inboxStats.all() as InboxQueueStatsRow[]).map(toInboxQueueStats);
+  }
+
+  async readTurnEvents(inboxId: number, after?: number, limit?: number): Promise<TurnEvent[]> {
+    return (this.stmt.readTurnEvents.all(inboxId, afterSeq(after), pageLimit(limit, PAGE.turnEvents)) as TurnEventRow[]).map(toTurnEvent);
+  }
+
+  async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {
+    const row = this.stmt.createApiKey.get({ name: key.name, keyHash: key.keyHash, sessionsPrefix: key.sessionsPrefix ?? null, now: Date.now() }) as
+      | ApiKeyRow
+      | undefined;
+    if (!row) throw new ApiKeyNameTakenError(key.name);
+    return toApiKeyRecord(row);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.stmt.listApiKeys.all() as ApiKeyRow[]).map(toApiKeyRecord);
+  }
+
+  async revokeApiKey(name: string): Promise<boolean> {
+    return this.stmt.revokeApiKey.run(Date.now(), name).changes > 0;
+  }
+
+  async findApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
+    const row = this.stmt.findApiKey.get(keyHash) as ApiKeyRow | undefined;
+    return row ? toApiKeyRecord(row) : null;
   }
 
   async tryAcquireLease(name: string): Promise<Lease | null> {
@@ -333,6 +412,16 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async fullHistory(sessionId: string): Promise<StoredMessage[]> {
     return (this.stmt.fullHistory.all(sessionId) as MessageRow[]).map((r) => toStoredMessage(sessionId, r));
+  }
+
+  async readMessages(sessionId: string, options: ReadMessagesOptions = {}): Promise<StoredMessage[]> {
+    const rows = this.stmt.readMessages.all({
+      id: sessionId,
+      after: afterSeq(options.afterSeq),
+      turn: options.turn ?? null,
+      limit: pageLimit(options.limit, PAGE.messages),
+    }) as MessageRow[];
+    return rows.map((r) => toStoredMessage(sessionId, r));
   }
 
   async getRuntimeState(sessionId: string): Promise<RuntimeState | null> {
@@ -400,9 +489,15 @@ class SqliteLockedSession implements LockedSession {
 
   async completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const now = Date.now();
+    const followed: number[] = [];
     this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => this.stmt.completeInbox.run({ id, outcome, now, error: failure?.error ?? null }).changes),
+      this.store.endAttempts(ids, failure, (id) => {
+        const completed = this.stmt.completeInbox.get({ id, outcome, now, error: failure?.error ?? null }) as { followed: number } | undefined;
+        if (completed?.followed) followed.push(id);
+        return completed ? 1 : 0;
+      }),
     );
+    this.store.announceTurnActivity(followed);
   }
 
   async saveDraft(inboxId: number, draft: unknown): Promise<void> {
@@ -415,6 +510,10 @@ class SqliteLockedSession implements LockedSession {
 
   async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
     this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+  }
+
+  async recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
+    this.store.recordTurnEventsAs(this.owner, this.sessionId, inboxId, events);
   }
 
 }

@@ -6,11 +6,12 @@ const RECONNECT_FIRST_MS = 250;
 const RECONNECT_CAP_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
-export interface InboxListenerOptions {
+export interface NotificationListenerOptions {
   connectionString: string;
+  /** The NOTIFY channel (the inbox's or the turn log's of a schema). */
   channel: string;
-  /** A notification's payload (a session id), or '' after a reconnect: notifications may have been missed, look again. */
-  listener: (sessionId: string) => void;
+  /** A notification's payload, or '' after a reconnect: notifications may have been missed, look again. */
+  listener: (payload: string) => void;
 }
 
 /**
@@ -20,7 +21,7 @@ export interface InboxListenerOptions {
  * connected: while Postgres is down callers poll, and the loop keeps trying in the background.
  * Returns the function that stops the loop and closes the connection.
  */
-export async function listenForInboxActivity(options: InboxListenerOptions): Promise<() => Promise<void>> {
+export async function listenForNotifications(options: NotificationListenerOptions): Promise<() => Promise<void>> {
   let stopped = false;
   let current: pg.Client | undefined;
   let wakeFromSleep: () => void = () => {};
