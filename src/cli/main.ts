@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { registerBotCommands } from './commands/bot/index.js';
 import { registerInboxCommands } from './commands/inbox.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerPersistenceCommands } from './commands/persistence.js';
+import { registerServeCommand } from './commands/serve.js';
 import { oneLineUsageErrors, runCli } from './run-cli.js';
 
 /** This package's version: its package.json is two folders up from the source, three from dist/. */
@@ -25,5 +27,7 @@ const program = oneLineUsageErrors(
 registerPersistenceCommands(program);
 registerBotCommands(program);
 registerInboxCommands(program);
+registerServeCommand(program);
+registerKeysCommands(program);
 
 await runCli(program);

@@ -20,6 +20,8 @@ export interface FakeReply {
   toolCalls?: Array<{ name: string; arguments: string }>;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Streaming only: wait this long before each content chunk (a slow model, for tests that act mid-stream). */
+  chunkDelayMs?: number;
   /** Answer this HTTP status with an OpenAI-style error body instead. */
   status?: number;
   /** The error body's message when `status` is set. */
@@ -105,7 +107,7 @@ export async function startFakeOpenAI(options: { handler?: FakeHandler } = {}): 
       return;
     }
     const id = `chatcmpl-fake-${++completionCount}`;
-    if (request.stream) streamReply(res, id, request.model, reply);
+    if (request.stream) await streamReply(res, id, request.model, reply);
     else sendJson(res, 200, completion(id, request.model, reply));
   }
 
@@ -183,7 +185,7 @@ function words(text: string | undefined): string[] {
 }
 
 /** Server-sent events the way OpenAI sends them: role first, content in word-sized deltas, each call's arguments in fragments. */
-function streamReply(res: ServerResponse, id: string, model: string, fullReply: FakeReply): void {
+async function streamReply(res: ServerResponse, id: string, model: string, fullReply: FakeReply): Promise<void> {
   const reply = answered(fullReply);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const created = Math.floor(Date.now() / 1000);
@@ -192,7 +194,11 @@ function streamReply(res: ServerResponse, id: string, model: string, fullReply: 
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };
   send({ role: 'assistant', content: '', refusal: null });
-  for (const word of words(reply.content)) send({ content: word });
+  for (const word of words(reply.content)) {
+    if (reply.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, reply.chunkDelayMs));
+    if (res.destroyed) return;
+    send({ content: word });
+  }
   for (const word of words(reply.refusal)) send({ refusal: word });
   if (reply.stallMidStream) {
     // close() destroys the socket

@@ -19,26 +19,38 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   logLevel?: string;
 }
 
-const positiveInt = (value: string) => {
+export const positiveInt = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
   return n;
 };
 
-const atLeastOne = (value: string) => {
+export const atLeastOne = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
   return n;
 };
 
-const positiveSeconds = (value: string) => {
+export const positiveSeconds = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0, such as 300 or 0.5');
   return n;
 };
 
+/** How hard a message is tried before it is given up on: every worker that runs turns (bots, serve) takes these. */
+export function addAttemptOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--max-attempts <n>', 'attempts on a message before it is given up on (dead-lettered, the user told)').argParser(atLeastOne).default(3))
+    .addOption(
+      new Option('--llm-retry-window <seconds>', 'how long a failing model (429, 5xx, timeouts) is asked again before the message is given up on')
+        .argParser(positiveSeconds)
+        .default(300),
+    );
+}
+
 export function addRunnerOptions(command: Command): Command {
   addLlmOptions(command);
+  addAttemptOptions(command);
   addInstructionsOption(command);
   addDbOption(command);
   return command
@@ -54,11 +66,5 @@ export function addRunnerOptions(command: Command): Command {
     .addOption(new Option('--no-stream', 'send each reply once, complete, instead of editing it as it streams'))
     .addOption(new Option('--stream-edit-interval <ms>', 'least time between two edits of a streaming reply').argParser(positiveInt).default(700))
     .addOption(new Option('--concurrency <n>', 'conversations this worker answers at once').argParser(positiveInt).default(4))
-    .addOption(new Option('--max-attempts <n>', 'attempts on a message before it is given up on (dead-lettered, the user told)').argParser(atLeastOne).default(3))
-    .addOption(
-      new Option('--llm-retry-window <seconds>', 'how long a failing model (429, 5xx, timeouts) is asked again before the message is given up on')
-        .argParser(positiveSeconds)
-        .default(300),
-    )
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));
 }

@@ -1,0 +1,86 @@
+import type { HistoryStore, InboxTimeline, TurnEvent } from '../store/types.js';
+import { apiMessage } from './api-shapes.js';
+import type { TurnActivity } from './turn-activity.js';
+
+/** An event of a turn as clients see it: the SSE event name, its data, and its id (for Last-Event-ID). */
+export type FollowedEvent =
+  | { event: 'start'; id: number; data: { sessionId: string; turnId: string } }
+  | { event: 'delta'; id: number; data: { text: string } }
+  | { event: 'reset'; id: number; data: Record<string, never> }
+  | { event: 'done'; id: number; data: { reply: string; turn: number; messages: ReturnType<typeof apiMessage>[] } }
+  | { event: 'error'; id: number; data: { error: string; code: TurnErrorCode } };
+
+/** `dead_letter`: given up on (the model or the store failed past its retries); `refused`: never to be answered. */
+export type TurnErrorCode = 'dead_letter' | 'refused';
+
+export interface FollowOptions {
+  /** Replay only events after this id (the SSE Last-Event-ID); absent: from the start, `start` included. */
+  afterId?: number;
+  /** The client went away: stop following (the turn itself goes on). */
+  signal?: AbortSignal;
+  /** Longest wait between two looks at the store when no notification comes. */
+  pollMs: number;
+}
+
+/** The turn id clients see is the inbox entry's id: unique across sessions, and where its fate is recorded. */
+export const turnIdOf = (inboxId: number): string => String(inboxId);
+
+/**
+ * Follows one inbox entry's turn from the store, so it works from any `serve` process and after any reconnect:
+ * its recorded events in order, then — once the entry has a final fate — `done` with the committed turn, or
+ * `error` with what the user was told. Events are read after the fate, so none recorded before it is missed.
+ */
+export async function* followTurn(store: HistoryStore, activity: TurnActivity, inboxId: number, options: FollowOptions): AsyncGenerator<FollowedEvent> {
+  let after = options.afterId ?? -1;
+  if (after < 0) {
+    const first = await store.inboxTimeline(inboxId);
+    if (!first) return;
+    yield { event: 'start', id: 0, data: { sessionId: first.entry.sessionId, turnId: turnIdOf(inboxId) } };
+    after = 0;
+  }
+  const watch = activity.watch(inboxId);
+  try {
+    while (!options.signal?.aborted) {
+      const streamed = await store.readTurnEvents(inboxId, after);
+      yield* asEvents(streamed);
+      after = streamed.at(-1)?.seq ?? after;
+      // While text streams in, keep reading; the fate is looked at only when the log is quiet.
+      if (streamed.length > 0) continue;
+      const timeline = await store.inboxTimeline(inboxId);
+      if (!timeline) return;
+      // Read after the fate: whatever was recorded before it ended is in this read.
+      const tail = await store.readTurnEvents(inboxId, after);
+      yield* asEvents(tail);
+      after = tail.at(-1)?.seq ?? after;
+      const end = await finalEvent(store, timeline, after + 1);
+      if (end) {
+        yield end;
+        return;
+      }
+      if (tail.length === 0) await watch.next(options.pollMs, options.signal);
+    }
+  } finally {
+    watch.close();
+  }
+}
+
+function* asEvents(events: TurnEvent[]): Generator<FollowedEvent> {
+  for (const e of events) {
+    if (e.kind === 'delta') yield { event: 'delta', id: e.seq, data: { text: String((e.data as { text?: unknown }).text ?? '') } };
+    else if (e.kind === 'reset') yield { event: 'reset', id: e.seq, data: {} };
+  }
+}
+
+/** The entry's fate as an event, once it has one. */
+async function finalEvent(store: HistoryStore, timeline: InboxTimeline, id: number): Promise<FollowedEvent | undefined> {
+  const { entry } = timeline;
+  if (entry.status === 'pending') return undefined;
+  if (entry.status === 'done' && entry.answeredBy) {
+    const messages = await store.readMessages(entry.answeredBy.sessionId, { turn: entry.answeredBy.turn, limit: 1000 });
+    const reply = messages.filter((m) => m.role === 'assistant' && m.content !== null).at(-1)?.content ?? '';
+    return { event: 'done', id, data: { reply, turn: entry.answeredBy.turn, messages: messages.map(apiMessage) } };
+  }
+  // What the user was told in plain words, else the ledger's reason.
+  const told = timeline.notices.at(-1)?.text ?? entry.lastError ?? 'the message was not answered';
+  return { event: 'error', id, data: { error: told, code: entry.status === 'refused' ? 'refused' : 'dead_letter' } };
+}

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgTestUrl } from '../support/databases.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { bearer, createKey, readSse, shownText, startServeProcess, type ServeProcess } from './serve-world.js';
+
+/** Two serve processes on one Postgres, as behind a load balancer: one service. */
+describe('threadline serve: two processes on one Postgres', () => {
+  const db = pgTestUrl('serve_multi');
+  let a: ServeProcess;
+  let b: ServeProcess;
+  let key: string;
+  let llm: FakeOpenAI;
+
+  beforeAll(async () => {
+    llm = await startFakeOpenAI();
+    key = await createKey(db, 'lb');
+    const args = ['--model', 'fake-model', '--base-url', llm.baseURL, '--rate-limit', '0'];
+    [a, b] = await Promise.all([startServeProcess(db, args), startServeProcess(db, args)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await llm?.close();
+  });
+
+  it('answers 8 concurrent POSTs on one session one after another, each seeing the one before', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const server = i % 2 === 0 ? a : b;
+        const response = await fetch(`${server.url}/v1/sessions/crowd/messages`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ text: `m${i}`, stream: false }) });
+        expect(response.status).toBe(200);
+        return (await response.json()) as { reply: string; turn: number };
+      }),
+    );
+    // Strictly serialized: the turns are 1..8, and turn n saw the 2(n-1) messages before it (plus system and input).
+    expect(results.map((r) => r.turn).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const r of results) expect(r.reply).toMatch(new RegExp(`\\(saw ${2 * r.turn} messages\\)$`));
+    const history = (await (await fetch(`${a.url}/v1/sessions/crowd/messages?limit=100`, { headers: bearer(key) })).json()) as { messages: Array<{ role: string; turn: number }> };
+    expect(history.messages).toHaveLength(16);
+    expect(history.messages.map((m) => m.role)).toEqual(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 'user' : 'assistant')));
+  });
+
+  it('completes a turn whose client left mid-stream, and the other process replays and follows it after Last-Event-ID', async () => {
+    llm.setHandler(() => ({ content: 'one two three four five six seven eight nine ten', chunkDelayMs: 80 }));
+    const partial = await readSse(
+      `${a.url}/v1/sessions/leaver/messages`,
+      { method: 'POST', headers: bearer(key), body: JSON.stringify({ text: 'go' }) },
+      { until: (_, all) => all.filter((e) => e.event === 'delta').length >= 2 },
+    );
+    const turnId = partial.events[0].data.turnId as string;
+    const lastId = partial.events.at(-1)!.id!;
+    expect(partial.events.at(-1)!.event).toBe('delta');
+
+    const rest = await readSse(`${b.url}/v1/sessions/leaver/turns/${turnId}/events`, { headers: bearer(key, { 'last-event-id': lastId }) });
+    const done = rest.events.at(-1)!;
+    expect(done).toMatchObject({ event: 'done', data: { reply: 'one two three four five six seven eight nine ten', turn: 1 } });
+    // What the client saw before leaving plus what it got after: the whole reply, nothing twice.
+    expect(shownText([...partial.events, ...rest.events])).toBe(done.data.reply);
+    expect(rest.events.every((e) => Number(e.id) > Number(lastId))).toBe(true);
+
+    // A full replay from the start, after the end, from either process.
+    const replay = await readSse(`${a.url}/v1/sessions/leaver/turns/${turnId}/events`, { headers: bearer(key) });
+    expect(replay.events[0]).toMatchObject({ event: 'start', data: { turnId } });
+    expect(shownText(replay.events)).toBe(done.data.reply);
+    expect(replay.events.at(-1)).toMatchObject({ event: 'done' });
+  });
+});
