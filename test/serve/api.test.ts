@@ -142,6 +142,27 @@ describe('threadline serve: the HTTP API on Postgres', () => {
   });
 });
 
+describe('threadline serve on SQLite (the embedded default)', () => {
+  it('streams, answers as JSON, and replays a finished turn', async () => {
+    const db = sqliteTestFile('serve_sqlite');
+    const key = await createKey(db, 'local');
+    const serve = await startServeProcess(db, ['--model', 'echo']);
+    try {
+      const { events } = await readSse(`${serve.url}/v1/sessions/local/messages`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ text: 'hi' }) });
+      const done = events.at(-1)!;
+      expect(done).toMatchObject({ event: 'done', data: { turn: 1, reply: expect.stringContaining('echo: hi') } });
+      expect(shownText(events)).toBe(done.data.reply);
+      const json = (await (await fetch(`${serve.url}/v1/sessions/local/messages`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ text: 'again', stream: false }) })).json()) as { reply: string };
+      expect(json.reply).toContain('2 earlier messages');
+      const replay = await readSse(`${serve.url}/v1/sessions/local/turns/${events[0].data.turnId}/events`, { headers: bearer(key) });
+      expect(shownText(replay.events)).toBe(done.data.reply);
+      expect(replay.events.at(-1)).toMatchObject({ event: 'done', data: { turn: 1 } });
+    } finally {
+      await serve.stop();
+    }
+  });
+});
+
 describe('threadline serve: limits', () => {
   it('answers 429 with Retry-After past the per-key rate limit', async () => {
     const db = sqliteTestFile('serve_rate');
