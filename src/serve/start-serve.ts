@@ -5,6 +5,7 @@ import { TurnEngine } from '../core/turn-engine.js';
 import { DEFAULT_WINDOW } from '../core/agent.js';
 import type { Logger } from '../log.js';
 import { BotRunner } from '../runner/bot-runner.js';
+import { InvalidInputError } from '../store/errors.js';
 import type { HistoryStore } from '../store/types.js';
 import { HttpChannel } from './http-channel.js';
 import { createServeApp, type ServeLimits } from './serve-app.js';
@@ -29,6 +30,13 @@ export interface ServeOptions {
   flushMs?: number;
   /** Longest wait between two looks at a followed turn without a notification (ms). */
   followPollMs?: number;
+}
+
+/** Another process listens there already (another serve?). */
+export class PortInUseError extends InvalidInputError {
+  constructor(host: string, port: number) {
+    super(`port ${port} on ${host} is in use (another threadline serve?): pick another with --port, or 0 for any free one`);
+  }
 }
 
 export interface RunningServe {
@@ -69,10 +77,18 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     options.limits,
   );
   let server!: ServerType;
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, resolve);
-    server.once('error', reject);
-  });
+  let address: AddressInfo;
+  try {
+    address = await new Promise<AddressInfo>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await runner.stop();
+    await activity.stop();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.host, options.port);
+    throw error;
+  }
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url }, 'serve listening');
   return {

@@ -179,6 +179,13 @@ describe('threadline serve: limits', () => {
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await limited!.json()).toMatchObject({ code: 'rate_limited' });
+
+      // A second serve on the same port: one line, bad input.
+      const port = new URL(serve.url).port;
+      const clash = await runTs(CLI_MAIN, ['serve', '--db', db, '--model', 'echo', '--port', port], { env: SERVE_ENV });
+      expect(clash.code).toBe(2);
+      expect(clash.stderr.trim()).toMatch(new RegExp(`^threadline: port ${port} on 127\\.0\\.0\\.1 is in use`));
+      expect(clash.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await serve.stop();
     }
