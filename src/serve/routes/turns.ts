@@ -8,6 +8,8 @@ import type { ServeDeps } from '../serve-deps.js';
 import { submitTurn } from '../submit-turn.js';
 import { followTurn, type FollowedEvent } from '../turn-follower.js';
 
+const KEEP_ALIVE_MS = 15_000;
+
 const SSE_DESCRIPTION =
   'Server-Sent Events, each with an id: `start` {sessionId, turnId}, `delta` {text} per chunk (a `reset` {} means: forget the text so far, the turn is being answered again), then `done` {reply, turn, messages} or `error` {error, code}.';
 
@@ -89,8 +91,14 @@ function streamEvents(c: Context<ServeEnv>, deps: ServeDeps, inboxId: number, af
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
     const signal = AbortSignal.any([gone.signal, deps.closing]);
-    for await (const e of followTurn(deps.store, deps.activity, inboxId, { afterId, pollMs: deps.followPollMs, signal })) {
-      await stream.writeSSE({ event: e.event, id: String(e.id), data: JSON.stringify(e.data) });
+    // A model may think for a minute before its first token: a comment now and then keeps proxies from closing the stream.
+    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    try {
+      for await (const e of followTurn(deps.store, deps.activity, inboxId, { afterId, pollMs: deps.followPollMs, signal })) {
+        await stream.writeSSE({ event: e.event, id: String(e.id), data: JSON.stringify(e.data) });
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }, async (error, stream) => {
     // Headers are gone already: the failure becomes the stream's last event; the client may resume with Last-Event-ID.
