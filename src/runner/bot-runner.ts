@@ -13,6 +13,7 @@ import { classifyFailure, type Failure } from './failure.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import type { ReplyStream } from './reply-stream.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
+import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
 import { TurnPipeline, type Stage } from './turn-pipeline.js';
@@ -52,6 +53,8 @@ export interface BotRunnerOptions {
   attemptRetry?: RetryPolicy;
   /** Back-off between calls to a failing model (default 1 s doubling, at most 30 s: a longer Retry-After is cut to it). */
   llmRetry?: RetryPolicy;
+  /** Where turns, model calls and lock waits are reported (default: nowhere). */
+  metrics?: RunnerMetrics;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -103,6 +106,7 @@ export class BotRunner {
   private readonly worker = `${hostname()}:${process.pid}`;
   private readonly maxAttempts: number;
   private readonly llmRetryWindowMs: number;
+  private readonly metrics: RunnerMetrics;
 
   /** Runners of other platforms (or other consoles) on the same database leave this one's entries alone. */
   private get queue(): string {
@@ -115,12 +119,14 @@ export class BotRunner {
     this.log = options.logger;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
+    this.metrics = options.metrics ?? NO_RUNNER_METRICS;
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
       llmRetryWindowMs: this.llmRetryWindowMs,
       llmRetry: options.llmRetry ?? LLM_RETRY,
       slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
+      metrics: this.metrics,
     });
   }
 
@@ -295,10 +301,12 @@ export class BotRunner {
   private async claim(sessionId: string): Promise<boolean> {
     const held: HeldSession = {};
     this.active.set(sessionId, held);
+    const asked = performance.now();
     try {
       await this.store.withSessionLock(
         sessionId,
         async (session) => {
+          this.metrics.lockWait(secondsSince(asked));
           held.session = session;
           await this.drain(session, held);
         },
@@ -309,6 +317,7 @@ export class BotRunner {
       return true;
     } catch (error) {
       if (error instanceof SessionBusyError) {
+        this.metrics.sessionBusy();
         this.retryAt.set(sessionId, { at: Date.now() + (this.options.pollIntervalMs ?? 1_000), delayMs: 0 });
         return false;
       }
@@ -377,6 +386,7 @@ export class BotRunner {
       held.turn = undefined;
     }
     log.info({ entries: batch.length, attempt: Math.max(...batch.map((e) => e.attempts)), durationMs: Date.now() - started, outcome }, `turn ${outcome}`);
+    this.metrics.turnEnded(outcome, (Date.now() - started) / 1000, batch.length);
   }
 
   /**
