@@ -101,11 +101,17 @@ export function createMetrics(options: MetricsOptions = {}): ThreadlineMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
+  /** The inbox numbers of the scrape in progress (shared by everything collected in it). */
+  let readInbox: (() => Promise<unknown>) | undefined;
   const scrapeErrors = new Counter({
     name: 'threadline_metrics_scrape_errors_total',
     help: 'Scrapes that left metrics out because their source failed (source="inbox": the store did not give its inbox numbers)',
     labelNames: ['source'] as const,
     registers,
+    // Waits for this scrape's reads, so a failure is counted in the scrape it spoiled.
+    async collect() {
+      await readInbox?.();
+    },
   });
 
   if (options.inboxStats) {
@@ -113,6 +119,8 @@ export function createMetrics(options: MetricsOptions = {}): ThreadlineMetrics {
       scrapeErrors.inc({ source: 'inbox' });
       options.onStatsError?.(oneLine(error));
     });
+    readInbox = read;
+    scrapeErrors.inc({ source: 'inbox' }, 0);
     const inboxGauge = (name: string, help: string, value: (stats: InboxQueueStats, now: number) => number) =>
       new Gauge({
         name,
