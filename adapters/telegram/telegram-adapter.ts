@@ -129,6 +129,11 @@ export class TelegramAdapter implements PlatformAdapter {
         await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
         continue;
       }
+      // Stopped while the lease was being taken: no launch may begin now.
+      if (this.stopped) {
+        await lease?.release();
+        break;
+      }
       this.lease = lease;
       this.options.logger.info('polling Telegram for updates');
       let failed = false;
@@ -145,7 +150,7 @@ export class TelegramAdapter implements PlatformAdapter {
       if (lost && !this.stopped) {
         this.pollProblem = 'lost the polling lease with its database connection: taking it again';
         this.options.logger.warn('lost the Telegram polling lease (its database connection dropped): stopping polling, then taking it again');
-        this.stopPolling('lease lost');
+        await this.stopPolling('lease lost');
       }
       await this.polling;
       await lease?.release();
@@ -155,11 +160,23 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
-  private stopPolling(reason: string): void {
-    try {
-      this.bot.stop(reason);
-    } catch {
-      // telegraf throws when polling already ended (or never started): nothing to stop.
+  /**
+   * Ends the launch in progress, and resolves once it has ended. telegraf ignores (or refuses: "Bot is not
+   * running!") a stop that comes while the launch is still in its getMe/deleteWebhook calls, and then polls
+   * anyway: so it is asked again until the launch ends.
+   */
+  private async stopPolling(reason: string): Promise<void> {
+    const launch = this.polling;
+    if (!launch) return;
+    let ended = false;
+    void launch.finally(() => (ended = true));
+    while (!ended) {
+      try {
+        this.bot.stop(reason);
+      } catch {
+        // Not polling yet: asked again below.
+      }
+      await Promise.race([launch, new Promise((r) => setTimeout(r, 100))]);
     }
   }
 
@@ -212,10 +229,7 @@ export class TelegramAdapter implements PlatformAdapter {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.polling) {
-      this.stopPolling('shutdown');
-      await this.polling;
-    }
+    await this.stopPolling('shutdown');
     await this.lease?.release();
     await this.server?.close();
   }
