@@ -63,6 +63,11 @@ export class ConsoleAdapter implements PlatformAdapter {
     this.readline.prompt();
   }
 
+  /** The terminal is always there. */
+  readiness(): undefined {
+    return undefined;
+  }
+
   async stop(): Promise<void> {
     this.intake?.stop();
     this.readline?.close();

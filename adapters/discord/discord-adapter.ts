@@ -1,4 +1,4 @@
-import { DiscordAPIError, REST, Routes, type APIAllowedMentions, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import { DiscordAPIError, REST, Routes, Status, type APIAllowedMentions, type Client, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
@@ -49,6 +49,8 @@ export class DiscordAdapter implements PlatformAdapter {
   private readonly recording = new KeyedSerialQueue();
   private me?: DiscordBotIdentity;
   private claimer?: ShardClaimer;
+  /** The gateway client of each shard this worker serves. */
+  private readonly clients = new Map<number, Client>();
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
@@ -91,10 +93,29 @@ export class DiscordAdapter implements PlatformAdapter {
           if (error instanceof DiscordGatewayRefusedError) this.options.onFatal(error);
           throw error;
         });
-        return () => client.destroy();
+        this.clients.set(shard, client);
+        return () => {
+          this.clients.delete(shard);
+          return client.destroy();
+        };
       },
     });
     await this.claimer.start();
+  }
+
+  /**
+   * Ready while every shard this worker serves is connected to the gateway (discord.js reconnecting or resuming one
+   * is not), or while it stands by because other workers serve every shard.
+   */
+  readiness(): string | undefined {
+    if (this.stopping) return 'stopped';
+    if (!this.claimer) return 'not started';
+    for (const [shard, client] of this.clients) {
+      const status = client.ws.shards.get(shard)?.status;
+      if (status !== Status.Ready) return `gateway shard ${shard} is not connected (${status === undefined ? 'no connection' : Status[status]})`;
+    }
+    if (this.clients.size === 0 && !this.claimer.waitingForAShard) return 'no gateway shard connected yet';
+    return undefined;
   }
 
   async stop(): Promise<void> {

@@ -46,6 +46,11 @@ export class ShardClaimer {
     await first;
   }
 
+  /** True while every shard is served by another worker and this one waits to take one over. */
+  get waitingForAShard(): boolean {
+    return this.standingBy && this.held.size === 0;
+  }
+
   /** Shard ids this worker serves now, ascending. */
   shards(): number[] {
     return [...this.held.keys()].sort((a, b) => a - b);

@@ -45,6 +45,8 @@ export function constantTimeEqual(given: string, expected: string): boolean {
 export interface WebhookServer {
   /** The port actually listened on (the chosen one when asked for port 0). */
   readonly port: number;
+  /** True from listening until closed (for the adapter's readiness). */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,9 @@ export async function listenForWebhooks(handler: RequestListener, port: number, 
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,
+    get listening() {
+      return server.listening;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

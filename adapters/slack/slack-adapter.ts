@@ -21,6 +21,8 @@ export const SLACK_TEXT_LIMIT = 3_000;
 export const SLACK_MIN_EDIT_INTERVAL_MS = 1_000;
 /** A display name is looked up before the event is acknowledged, so the lookup must stay well inside Slack's 3 s. */
 const NAME_LOOKUP_TIMEOUT_MS = 1_000;
+/** `WebSocket.OPEN`: the Socket Mode connection's ready state while it is connected. */
+const WEBSOCKET_OPEN = 1;
 /** Web API error codes that mean the token itself is wrong, not that Slack is unreachable. */
 const REJECTED_TOKEN_CODES = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
 
@@ -59,6 +61,7 @@ export class SlackAdapter implements PlatformAdapter {
   private me?: SlackIdentity;
   private app?: App;
   private server?: Server;
+  private socketReceiver?: RecordFirstSocketModeReceiver;
 
   constructor(private readonly options: SlackAdapterOptions) {
     this.apiOptions = options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {};
@@ -159,10 +162,11 @@ export class SlackAdapter implements PlatformAdapter {
         },
       });
     }
-    return new RecordFirstSocketModeReceiver(
+    this.socketReceiver = new RecordFirstSocketModeReceiver(
       { appToken: receive.appToken, logger: this.boltLog, installerOptions: { clientOptions: this.apiOptions } },
       this.options.logger,
     );
+    return this.socketReceiver;
   }
 
   /** In channels the model is told who said what; a failed lookup leaves the user id to name them. */
@@ -187,6 +191,13 @@ export class SlackAdapter implements PlatformAdapter {
   get port(): number | undefined {
     const address = this.server?.address();
     return typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
+  }
+
+  /** Ready while the HTTP receiver listens, or while the Socket Mode connection is open (not while it reconnects). */
+  readiness(): string | undefined {
+    if (!this.app) return 'not started';
+    if (this.options.receive.kind === 'http') return this.server?.listening ? undefined : 'the HTTP receiver is not listening';
+    return this.socketReceiver?.client.websocket?.readyState === WEBSOCKET_OPEN ? undefined : 'the Socket Mode connection is not open (reconnecting)';
   }
 
   async stop(): Promise<void> {

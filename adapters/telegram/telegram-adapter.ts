@@ -49,6 +49,8 @@ export class TelegramAdapter implements PlatformAdapter {
   private lease?: Lease;
   private server?: WebhookServer;
   private readonly recording = new KeyedSerialQueue();
+  /** Polling: why this worker neither polls nor stands by for the one that does (undefined: it does one or the other). */
+  private pollProblem: string | undefined = 'not started';
 
   constructor(private readonly options: TelegramAdapterOptions) {
     // webhookReply off: every call is a real API call that can be checked and retried.
@@ -115,28 +117,40 @@ export class TelegramAdapter implements PlatformAdapter {
         lease = leases ? await leases.tryAcquireLease(name) : undefined;
       } catch (error) {
         // The database is away (not another worker polling): try again until it answers.
+        this.pollProblem = 'cannot ask the database which worker polls Telegram';
         this.options.logger.warn({ err: error }, 'could not ask the database who polls Telegram; trying again shortly');
         await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
         continue;
       }
       if (lease === null) {
+        this.pollProblem = undefined;
         if (!announced) this.options.logger.info('another worker is polling Telegram: standing by to take over');
         announced = true;
         await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
         continue;
       }
+      // Stopped while the lease was being taken: no launch may begin now.
+      if (this.stopped) {
+        await lease?.release();
+        break;
+      }
       this.lease = lease;
       this.options.logger.info('polling Telegram for updates');
       let failed = false;
+      this.pollProblem = undefined;
       this.polling = this.bot.launch({ dropPendingUpdates: false }).catch((error: unknown) => {
         failed = true;
+        // Telegram's own description only: a network error's message holds the URL, and the URL the token.
+        const said = (error as { response?: { description?: string } }).response?.description;
+        this.pollProblem = `polling stopped on an error${said ? ` (${said})` : ''}, starting again shortly`;
         this.options.logger.error({ err: error }, 'Telegram polling stopped on an error; unacknowledged updates will come again');
       });
       // A lost lease (its connection dropped) means another worker may poll now: stop at once.
       const lost = await Promise.race([this.polling.then(() => false), lease ? lease.lost.then(() => true) : new Promise<never>(() => {})]);
       if (lost && !this.stopped) {
+        this.pollProblem = 'lost the polling lease with its database connection: taking it again';
         this.options.logger.warn('lost the Telegram polling lease (its database connection dropped): stopping polling, then taking it again');
-        this.stopPolling('lease lost');
+        await this.stopPolling('lease lost');
       }
       await this.polling;
       await lease?.release();
@@ -146,11 +160,23 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
-  private stopPolling(reason: string): void {
-    try {
-      this.bot.stop(reason);
-    } catch {
-      // telegraf throws when polling already ended (or never started): nothing to stop.
+  /**
+   * Ends the launch in progress, and resolves once it has ended. telegraf ignores (or refuses: "Bot is not
+   * running!") a stop that comes while the launch is still in its getMe/deleteWebhook calls, and then polls
+   * anyway: so it is asked again until the launch ends.
+   */
+  private async stopPolling(reason: string): Promise<void> {
+    const launch = this.polling;
+    if (!launch) return;
+    let ended = false;
+    void launch.finally(() => (ended = true));
+    while (!ended) {
+      try {
+        this.bot.stop(reason);
+      } catch {
+        // Not polling yet: asked again below.
+      }
+      await Promise.race([launch, new Promise((r) => setTimeout(r, 100))]);
     }
   }
 
@@ -194,12 +220,16 @@ export class TelegramAdapter implements PlatformAdapter {
     return this.server?.port;
   }
 
+  /** Ready while polling, standing by for the worker that polls, or with the webhook server listening. */
+  readiness(): string | undefined {
+    if (this.stopped) return 'stopped';
+    if (this.options.receive.kind === 'webhook') return this.server?.listening ? undefined : 'the webhook server is not listening';
+    return this.pollProblem;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.polling) {
-      this.stopPolling('shutdown');
-      await this.polling;
-    }
+    await this.stopPolling('shutdown');
     await this.lease?.release();
     await this.server?.close();
   }

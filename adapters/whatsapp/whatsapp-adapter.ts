@@ -60,6 +60,11 @@ export class WhatsAppAdapter implements PlatformAdapter {
     return this.server?.port;
   }
 
+  /** Ready while the webhook server listens. */
+  readiness(): string | undefined {
+    return this.server?.listening ? undefined : 'the webhook server is not listening';
+  }
+
   async stop(): Promise<void> {
     await this.server?.close();
   }

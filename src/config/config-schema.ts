@@ -92,15 +92,19 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       name: text.optional(),
       instructions: text.optional(),
       logLevel: z.enum(LOG_LEVELS).optional(),
+      /** `--ops-port`: the process's /healthz, /readyz and /metrics (one server per process, so top level only). */
+      opsPort: port.optional(),
+      opsHost: text.optional(),
       ...runnerFields(env),
       platforms: z
         .strictObject({ telegram: telegram.optional(), slack: slack.optional(), discord: discord.optional(), whatsapp: whatsapp.optional() })
         .refine((configured) => Object.values(configured).some(Boolean), `configure at least one platform (${platformNames})`),
     })
     .superRefine((config, ctx) => {
-      // The webhook servers of one process cannot share a port (0 picks a free one each).
+      // The webhook servers (and the ops server) of one process cannot share a port (0 picks a free one each).
       const { telegram: tg, slack: sl, whatsapp: wa } = config.platforms;
       const servers: Array<[path: string[], port: number | undefined]> = [
+        [['opsPort'], config.opsPort],
         [['platforms', 'telegram', 'webhook', 'port'], tg?.webhook?.port],
         [['platforms', 'slack', 'port'], sl && !sl.socketMode ? sl.port : undefined],
         [['platforms', 'whatsapp', 'port'], wa?.port],

@@ -12,6 +12,7 @@ import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
+import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
 import { TurnPipeline, type ReplyFactory, type Stage, type TurnReply } from './turn-pipeline.js';
@@ -57,6 +58,8 @@ export interface BotRunnerOptions {
   commands?: boolean;
   /** Every entry is followed live by its sender (`threadline serve`): the store announces its fate. */
   followed?: boolean;
+  /** Where turns, model calls and lock waits are reported (default: nowhere). */
+  metrics?: RunnerMetrics;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -108,6 +111,7 @@ export class BotRunner {
   private readonly worker = `${hostname()}:${process.pid}`;
   private readonly maxAttempts: number;
   private readonly llmRetryWindowMs: number;
+  private readonly metrics: RunnerMetrics;
 
   /** Runners of other platforms (or other consoles) on the same database leave this one's entries alone. */
   private get queue(): string {
@@ -120,12 +124,14 @@ export class BotRunner {
     this.log = options.logger;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
+    this.metrics = options.metrics ?? NO_RUNNER_METRICS;
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
       llmRetryWindowMs: this.llmRetryWindowMs,
       llmRetry: options.llmRetry ?? LLM_RETRY,
       slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
+      metrics: this.metrics,
     }, options.replies);
   }
 
@@ -304,10 +310,12 @@ export class BotRunner {
   private async claim(sessionId: string): Promise<boolean> {
     const held: HeldSession = {};
     this.active.set(sessionId, held);
+    const asked = performance.now();
     try {
       await this.store.withSessionLock(
         sessionId,
         async (session) => {
+          this.metrics.lockWait(secondsSince(asked));
           held.session = session;
           await this.drain(session, held);
         },
@@ -318,6 +326,7 @@ export class BotRunner {
       return true;
     } catch (error) {
       if (error instanceof SessionBusyError) {
+        this.metrics.sessionBusy();
         this.retryAt.set(sessionId, { at: Date.now() + (this.options.pollIntervalMs ?? 1_000), delayMs: 0 });
         return false;
       }
@@ -386,6 +395,7 @@ export class BotRunner {
       held.turn = undefined;
     }
     log.info({ entries: batch.length, attempt: Math.max(...batch.map((e) => e.attempts)), durationMs: Date.now() - started, outcome }, `turn ${outcome}`);
+    this.metrics.turnEnded(outcome, (Date.now() - started) / 1000, batch.length);
   }
 
   /**

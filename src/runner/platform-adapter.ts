@@ -112,4 +112,10 @@ export interface PlatformAdapter {
   readonly queue?: string;
   /** Lines /help adds for commands the adapter handles itself (the console's /exit). */
   readonly commandHelp?: string;
+  /**
+   * Whether the adapter receives now, for the process's /readyz: undefined when it does (or stands by, ready to
+   * take over from the worker that does), else one line saying why not ("not started", "Socket Mode reconnecting").
+   * Cheap and synchronous: it reads state the adapter keeps, it asks the platform nothing. Default: ready.
+   */
+  readiness?(): string | undefined;
 }

@@ -6,6 +6,7 @@ import type { InboxEntry, LockedSession, NewMessage } from '../store/types.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
 import { backoffMs, type RetryPolicy } from './retry-policy.js';
+import { timedLlmCall, type RunnerMetrics } from './runner-metrics.js';
 import { SLOW_MODEL, STOPPED } from './user-notices.js';
 
 /** Where a batch's turn has got to; a failure is recorded with the stage it reached. */
@@ -19,6 +20,8 @@ export interface PipelineSettings {
   llmRetry: RetryPolicy;
   /** With nothing on screen after this long, the user is told the model is slow (once). */
   slowNoteAfterMs: number;
+  /** Where each model call's duration and result are reported (default: nowhere). */
+  metrics?: RunnerMetrics;
 }
 
 /**
@@ -127,7 +130,7 @@ export class TurnPipeline {
     const deadline = Date.now() + this.settings.llmRetryWindowMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.engine.generate(history, input, { onText: (delta) => reply.push(delta), signal: job.signal });
+        return await timedLlmCall(this.settings.metrics, job.signal, () => this.engine.generate(history, input, { onText: (delta) => reply.push(delta), signal: job.signal }));
       } catch (error) {
         if (!(error instanceof LlmError) || !error.transient || isAbort(error, job.signal)) throw error;
         const waitMs = backoffMs(attempt, error.retryAfterMs, this.settings.llmRetry);

@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { rateLimiter } from 'hono-rate-limiter';
+import { httpMetrics } from '../ops/http-metrics.js';
+import { opsRoutes } from '../ops/ops-routes.js';
 import { answerError, ApiError, errorBody } from './api-error.js';
 import { requireApiKey, type ServeEnv } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
@@ -32,6 +34,9 @@ export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHon
     },
   });
   app.onError((error, c) => answerError(error, c, deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  // /healthz, /readyz (the store answers, and the process is not shutting down), /metrics: outside /v1, no key.
+  app.route('/', opsRoutes({ registry: deps.metrics.registry, store: () => deps.store, readiness: () => (deps.closing.aborted ? 'shutting down' : undefined) }));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`), 404));
 
   if (limits.corsOrigins.length > 0) app.use('/v1/*', cors({ origin: limits.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Session-Id'], exposeHeaders: ['Retry-After'] }));

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { ThreadlineMetrics } from '../ops/metrics.js';
 import type { InboundSink } from '../runner/platform-adapter.js';
 import type { HistoryStore } from '../store/types.js';
 import type { TurnActivity } from './turn-activity.js';
@@ -16,4 +17,6 @@ export interface ServeDeps {
   followPollMs: number;
   /** Aborts when the process shuts down: open streams end (clients resume them on another process). */
   closing: AbortSignal;
+  /** What /metrics shows, HTTP requests included. */
+  metrics: ThreadlineMetrics;
 }

@@ -7,7 +7,9 @@ import type { Logger } from '../log.js';
 import { BotRunner } from '../runner/bot-runner.js';
 import { InvalidInputError } from '../store/errors.js';
 import type { HistoryStore } from '../store/types.js';
-import { HttpChannel } from './http-channel.js';
+import { createMetrics } from '../ops/metrics.js';
+import { promRunnerMetrics } from '../ops/prom-runner-metrics.js';
+import { HTTP_QUEUE, HttpChannel } from './http-channel.js';
 import { createServeApp, type ServeLimits } from './serve-app.js';
 import { TurnActivity } from './turn-activity.js';
 import { TurnEventReply } from './turn-event-reply.js';
@@ -56,7 +58,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const engine = new TurnEngine({ name: options.name, instructions: options.instructions, model: options.model, window: DEFAULT_WINDOW });
   const channel = new HttpChannel();
   const flushMs = options.flushMs ?? 25;
+  const metrics = createMetrics({
+    inboxStats: () => store.inboxStats(),
+    onStatsError: (reason) => logger.warn({ reason }, 'metrics: could not read the inbox numbers; the inbox gauges are left out of this scrape'),
+  });
   const runner = new BotRunner({
+    metrics: promRunnerMetrics(metrics, HTTP_QUEUE),
     store,
     engine,
     adapter: channel,
@@ -73,7 +80,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   await runner.start();
   const closing = new AbortController();
   const app = createServeApp(
-    { store, activity, inbox: () => channel.sink, model: options.model.model, logger, followPollMs: options.followPollMs ?? 1_000, closing: closing.signal },
+    { store, activity, inbox: () => channel.sink, model: options.model.model, logger, followPollMs: options.followPollMs ?? 1_000, closing: closing.signal, metrics },
     options.limits,
   );
   let server!: ServerType;

@@ -76,6 +76,11 @@ describe('config file schema', () => {
     expect(parseConfig(`llmTimeout: \${LLM_TIMEOUT}\n${MINIMAL}`, 'bot.yaml', { LLM_TIMEOUT: '90' }).llmTimeout).toBe(90);
   });
 
+  it('takes the ops server at the top level (one per process), references included', () => {
+    expect(parseConfig(`opsPort: \${OPS_PORT}\nopsHost: 0.0.0.0\n${MINIMAL}`, 'bot.yaml', { OPS_PORT: '9464' })).toMatchObject({ opsPort: 9464, opsHost: '0.0.0.0' });
+    expect(parseConfig(`opsPort: 0\n${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s, port: 0 } }\n`, 'bot.yaml', {}).opsPort).toBe(0);
+  });
+
   it.each([
     ['an unset variable', EXAMPLE, { ...ENV, WHATSAPP_APP_SECRET: undefined }, 'config file bot.yaml: platforms.whatsapp.appSecret: environment variable WHATSAPP_APP_SECRET is not set'],
     ['an empty variable', EXAMPLE, { ...ENV, TELEGRAM_BOT_TOKEN: '' }, 'config file bot.yaml: platforms.telegram.token: environment variable TELEGRAM_BOT_TOKEN is not set'],
@@ -97,6 +102,9 @@ describe('config file schema', () => {
     ['Slack Socket Mode without its token', 'platforms:\n  slack: { token: t, socketMode: true }\n', ENV, 'config file bot.yaml: platforms.slack.appToken: is required with socketMode: true (an xapp-… token with connections:write)'],
     ['a bad shard count', 'platforms:\n  discord: { token: t, shards: 0 }\n', ENV, 'config file bot.yaml: platforms.discord.shards: expected a whole number from 1, got 0'],
     ['a bad socketMode', 'platforms:\n  slack: { token: t, socketMode: yes please, appToken: a }\n', ENV, expect.stringMatching(/^config file bot\.yaml: platforms\.slack\.socketMode: /)],
+    ['the ops server on a webhook port', `opsPort: 8080\n${MINIMAL}`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already opsPort'],
+    ['an ops port in a platform section', 'platforms:\n  discord: { token: t, opsPort: 9464 }\n', ENV, 'config file bot.yaml: platforms.discord.opsPort: unknown key'],
+    ['a bad ops port', `opsPort: 70000\n${MINIMAL}`, ENV, 'config file bot.yaml: opsPort: expected a whole number from 0 to 65535, got 70000'],
     ['Slack and WhatsApp on one port', `${MINIMAL}  slack: { token: t, signingSecret: s, port: 8080 }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.slack.port'],
     ['several problems, all at once', `modle: x\nfoo: 1\n${MINIMAL}  telegram: { token: "\${A}\${B}" }\n`, {}, 'config file bot.yaml: 3 problems: modle: unknown key (did you mean model?); foo: unknown key; platforms.telegram.token: environment variables A, B are not set'],
     ['the example with no variables set', EXAMPLE, {}, expect.stringMatching(/^config file bot\.yaml: \d+ problems: .*TELEGRAM_BOT_TOKEN.*WHATSAPP_APP_SECRET/)],

@@ -7,8 +7,10 @@ import { openStoreWhenReachable } from '../../../store/open-store-when-reachable
 import type { HistoryStore } from '../../../store/types.js';
 import { createChatModel } from '../../../core/llm/create-chat-model.js';
 import { llmConfig, resolveDbUrl } from '../../common-options.js';
+import { CliError } from '../../cli-error.js';
 import { abortOnShutdownSignal } from '../../shutdown-signal.js';
 import type { RunnerCliOptions } from './runner-options.js';
+import type { BotProcessOps } from '../../../ops/process-ops.js';
 
 export interface BotContext {
   store: HistoryStore;
@@ -42,7 +44,15 @@ export async function runBots(
   const model = createChatModel({ ...llmConfig(options), maxRetries: 0 });
   const concurrencies = bots.map((bot) => Math.max(1, bot.options.concurrency));
   const poolSize = concurrencies.reduce((sum, n) => sum + n, 0) + 4;
-  const store = await abortOnShutdownSignal((signal) => openStoreWhenReachable(resolveDbUrl(options), { poolSize, logger, signal }));
+  // Up before the store, so /healthz answers (and /readyz says why not ready) while the database is awaited.
+  const ops = options.opsPort === undefined ? undefined : await startOps(options.opsPort, options.opsHost, logger);
+  const store = await abortOnShutdownSignal((signal) => openStoreWhenReachable(resolveDbUrl(options), { poolSize, logger, signal })).catch(
+    async (error: unknown) => {
+      await ops?.close();
+      throw error;
+    },
+  );
+  ops?.storeOpened(store);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const started: BotRunner[] = [];
@@ -68,6 +78,7 @@ export async function runBots(
         concurrency: concurrencies[i],
         maxAttempts: bot.options.maxAttempts,
         llmRetryWindowMs: bot.options.llmRetryWindow * 1000,
+        metrics: ops?.adapterMade(adapter),
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {
         logger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');
@@ -75,12 +86,24 @@ export async function runBots(
       await runner.start();
       started.push(runner);
     }
+    ops?.running();
     await stopped;
+    ops?.stopping();
     await extra.beforeStop?.(started);
   } finally {
     // Also after a failed start: runners already started must let go of their turns before the store closes.
     await Promise.all(started.map((runner) => runner.stop()));
     process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+    await ops?.close();
     await store.close();
   }
+}
+
+/** The ops server, loaded only when asked for: without --ops-port the process loads neither Hono nor prom-client. */
+async function startOps(port: number, host: string, logger: Logger): Promise<BotProcessOps> {
+  const [{ BotProcessOps }, { OpsServerStartError }] = await Promise.all([import('../../../ops/process-ops.js'), import('../../../ops/ops-server.js')]);
+  return BotProcessOps.start({ port, host, logger }).catch((error: unknown) => {
+    // A port taken or an address not on this host: the flags must change (exit 2).
+    throw error instanceof OpsServerStartError ? new CliError(error.message, 2) : error;
+  });
 }

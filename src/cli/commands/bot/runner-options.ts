@@ -16,6 +16,9 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   concurrency: number;
   maxAttempts: number;
   llmRetryWindow: number;
+  /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
+  opsPort?: number;
+  opsHost: string;
   logLevel?: string;
 }
 
@@ -28,6 +31,12 @@ export const positiveInt = (value: string) => {
 export const atLeastOne = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+};
+
+export const portNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
   return n;
 };
 
@@ -66,5 +75,7 @@ export function addRunnerOptions(command: Command): Command {
     .addOption(new Option('--no-stream', 'send each reply once, complete, instead of editing it as it streams'))
     .addOption(new Option('--stream-edit-interval <ms>', 'least time between two edits of a streaming reply').argParser(positiveInt).default(700))
     .addOption(new Option('--concurrency <n>', 'conversations this worker answers at once').argParser(positiveInt).default(4))
+    .addOption(new Option('--ops-port <port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this port (0: any free one; default: none)').argParser(portNumber))
+    .addOption(new Option('--ops-host <host>', 'address the ops server listens on').default('127.0.0.1'))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));
 }
