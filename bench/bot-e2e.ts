@@ -1,10 +1,10 @@
-import { cpus } from 'node:os';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeHandler, type FakeOpenAI } from '../test/fakes/fake-openai-server.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram } from '../test/fakes/fake-telegram-server.js';
 import { CLI_MAIN, ensureCliBuilt } from '../test/support/cli-build.js';
 import { spawnTs, type TsProcess } from '../test/support/processes.js';
 import { freePort } from '../test/support/bot-world.js';
+import { machineCpu } from './lib/cpu.js';
 import { postgresFloor } from './lib/floor.js';
 import { ms, printTable, timeEach, type Row } from './lib/stats.js';
 import { PG_URL, pgDb } from './lib/targets.js';
@@ -136,18 +136,6 @@ async function llmHop(): Promise<ReturnType<typeof ms>> {
   } finally {
     await llm.close();
   }
-}
-
-/** Busy and total CPU time of the whole machine so far (every core, every process: workers, Postgres, the fakes). */
-function machineCpu(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.irq + times.idle;
-    total += all;
-    busy += all - times.idle;
-  }
-  return { busy, total };
 }
 
 interface Measured {

@@ -12,7 +12,7 @@ const WORKERS = 8;
 const TURNS_PER_WORKER = Number(process.env.BENCH_TURNS_PER_WORKER ?? 100);
 
 /** Seed through the store itself, two messages a turn, as real conversations are. */
-async function seed(store: HistoryStore, sessionId: string, messages: number): Promise<void> {
+export async function seed(store: HistoryStore, sessionId: string, messages: number): Promise<void> {
   for (let i = 0; i < messages; i += 2) {
     await store.appendTurn(sessionId, [
       { role: 'user', content: `message ${i} of the seeded history` },
@@ -31,7 +31,7 @@ const EXCHANGE = [
  * One turn as the brief defines it: lock + load the last 50 + append 2 messages, the way `Agent` runs it: the window
  * comes with the lock, and the lock goes with the commit.
  */
-const turn = (store: HistoryStore, sessionId: string) =>
+export const turn = (store: HistoryStore, sessionId: string) =>
   store.withSessionLock(
     sessionId,
     async (session) => {

@@ -91,3 +91,54 @@ export const errorResponses = {
 } as const;
 
 export const notFound = { 404: { description: 'No such session or entry', content: { 'application/json': { schema: ErrorBody } } } } as const;
+
+/** OpenAI's error shape, which the OpenAI-compatible routes answer with (OpenAI's SDKs read it). */
+export const OpenAiErrorBody = z
+  .object({ error: z.object({ message: z.string(), type: z.string(), code: z.string().nullable(), param: z.string().nullable() }) })
+  .openapi('OpenAIError');
+
+const ContentPart = z.object({ type: z.string(), text: z.string().optional() });
+
+export const ChatCompletionMessage = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+    content: z.union([z.string(), z.array(ContentPart)]).nullable().optional(),
+    name: z.string().optional(),
+  })
+  
+  .openapi('ChatCompletionMessage');
+
+export const ChatCompletionRequest = z
+  .object({
+    model: z.string().optional().openapi({ description: 'accepted and ignored: the agent answers with the model GET /v1/models lists' }),
+    messages: z.array(ChatCompletionMessage).min(1).openapi({
+      description: 'only the last user message is read: it is the new input. The history comes from the session in the store; earlier messages here are ignored',
+    }),
+    stream: z.boolean().optional(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+    user: z.string().optional().openapi({ description: 'the session id, when no X-Session-Id header names one' }),
+  })
+  
+  .openapi('ChatCompletionRequest');
+
+export const ChatCompletionUsage = z
+  .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() })
+  .openapi('ChatCompletionUsage', { description: 'always zeros: Threadline does not count tokens' });
+
+export const ChatCompletion = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion'),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+        logprobs: z.null(),
+        finish_reason: z.literal('stop'),
+      }),
+    ),
+    usage: ChatCompletionUsage,
+  })
+  .openapi('ChatCompletion');

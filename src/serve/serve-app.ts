@@ -7,6 +7,7 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { answerError, ApiError, errorBody } from './api-error.js';
 import { requireApiKey, type ServeEnv } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
+import { chatCompletionRoutes } from './routes/chat-completions.js';
 import { modelRoutes } from './routes/models.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { turnRoutes } from './routes/turns.js';
@@ -39,7 +40,7 @@ export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHon
   app.route('/', opsRoutes({ registry: deps.metrics.registry, store: () => deps.store, readiness: () => (deps.closing.aborted ? 'shutting down' : undefined) }));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`), 404));
 
-  if (limits.corsOrigins.length > 0) app.use('/v1/*', cors({ origin: limits.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Session-Id'], exposeHeaders: ['Retry-After'] }));
+  if (limits.corsOrigins.length > 0) app.use('/v1/*', cors({ origin: limits.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Session-Id'], exposeHeaders: ['Retry-After', 'X-Turn-Id', 'X-Session-Id'] }));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -71,6 +72,7 @@ export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHon
   app.route('/v1', turnRoutes(deps));
   app.route('/v1', adminRoutes(deps));
   app.route('/v1', modelRoutes(deps));
+  app.route('/v1', chatCompletionRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a Threadline API key (threadline keys create)' });
   app.doc('/openapi.json', {

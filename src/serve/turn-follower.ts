@@ -1,4 +1,5 @@
 import type { HistoryStore, InboxTimeline, TurnEvent } from '../store/types.js';
+import { ApiError } from './api-error.js';
 import { apiMessage } from './api-shapes.js';
 import type { TurnActivity } from './turn-activity.js';
 
@@ -83,4 +84,29 @@ async function finalEvent(store: HistoryStore, timeline: InboxTimeline, id: numb
   // What the user was told in plain words, else the ledger's reason.
   const told = timeline.notices.at(-1)?.text ?? entry.lastError ?? 'the message was not answered';
   return { event: 'error', id, data: { error: told, code: entry.status === 'refused' ? 'refused' : 'dead_letter' } };
+}
+
+/** Follows a turn to its end: the last event, `done` or `error` (none when the client left or the process is closing). */
+export async function followToEnd(events: AsyncIterable<FollowedEvent>): Promise<FollowedEvent | undefined> {
+  let last: FollowedEvent | undefined;
+  for await (const e of events) last = e;
+  return last;
+}
+
+/**
+ * How a turn that did not end `done` is answered, on every route: refused → 422; given up on → 502; not followed to
+ * its end → 502. The message is recorded by then, so none of them is worth resending as it is: a resend without its
+ * Idempotency-Key is a second turn. `x-should-retry: false` tells OpenAI's SDKs (which retry a 5xx by themselves).
+ */
+export function turnEndError(end: FollowedEvent | undefined, sessionId: string, inboxId: number): ApiError {
+  const noRetry = { 'x-should-retry': 'false' };
+  if (end?.event === 'error') {
+    return end.data.code === 'refused' ? new ApiError(422, 'refused', end.data.error, noRetry) : new ApiError(502, 'dead_letter', end.data.error, noRetry);
+  }
+  return new ApiError(
+    502,
+    'turn_lost',
+    `the turn could not be followed to its end here; it goes on: GET /v1/sessions/${sessionId}/turns/${turnIdOf(inboxId)}/events follows it`,
+    noRetry,
+  );
 }

@@ -137,7 +137,7 @@ describe('threadline serve: the HTTP API on Postgres', () => {
     expect(models.data.map((m) => m.id)).toEqual(['fake-model']);
     const spec = (await (await fetch(`${serve.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining(['/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/messages', '/v1/sessions/{id}/turns/{turnId}/events', '/v1/models', '/v1/admin/inbox']),
+      expect.arrayContaining(['/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/messages', '/v1/sessions/{id}/turns/{turnId}/events', '/v1/models', '/v1/chat/completions', '/v1/admin/inbox']),
     );
   });
 });

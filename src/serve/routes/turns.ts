@@ -6,7 +6,7 @@ import { assertSessionAccess, type ServeEnv } from '../auth.js';
 import { errorResponses, notFound, PostMessageBody, SessionIdParam, TurnResult } from '../schemas.js';
 import type { ServeDeps } from '../serve-deps.js';
 import { submitTurn } from '../submit-turn.js';
-import { followTurn, type FollowedEvent } from '../turn-follower.js';
+import { followToEnd, followTurn, turnEndError } from '../turn-follower.js';
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -59,8 +59,9 @@ export function turnRoutes(deps: ServeDeps): OpenAPIHono<ServeEnv> {
     const inboxId = await submitTurn(store, deps.inbox(), key, { sessionId: id, text: body.text, idempotencyKey: c.req.valid('header')['idempotency-key'] });
     if (body.stream === false) {
       // The turn runs in the inbox's workers; this request only waits for its fate.
-      const end = await lastEvent(followTurn(store, deps.activity, inboxId, { pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }));
-      return turnResultResponse(c, end);
+      const end = await followToEnd(followTurn(store, deps.activity, inboxId, { pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }));
+      if (end?.event === 'done') return c.json(end.data, 200);
+      throw turnEndError(end, id, inboxId);
     }
     return streamEvents(c, deps, inboxId);
   });
@@ -105,17 +106,4 @@ function streamEvents(c: Context<ServeEnv>, deps: ServeDeps, inboxId: number, af
     deps.logger.warn({ err: error, inboxId }, 'a turn stream failed; the turn goes on');
     await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: 'the stream broke off (the turn goes on): resume it with Last-Event-ID', code: 'stream_interrupted' }) });
   });
-}
-
-async function lastEvent(events: AsyncIterable<FollowedEvent>): Promise<FollowedEvent | undefined> {
-  let last: FollowedEvent | undefined;
-  for await (const e of events) last = e;
-  return last;
-}
-
-function turnResultResponse(c: Context<ServeEnv>, end: FollowedEvent | undefined) {
-  if (end?.event === 'done') return c.json(end.data, 200);
-  if (end?.event === 'error') return c.json(end.data, end.data.code === 'refused' ? 422 : 502);
-  // The client went away (nobody reads this), or the entry vanished under us.
-  return c.json({ error: 'the turn could not be followed to its end', code: 'turn_lost' }, 502);
 }
