@@ -12,6 +12,7 @@ import { modelRoutes } from './routes/models.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { turnRoutes } from './routes/turns.js';
 import type { ServeDeps } from './serve-deps.js';
+import { webRoutes } from './web/web-routes.js';
 
 export interface ServeLimits {
   /** Largest request body (bytes); larger ones get 413. */
@@ -22,7 +23,7 @@ export interface ServeLimits {
   corsOrigins: string[];
 }
 
-/** The HTTP API of `threadline serve`: every /v1 route behind a key, the limits, and /openapi.json. */
+/** The HTTP API of `threadline serve`: every /v1 route behind a key, the limits, /openapi.json, and the web pages. */
 export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHono<ServeEnv> {
   const app = new OpenAPIHono<ServeEnv>({
     // A request that fails validation gets one line naming the field, like every other error.
@@ -73,6 +74,8 @@ export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHon
   app.route('/v1', adminRoutes(deps));
   app.route('/v1', modelRoutes(deps));
   app.route('/v1', chatCompletionRoutes(deps));
+  // The chat page (/) and the operator view (/admin): static files that call /v1 with the key the user pastes.
+  app.route('/', webRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a Threadline API key (threadline keys create)' });
   app.doc('/openapi.json', {

@@ -16,6 +16,9 @@ it('the packed package holds its license, the CLI and every file README.md links
   const links = [...readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]);
   expect(links.length).toBeGreaterThan(3);
   expect(files).toEqual(expect.arrayContaining(['LICENSE', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', ...links]));
+  // The web pages of threadline serve: copied next to their compiled module by the build.
+  const web = ['chat.html', 'admin.html', 'app.css', 'api.js', 'dom.js', 'chat.js', 'admin.js', 'icon.svg', 'web-routes.js'];
+  expect(files).toEqual(expect.arrayContaining(web.map((name) => `dist/src/serve/web/${name}`)));
   // Sources and tests stay out: the package is the compiled code.
   expect(files.filter((f) => f.startsWith('test/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 });

@@ -20,7 +20,10 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Compile `src/` and `adapters/` unless `dist/` is already newer than every source file (as after `npm ci`). */
+/**
+ * What `npm run build` does, unless `dist/` is already newer than every source file (as after `npm ci`): compile
+ * `src/` and `adapters/`, and copy the web pages' files next to their compiled module.
+ */
 export function ensureCliBuilt(): void {
   let built = 0;
   try {
@@ -32,4 +35,5 @@ export function ensureCliBuilt(): void {
   if (built > sources) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/copy-web-assets.mjs')], { stdio: 'inherit' });
 }
