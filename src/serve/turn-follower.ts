@@ -17,6 +17,11 @@ export type TurnErrorCode = 'dead_letter' | 'refused';
 export interface FollowOptions {
   /** Replay only events after this id (the SSE Last-Event-ID); absent: from the start, `start` included. */
   afterId?: number;
+  /**
+   * The entry's session, when the caller knows the entry exists (it has just recorded or looked it up): `start`
+   * goes out before the first look at the store instead of after it.
+   */
+  sessionId?: string;
   /** The client went away: stop following (the turn itself goes on). */
   signal?: AbortSignal;
   /** Longest wait between two looks at the store when no notification comes. */
@@ -36,6 +41,10 @@ export const turnIdOf = (inboxId: number): string => String(inboxId);
 export async function* followTurn(store: HistoryStore, activity: TurnActivity, inboxId: number, options: FollowOptions): AsyncGenerator<FollowedEvent> {
   const start = (sessionId: string): FollowedEvent => ({ event: 'start', id: 0, data: { sessionId, turnId: turnIdOf(inboxId) } });
   let after = options.afterId ?? -1;
+  if (after < 0 && options.sessionId !== undefined) {
+    yield start(options.sessionId);
+    after = 0;
+  }
   // Watched before the first look: news from then on is kept until the wait takes it, so none falls in between.
   const watch = activity.watch(inboxId);
   try {

@@ -61,6 +61,8 @@ describe.each(BACKENDS)('followTurn on $name', ({ freshDb }) => {
       ['delta', 5, 'Hello'],
       ['done', 6, 'Hello'],
     ]);
+    // A caller that knows the session sends start before its first look; the rest is the same.
+    expect(brief(await collect(followTurn(store, activity, id, { sessionId: 'chat', pollMs: POLL_MS }))).map((e) => e[0])).toEqual(['start', 'delta', 'delta', 'reset', 'delta', 'done']);
     // No such entry: nothing.
     expect(await collect(followTurn(store, activity, id + 1000, { pollMs: POLL_MS }))).toEqual([]);
   });
