@@ -1,4 +1,4 @@
-import type { HistoryStore, InboxTimeline, TurnEvent } from '../store/types.js';
+import type { HistoryStore, TurnEvent, TurnProgress } from '../store/types.js';
 import { ApiError } from './api-error.js';
 import { apiMessage } from './api-shapes.js';
 import type { TurnActivity } from './turn-activity.js';
@@ -17,6 +17,11 @@ export type TurnErrorCode = 'dead_letter' | 'refused';
 export interface FollowOptions {
   /** Replay only events after this id (the SSE Last-Event-ID); absent: from the start, `start` included. */
   afterId?: number;
+  /**
+   * The entry's session, when the caller knows the entry exists (it has just recorded or looked it up): `start`
+   * goes out before the first look at the store instead of after it.
+   */
+  sessionId?: string;
   /** The client went away: stop following (the turn itself goes on). */
   signal?: AbortSignal;
   /** Longest wait between two looks at the store when no notification comes. */
@@ -29,36 +34,38 @@ export const turnIdOf = (inboxId: number): string => String(inboxId);
 /**
  * Follows one inbox entry's turn from the store, so it works from any `serve` process and after any reconnect:
  * its recorded events in order, then — once the entry has a final fate — `done` with the committed turn, or
- * `error` with what the user was told. Events are read after the fate, so none recorded before it is missed.
+ * `error` with what the user was told. Each look is one `turnProgress`: the fate and the events come from one
+ * snapshot, and every event is recorded before the fate, so a final fate seen with the rest of the log read means
+ * nothing is missed; the `done` turn's messages come in the same look.
  */
 export async function* followTurn(store: HistoryStore, activity: TurnActivity, inboxId: number, options: FollowOptions): AsyncGenerator<FollowedEvent> {
+  const start = (sessionId: string): FollowedEvent => ({ event: 'start', id: 0, data: { sessionId, turnId: turnIdOf(inboxId) } });
   let after = options.afterId ?? -1;
-  if (after < 0) {
-    const first = await store.inboxTimeline(inboxId);
-    if (!first) return;
-    yield { event: 'start', id: 0, data: { sessionId: first.entry.sessionId, turnId: turnIdOf(inboxId) } };
+  if (after < 0 && options.sessionId !== undefined) {
+    yield start(options.sessionId);
     after = 0;
   }
+  // Watched before the first look: news from then on is kept until the wait takes it, so none falls in between.
   const watch = activity.watch(inboxId);
   try {
-    while (!options.signal?.aborted) {
-      const streamed = await store.readTurnEvents(inboxId, after);
-      yield* asEvents(streamed);
-      after = streamed.at(-1)?.seq ?? after;
-      // While text streams in, keep reading; the fate is looked at only when the log is quiet.
-      if (streamed.length > 0) continue;
-      const timeline = await store.inboxTimeline(inboxId);
-      if (!timeline) return;
-      // Read after the fate: whatever was recorded before it ended is in this read.
-      const tail = await store.readTurnEvents(inboxId, after);
-      yield* asEvents(tail);
-      after = tail.at(-1)?.seq ?? after;
-      const end = await finalEvent(store, timeline, after + 1);
+    // The look that finds the entry for `start` happens even when the client is gone already.
+    while (after < 0 || !options.signal?.aborted) {
+      const progress = await store.turnProgress(inboxId, Math.max(after, 0));
+      if (!progress) return;
+      if (after < 0) {
+        yield start(progress.sessionId);
+        after = 0;
+      }
+      yield* asEvents(progress.events);
+      after = progress.events.at(-1)?.seq ?? after;
+      // A full page: the rest of the log first (the fate is looked at again with it).
+      if (progress.more) continue;
+      const end = finalEvent(progress, after + 1);
       if (end) {
         yield end;
         return;
       }
-      if (tail.length === 0) await watch.next(options.pollMs, options.signal);
+      await watch.next(options.pollMs, options.signal);
     }
   } finally {
     watch.close();
@@ -73,17 +80,16 @@ function* asEvents(events: TurnEvent[]): Generator<FollowedEvent> {
 }
 
 /** The entry's fate as an event, once it has one. */
-async function finalEvent(store: HistoryStore, timeline: InboxTimeline, id: number): Promise<FollowedEvent | undefined> {
-  const { entry } = timeline;
-  if (entry.status === 'pending') return undefined;
-  if (entry.status === 'done' && entry.answeredBy) {
-    const messages = await store.readMessages(entry.answeredBy.sessionId, { turn: entry.answeredBy.turn, limit: 1000 });
+function finalEvent(progress: TurnProgress, id: number): FollowedEvent | undefined {
+  if (progress.status === 'pending') return undefined;
+  if (progress.status === 'done' && progress.answeredBy) {
+    const messages = progress.answer ?? [];
     const reply = messages.filter((m) => m.role === 'assistant' && m.content !== null).at(-1)?.content ?? '';
-    return { event: 'done', id, data: { reply, turn: entry.answeredBy.turn, messages: messages.map(apiMessage) } };
+    return { event: 'done', id, data: { reply, turn: progress.answeredBy.turn, messages: messages.map(apiMessage) } };
   }
   // What the user was told in plain words, else the ledger's reason.
-  const told = timeline.notices.at(-1)?.text ?? entry.lastError ?? 'the message was not answered';
-  return { event: 'error', id, data: { error: told, code: entry.status === 'refused' ? 'refused' : 'dead_letter' } };
+  const told = progress.lastNotice ?? progress.lastError ?? 'the message was not answered';
+  return { event: 'error', id, data: { error: told, code: progress.status === 'refused' ? 'refused' : 'dead_letter' } };
 }
 
 /** Follows a turn to its end: the last event, `done` or `error` (none when the client left or the process is closing). */

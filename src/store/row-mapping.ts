@@ -12,7 +12,7 @@ import type {
   SessionInfo,
   StoredMessage,
   ToolCall,
-  TurnEvent,
+  TurnProgress,
 } from './types.js';
 
 /** The column shape both stores select messages and sessions in (SQLite hands JSON columns over as text). */
@@ -192,19 +192,53 @@ export function turnEventsToWrite(events: NewTurnEvent[]): Array<{ kind: string;
   });
 }
 
+/** The most messages of the answering turn a progress row carries (as many as one page of `readMessages`). */
+export const ANSWER_MESSAGES = 1000;
+
 /**
- * A turn event as both stores select it. `data` is JSON text on both (Postgres selects `data::text`): a JSON string
- * scalar handed over already parsed could not be told apart from JSON text, and would be parsed twice.
+ * A turn event inside a progress row's `events` array: `data` nested as the JSON value it is (never as JSON text,
+ * so it is parsed exactly once, with the array), `at` in milliseconds since the epoch.
  */
-export interface TurnEventRow {
-  seq: number | string;
+export interface TurnEventJson {
+  seq: number;
   kind: string;
-  data: string;
-  created_at: Date | number;
+  data: unknown;
+  at: number;
 }
 
-export function toTurnEvent(row: TurnEventRow): TurnEvent {
-  return { seq: Number(row.seq), kind: row.kind, data: JSON.parse(row.data) as unknown, at: new Date(row.created_at) };
+/**
+ * An entry's progress as both stores select it in one statement: the entry's fate, its last notice, up to
+ * `limit + 1` turn events after the one asked for (the extra one only says there are more) and, once answered,
+ * the answering turn's messages. The arrays are JSON: Postgres hands them over parsed, SQLite as text; an array is
+ * never a string, so the two are told apart safely.
+ */
+export interface TurnProgressRow {
+  session_id: string;
+  status: string;
+  last_error: string | null;
+  turn_session: string | null;
+  turn: number | string | null;
+  last_notice: string | null;
+  events: TurnEventJson[] | string;
+  answer: MessageRow[] | string | null;
+}
+
+export function toTurnProgress(row: TurnProgressRow, limit: number): TurnProgress {
+  const read = json(row.events) ?? [];
+  const progress: TurnProgress = {
+    sessionId: row.session_id,
+    status: row.status as InboxStatus,
+    events: read.slice(0, limit).map((e) => ({ seq: Number(e.seq), kind: e.kind, data: e.data, at: new Date(e.at) })),
+    more: read.length > limit,
+  };
+  if (row.turn_session !== null && row.turn !== null) {
+    const answeredBy = { sessionId: row.turn_session, turn: Number(row.turn) };
+    progress.answeredBy = answeredBy;
+    progress.answer = (json(row.answer) ?? []).map((m) => toStoredMessage(answeredBy.sessionId, m));
+  }
+  if (row.last_error !== null) progress.lastError = row.last_error;
+  if (row.last_notice !== null) progress.lastNotice = row.last_notice;
+  return progress;
 }
 
 export interface ApiKeyRow {

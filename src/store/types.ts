@@ -258,6 +258,27 @@ export interface TurnEvent extends NewTurnEvent {
   at: Date;
 }
 
+/**
+ * An entry's fate and its turn log after some event, as one snapshot shows them: every event recorded before the
+ * fate was given is in `events` (or after them, when `more`), so a final fate with `more` false means the log has
+ * been read to its end.
+ */
+export interface TurnProgress {
+  sessionId: string;
+  status: InboxStatus;
+  /** The turn that answered it: the conversation's session id and turn number. */
+  answeredBy?: { sessionId: string; turn: number };
+  lastError?: string;
+  /** The last notice recorded for the entry: what the user was told besides the reply (an apology). */
+  lastNotice?: string;
+  /** Turn events after the `afterSeq` asked for, oldest first. */
+  events: TurnEvent[];
+  /** Events after these exist already (the page was full): read on before taking the fate as the log's end. */
+  more: boolean;
+  /** With `answeredBy`: the answering turn's messages, oldest first (at most 1000). */
+  answer?: StoredMessage[];
+}
+
 /** An API key as the store keeps it: only the key's SHA-256 digest, never the key. */
 export interface ApiKeyRecord {
   name: string;
@@ -352,13 +373,17 @@ export interface HistoryStore {
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
   /** Pending and dead entries per queue (every queue that has any entry). */
   inboxStats(): Promise<InboxQueueStats[]>;
-  /** An entry's turn events after `afterSeq`, oldest first (at most `limit`: default and cap 1000). */
-  readTurnEvents(inboxId: number, afterSeq?: number, limit?: number): Promise<TurnEvent[]>;
+  /**
+   * What a follower of entry `inboxId` needs, in one statement (one snapshot, one round trip): its fate, the last
+   * notice, its turn events after `afterSeq` (oldest first, at most `limit`: default and cap 1000) and, once it is
+   * answered, the answering turn's messages. Null when there is no such entry.
+   */
+  turnProgress(inboxId: number, afterSeq?: number, limit?: number): Promise<TurnProgress | null>;
   /**
    * Call `listener` with the inbox id soon after any process records turn events for an entry, gives a `followed`
    * entry its final fate, or retries a dead `followed` entry (best effort, '' never: pair it with polling; on
    * Postgres, after a LISTEN reconnect it is called with 0: look again). On SQLite only this process's writes are
-   * heard: a follower in another process must poll `readTurnEvents` and the entry's fate.
+   * heard: a follower in another process must poll `turnProgress`.
    */
   onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>>;
 

@@ -5,7 +5,7 @@ import { ApiKeyNameTakenError, InvalidInputError, LockLostError } from '../../sr
 import { openStore } from '../../src/store/open-store.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import type { HistoryStore, LockedSession, NewMessage } from '../../src/store/types.js';
+import type { HistoryStore, LockedSession, NewMessage, StoredMessage } from '../../src/store/types.js';
 import { pgAdminQuery, schemaOf } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { BACKENDS } from './backends.js';
@@ -30,6 +30,21 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
   });
   const enqueue = async (store: HistoryStore, eventKey: string, extra: { queue?: string; followed?: boolean; refused?: string; sessionId?: string } = {}) =>
     (await store.enqueueInbox({ sessionId: extra.sessionId ?? 'chat', eventKey, payload: { eventKey }, ...extra })).id!;
+
+  const eventsOf = async (store: HistoryStore, inboxId: number) => (await store.turnProgress(inboxId))!.events;
+  /** Turn event rows of an entry, straight from the table. */
+  const turnEventRows = async (db: string, inboxId: number): Promise<number> => {
+    if (name === 'postgres') {
+      const rows = await pgAdminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${schemaOf(db)}".turn_events WHERE inbox_id = $1`, [inboxId]);
+      return rows[0].n;
+    }
+    const raw = new Database(db);
+    try {
+      return (raw.prepare('SELECT count(*) AS n FROM turn_events WHERE inbox_id = ?').get(inboxId) as { n: number }).n;
+    } finally {
+      raw.close();
+    }
+  };
 
   /**
    * Take the session's lock away from under a live handle, so that only the database's fence can refuse its next
@@ -60,7 +75,7 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
     });
     await store.withSessionLock('chat', (s) => s.recordTurnEvents(a, [{ kind: 'text', data: { delta: '!', parts: [1, 2] } }, { kind: 'end', data: undefined }]));
 
-    const events = await store.readTurnEvents(a);
+    const events = (await store.turnProgress(a))!.events;
     expect(events.map((e) => [e.seq, e.kind, e.data])).toEqual([
       [1, 'text', 'Hel'],
       [2, 'text', 'lo'],
@@ -69,12 +84,15 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
       [5, 'end', null],
     ]);
     expect(events.every((e) => e.at instanceof Date && Math.abs(e.at.getTime() - Date.now()) < 60_000)).toBe(true);
-    expect((await store.readTurnEvents(b)).map((e) => [e.seq, e.data])).toEqual([[1, { delta: 'other entry' }]]);
+    expect((await eventsOf(store, b)).map((e) => [e.seq, e.data])).toEqual([[1, { delta: 'other entry' }]]);
 
-    expect((await store.readTurnEvents(a, 2, 2)).map((e) => e.seq)).toEqual([3, 4]);
-    expect((await store.readTurnEvents(a, 4)).map((e) => e.seq)).toEqual([5]);
-    expect(await store.readTurnEvents(a, 5)).toEqual([]);
-    expect(await store.readTurnEvents(b + 1000)).toEqual([]);
+    expect(await store.turnProgress(a, 2, 2)).toMatchObject({ events: [{ seq: 3 }, { seq: 4 }], more: true });
+    expect(await store.turnProgress(a, 3, 2)).toMatchObject({ events: [{ seq: 4 }, { seq: 5 }], more: false });
+    expect(await store.turnProgress(a, 4)).toMatchObject({ events: [{ seq: 5 }], more: false });
+    expect(await store.turnProgress(a, 5)).toMatchObject({ events: [], more: false });
+    // Past any seq there is (a Last-Event-ID is any whole number a client sends): nothing, not a database error.
+    expect(await store.turnProgress(a, 2 ** 40)).toMatchObject({ events: [], more: false });
+    expect(await store.turnProgress(b + 1000)).toBeNull();
   });
 
   it('reads at most 1000 turn events a call by default, and pages on after the last one read', async () => {
@@ -82,11 +100,75 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
     const a = await enqueue(store, 'a');
     const many = Array.from({ length: 1001 }, (_, i) => ({ kind: 'text', data: `d${i + 1}` }));
     await store.withSessionLock('chat', (s) => s.recordTurnEvents(a, many));
-    const first = await store.readTurnEvents(a);
-    expect(first.length).toBe(1000);
-    expect(first.at(-1)).toMatchObject({ seq: 1000, data: 'd1000' });
-    expect(await store.readTurnEvents(a, 0, 5000)).toHaveLength(1000);
-    expect((await store.readTurnEvents(a, 1000)).map((e) => [e.seq, e.data])).toEqual([[1001, 'd1001']]);
+    const first = (await store.turnProgress(a))!;
+    expect(first.events.length).toBe(1000);
+    expect(first.events.at(-1)).toMatchObject({ seq: 1000, data: 'd1000' });
+    expect(first.more).toBe(true);
+    const capped = (await store.turnProgress(a, 0, 5000))!;
+    expect(capped.events).toHaveLength(1000);
+    expect(capped.more).toBe(true);
+    const rest = (await store.turnProgress(a, 1000))!;
+    expect(rest.events.map((e) => [e.seq, e.data])).toEqual([[1001, 'd1001']]);
+    expect(rest.more).toBe(false);
+  });
+
+  it('gives an entry’s progress in one look: its fate, last notice, events and, once answered, the answering turn', async () => {
+    const store = await fresh();
+    const toolCall = { id: 'c1', type: 'function' as const, function: { name: 'clock', arguments: '{}' } };
+    await store.appendTurn('chat', [user('earlier'), assistant('turn 1')]);
+    const answered = await enqueue(store, 'answered');
+    const dead = await enqueue(store, 'dead');
+    const quiet = await enqueue(store, 'quiet');
+    const refused = await enqueue(store, 'refused', { refused: 'not for us' });
+    // Answered by a turn of another session (a chat whose active conversation is that one), under both locks.
+    const elsewhere = await enqueue(store, 'elsewhere');
+
+    expect(await store.turnProgress(answered)).toEqual({ sessionId: 'chat', status: 'pending', events: [], more: false });
+    await store.withSessionLock('chat', async (s) => {
+      await s.recordTurnEvents(answered, [{ kind: 'delta', data: { text: 'Hi' } }]);
+      await s.appendTurn(
+        [user('q'), { role: 'assistant', content: null, toolCalls: [toolCall] }, { role: 'tool', content: '12:00', name: 'clock', toolCallId: 'c1' }, { ...assistant('Hi there'), metadata: { model: 'm' } }],
+        { completeInbox: [answered] },
+      );
+      await s.recordNotice(dead, 'still working');
+      await s.recordNotice(dead, 'sorry, I could not answer');
+      await s.completeInbox([dead], 'dead', { stage: 'generating', errorClass: 'permanent', error: 'model failed' });
+      await s.completeInbox([quiet], 'dead', { stage: 'generating', errorClass: 'permanent', error: 'gave up' });
+    });
+    await store.withSessionLock('chat', () => store.withSessionLock('conv', (conv) => conv.appendTurn([user('x'), assistant('from conv')], { completeInbox: [elsewhere] })));
+
+    const done = (await store.turnProgress(answered))!;
+    expect(done).toMatchObject({ sessionId: 'chat', status: 'done', answeredBy: { sessionId: 'chat', turn: 2 }, more: false });
+    expect(done.events.map((e) => [e.seq, e.kind, e.data])).toEqual([[1, 'delta', { text: 'Hi' }]]);
+    expect(done.events[0].at).toBeInstanceOf(Date);
+    expect(done.lastNotice).toBeUndefined();
+    expect(done.lastError).toBeUndefined();
+    // The answer is the turn as readMessages gives it (times to the millisecond: the driver's own parse may round down one).
+    const turn = await store.readMessages('chat', { turn: 2 });
+    const untimed = (messages: StoredMessage[]) => messages.map(({ createdAt: _, ...m }) => m);
+    expect(untimed(done.answer!)).toEqual(untimed(turn));
+    expect(done.answer!.map((m, i) => Math.abs(m.createdAt.getTime() - turn[i].createdAt.getTime()))).toEqual(turn.map(() => expect.toBeOneOf([0, 1])));
+    expect(done.answer![1].toolCalls).toEqual([toolCall]);
+    expect(done.answer![3].metadata).toEqual({ model: 'm' });
+    // Events are read on from the one asked for; the fate comes with every look.
+    expect(await store.turnProgress(answered, 1)).toMatchObject({ status: 'done', events: [], answeredBy: { turn: 2 } });
+
+    expect(await store.turnProgress(dead)).toEqual({ sessionId: 'chat', status: 'dead', lastError: 'model failed', lastNotice: 'sorry, I could not answer', events: [], more: false });
+    expect(await store.turnProgress(quiet)).toEqual({ sessionId: 'chat', status: 'dead', lastError: 'gave up', events: [], more: false });
+    expect(await store.turnProgress(refused)).toEqual({ sessionId: 'chat', status: 'refused', lastError: 'not for us', events: [], more: false });
+    const other = (await store.turnProgress(elsewhere))!;
+    expect(other).toMatchObject({ sessionId: 'chat', status: 'done', answeredBy: { sessionId: 'conv', turn: 1 } });
+    expect(other.answer!.map((m) => [m.sessionId, m.content])).toEqual([
+      ['conv', 'x'],
+      ['conv', 'from conv'],
+    ]);
+
+    // At most 1000 messages of the answering turn, its first ones.
+    const big = await enqueue(store, 'big');
+    await store.withSessionLock('chat', (s) => s.appendTurn(Array.from({ length: 1001 }, (_, i) => user(`m${i + 1}`)), { completeInbox: [big] }));
+    const bigAnswer = (await store.turnProgress(big))!.answer!;
+    expect(bigAnswer).toHaveLength(1000);
+    expect(bigAnswer.at(-1)).toMatchObject({ content: 'm1000' });
   });
 
   it('refuses turn events from a holder that lost the lock, and writes none of them', async () => {
@@ -107,7 +189,7 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
       await loseLockUnderneath(db, s);
       await expect(s.recordTurnEvents(a, [{ kind: 'text', data: 'lost' }, { kind: 'text', data: 'lost too' }])).rejects.toBeInstanceOf(LockLostError);
     });
-    expect((await store.readTurnEvents(a)).map((e) => e.data)).toEqual(['held']);
+    expect((await eventsOf(store, a)).map((e) => e.data)).toEqual(['held']);
   });
 
   it('tells turn listeners of recorded events and of a followed entry’s fate, never of an unfollowed entry’s fate', async () => {
@@ -161,7 +243,8 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
   });
 
   it('purging entries removes their turn events; a pending entry keeps its own', async () => {
-    const store = await fresh();
+    const db = freshDb('purge');
+    const store = await fresh(db);
     const done = await enqueue(store, 'done');
     const pending = await enqueue(store, 'pending');
     await store.withSessionLock('chat', async (s) => {
@@ -170,9 +253,11 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
       await s.completeInbox([done], 'done');
     });
     expect(await store.purgeInbox(new Date(Date.now() + 1_000))).toBe(1);
-    // Read by id, not through the entry: rows left behind by the purge would still show here.
-    expect(await store.readTurnEvents(done)).toEqual([]);
-    expect((await store.readTurnEvents(pending)).map((e) => e.data)).toEqual(['b']);
+    expect(await store.turnProgress(done)).toBeNull();
+    // Counted in the table, not through the entry: rows left behind by the purge would show here.
+    expect(await turnEventRows(db, done)).toBe(0);
+    expect(await turnEventRows(db, pending)).toBe(1);
+    expect((await eventsOf(store, pending)).map((e) => e.data)).toEqual(['b']);
   });
 
   it('keeps API keys by unique name, lists revoked ones, revokes once, and finds only live keys by digest', async () => {
@@ -292,7 +377,7 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
       });
       await eventually('the followed entry’s fate', () => (heard.includes(followed) ? true : undefined), HEARD_WITHIN_MS);
       expect(heard.filter((id) => id !== 0)).toEqual([old, followed]);
-      expect((await store.readTurnEvents(old)).map((e) => e.data)).toEqual(['from before']);
+      expect((await eventsOf(store, old)).map((e) => e.data)).toEqual(['from before']);
     } finally {
       await stop();
     }

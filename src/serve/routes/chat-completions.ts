@@ -104,7 +104,9 @@ export function chatCompletionRoutes(deps: ServeDeps): OpenAPIHono<ServeEnv> {
     const completion: Completion = { id: `chatcmpl-${turnIdOf(inboxId)}`, created: Math.floor(Date.now() / 1000), model: deps.model };
     if (body.stream === true) return streamChunks(c, deps, { inboxId, sessionId, completion, includeUsage: body.stream_options?.include_usage === true });
 
-    const end = await followToEnd(followTurn(store, deps.activity, inboxId, { pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }));
+    const end = await followToEnd(
+      followTurn(store, deps.activity, inboxId, { sessionId, pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }),
+    );
     if (end?.event !== 'done') throw turnEndError(end, sessionId, inboxId);
     return c.json(
       {
@@ -144,7 +146,7 @@ function streamChunks(c: Context<ServeEnv>, deps: ServeDeps, turn: StreamedTurn)
     const fail = (error: ApiError) => send(openAiErrorBody(error.status, error.code, error.message));
     const text = new AppendOnlyText();
     try {
-      for await (const e of followTurn(deps.store, deps.activity, inboxId, { pollMs: deps.followPollMs, signal })) {
+      for await (const e of followTurn(deps.store, deps.activity, inboxId, { sessionId, pollMs: deps.followPollMs, signal })) {
         if (e.event === 'start') await chunk({ role: 'assistant', content: '' });
         else if (e.event === 'reset') text.reset();
         else if (e.event === 'delta') {

@@ -59,25 +59,28 @@ export function turnRoutes(deps: ServeDeps): OpenAPIHono<ServeEnv> {
     const inboxId = await submitTurn(store, deps.inbox(), key, { sessionId: id, text: body.text, idempotencyKey: c.req.valid('header')['idempotency-key'] });
     if (body.stream === false) {
       // The turn runs in the inbox's workers; this request only waits for its fate.
-      const end = await followToEnd(followTurn(store, deps.activity, inboxId, { pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }));
+      const end = await followToEnd(
+        followTurn(store, deps.activity, inboxId, { sessionId: id, pollMs: deps.followPollMs, signal: AbortSignal.any([c.req.raw.signal, deps.closing]) }),
+      );
       if (end?.event === 'done') return c.json(end.data, 200);
       throw turnEndError(end, id, inboxId);
     }
-    return streamEvents(c, deps, inboxId);
+    return streamEvents(c, deps, inboxId, id);
   });
 
   app.openapi(turnEvents, async (c) => {
     const { id, turnId } = c.req.valid('param');
     assertSessionAccess(c.get('apiKey'), id);
     const inboxId = Number(turnId);
-    const timeline = Number.isSafeInteger(inboxId) && inboxId > 0 ? await store.inboxTimeline(inboxId) : null;
-    if (!timeline || timeline.entry.sessionId !== id) throw new ApiError(404, 'not_found', `no turn "${turnId}" in session "${id}"`);
+    // Which session the turn is in, in one statement (the one event it may read goes unused).
+    const progress = Number.isSafeInteger(inboxId) && inboxId > 0 ? await store.turnProgress(inboxId, 0, 1) : null;
+    if (!progress || progress.sessionId !== id) throw new ApiError(404, 'not_found', `no turn "${turnId}" in session "${id}"`);
     const lastId = c.req.valid('header')['last-event-id'];
     const afterId = lastId === undefined ? undefined : Number(lastId);
     if (afterId !== undefined && !(Number.isSafeInteger(afterId) && afterId >= 0)) {
       throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID must be the id of an event this stream sent (a whole number)');
     }
-    return streamEvents(c, deps, inboxId, afterId);
+    return streamEvents(c, deps, inboxId, id, afterId);
   });
 
   return app;
@@ -87,7 +90,7 @@ export function turnRoutes(deps: ServeDeps): OpenAPIHono<ServeEnv> {
  * The turn as SSE. A client that goes away stops only this stream: the turn is the inbox's, it completes and
  * commits, and GET …/turns/{turnId}/events picks it up again.
  */
-function streamEvents(c: Context<ServeEnv>, deps: ServeDeps, inboxId: number, afterId?: number): Response {
+function streamEvents(c: Context<ServeEnv>, deps: ServeDeps, inboxId: number, sessionId: string, afterId?: number): Response {
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
@@ -95,7 +98,7 @@ function streamEvents(c: Context<ServeEnv>, deps: ServeDeps, inboxId: number, af
     // A model may think for a minute before its first token: a comment now and then keeps proxies from closing the stream.
     const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     try {
-      for await (const e of followTurn(deps.store, deps.activity, inboxId, { afterId, pollMs: deps.followPollMs, signal })) {
+      for await (const e of followTurn(deps.store, deps.activity, inboxId, { afterId, sessionId, pollMs: deps.followPollMs, signal })) {
         await stream.writeSSE({ event: e.event, id: String(e.id), data: JSON.stringify(e.data) });
       }
     } finally {

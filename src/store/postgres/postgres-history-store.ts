@@ -5,6 +5,7 @@ import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
 import {
+  ANSWER_MESSAGES,
   decodeCursor,
   encodeCursor,
   COMMITTED_STAGE,
@@ -15,7 +16,7 @@ import {
   toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
-  toTurnEvent,
+  toTurnProgress,
   turnEventsToWrite,
   type ApiKeyRow,
   type InboxAttemptRow,
@@ -24,7 +25,7 @@ import {
   type InboxRow,
   type MessageRow,
   type SessionRow,
-  type TurnEventRow,
+  type TurnProgressRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
@@ -54,7 +55,7 @@ import type {
   SessionMetadata,
   SessionPage,
   StoredMessage,
-  TurnEvent,
+  TurnProgress,
 } from '../types.js';
 import { describeConnectionError } from './connection-error.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -402,9 +403,10 @@ export class PostgresHistoryStore implements HistoryStore {
     return rows.map(toInboxQueueStats);
   }
 
-  async readTurnEvents(inboxId: number, after?: number, limit?: number): Promise<TurnEvent[]> {
-    const { rows } = await this.pool.query<TurnEventRow>(this.q('readTurnEvents', [inboxId, afterSeq(after), pageLimit(limit, PAGE.turnEvents)]));
-    return rows.map(toTurnEvent);
+  async turnProgress(inboxId: number, after?: number, limit?: number): Promise<TurnProgress | null> {
+    const page = pageLimit(limit, PAGE.turnEvents);
+    const { rows } = await this.pool.query<TurnProgressRow>(this.q('turnProgress', [inboxId, afterSeq(after), page, ANSWER_MESSAGES]));
+    return rows[0] ? toTurnProgress(rows[0], page) : null;
   }
 
   async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {

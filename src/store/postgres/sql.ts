@@ -21,6 +21,8 @@ const INBOX_COLUMNS =
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
 const API_KEY_COLUMNS = 'name, sessions_prefix, created_at, revoked_at';
+/** A timestamptz as whole milliseconds since the epoch (a JSON number, as SQLite keeps times). */
+const EPOCH_MS = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
 
 export function postgresSql(schema: string) {
   const s = `"${schema}"`;
@@ -219,10 +221,26 @@ export function postgresSql(schema: string) {
       )
       SELECT ${HOLDS_SESSION_LOCK} AS locked,
              CASE WHEN EXISTS (SELECT 1 FROM ins) THEN pg_notify($5::text, $3::bigint::text) END AS told`,
-    /** $1 inbox id, $2 after seq, $3 limit */
-    readTurnEvents: `
-      SELECT seq, kind, data::text AS data, created_at FROM ${s}.turn_events
-       WHERE inbox_id = $1::bigint AND seq > $2::integer ORDER BY seq LIMIT $3`,
+    /**
+     * A follower's look at an entry, in one statement, so the fate and the events come from one snapshot: the
+     * entry, its last notice, up to $3 + 1 turn events after $2 (the extra one says there are more) and, once it
+     * is answered, the answering turn's messages (at most $4). Events and messages come as json arrays, times in
+     * milliseconds since the epoch, so their JSON data is parsed once, with the array.
+     * $1 inbox id, $2 after seq, $3 limit, $4 most answer messages
+     */
+    turnProgress: `
+      SELECT i.session_id, i.status, i.last_error, i.turn_session, i.turn,
+             (SELECT n.text FROM ${s}.inbox_notices n WHERE n.inbox_id = i.id ORDER BY n.sent_at DESC LIMIT 1) AS last_notice,
+             (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'kind', e.kind, 'data', e.data, 'at', ${EPOCH_MS('e.created_at')}) ORDER BY e.seq), '[]'::json)
+                FROM (SELECT seq, kind, data, created_at FROM ${s}.turn_events
+                       WHERE inbox_id = i.id AND seq > $2::bigint ORDER BY seq LIMIT $3::integer + 1) e) AS events,
+             (SELECT json_agg(json_build_object('seq', m.seq, 'turn', m.turn, 'role', m.role, 'content', m.content, 'name', m.name,
+                                                'tool_calls', m.tool_calls, 'tool_call_id', m.tool_call_id, 'metadata', m.metadata,
+                                                'created_at', ${EPOCH_MS('m.created_at')}) ORDER BY m.seq)
+                FROM (SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+                       WHERE session_id = i.turn_session AND turn = i.turn ORDER BY seq LIMIT $4::integer) m) AS answer
+        FROM ${s}.inbox i
+       WHERE i.id = $1::bigint`,
     /** $1 status (null: any), $2 session id (null: any), $3 limit */
     listInbox: `
       SELECT ${INBOX_COLUMNS} FROM ${s}.inbox

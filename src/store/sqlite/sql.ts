@@ -87,7 +87,25 @@ export const SQLITE_SQL = {
                     ON CONFLICT (inbox_id, part) DO UPDATE SET platform_message_id = excluded.platform_message_id`,
   lastTurnEventSeq: `SELECT coalesce(max(seq), 0) AS seq FROM turn_events WHERE inbox_id = ?`,
   insertTurnEvent: `INSERT INTO turn_events (inbox_id, seq, kind, data, created_at) VALUES (@inboxId, @seq, @kind, @data, @now)`,
-  readTurnEvents: `SELECT seq, kind, data, created_at FROM turn_events WHERE inbox_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+  /**
+   * A follower's look at an entry in one statement (one snapshot; see the Postgres statement): the entry, its last
+   * notice, up to @limit + 1 turn events after @after, and once answered the answering turn's messages, as JSON text.
+   */
+  turnProgress: `
+    SELECT i.session_id, i.status, i.last_error, i.turn_session, i.turn,
+           (SELECT n.text FROM inbox_notices n WHERE n.inbox_id = i.id ORDER BY n.sent_at DESC, n.rowid DESC LIMIT 1) AS last_notice,
+           (SELECT json_group_array(json_object('seq', e.seq, 'kind', e.kind, 'data', json(e.data), 'at', e.created_at) ORDER BY e.seq)
+              FROM (SELECT seq, kind, data, created_at FROM turn_events
+                     WHERE inbox_id = i.id AND seq > @after ORDER BY seq LIMIT @limit + 1) e) AS events,
+           CASE WHEN i.turn_session IS NOT NULL AND i.turn IS NOT NULL THEN
+             (SELECT json_group_array(json_object('seq', m.seq, 'turn', m.turn, 'role', m.role, 'content', m.content, 'name', m.name,
+                                                  'tool_calls', json(m.tool_calls), 'tool_call_id', m.tool_call_id,
+                                                  'metadata', json(m.metadata), 'created_at', m.created_at) ORDER BY m.seq)
+                FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
+                       WHERE session_id = i.turn_session AND turn = i.turn ORDER BY seq LIMIT @answerLimit) m)
+           END AS answer
+      FROM inbox i
+     WHERE i.id = @id`,
   listInbox: `SELECT ${INBOX_COLUMNS} FROM inbox
                WHERE (@status IS NULL OR status = @status) AND (@sessionId IS NULL OR session_id = @sessionId)
                ORDER BY id DESC LIMIT @limit`,

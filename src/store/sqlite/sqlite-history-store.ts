@@ -9,6 +9,7 @@ import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
 import {
+  ANSWER_MESSAGES,
   decodeCursor,
   encodeCursor,
   COMMITTED_STAGE,
@@ -19,7 +20,7 @@ import {
   toInboxTimeline,
   toSessionInfo,
   toStoredMessage,
-  toTurnEvent,
+  toTurnProgress,
   turnEventsToWrite,
   type ApiKeyRow,
   type InboxAttemptRow,
@@ -28,7 +29,7 @@ import {
   type InboxRow,
   type MessageRow,
   type SessionRow,
-  type TurnEventRow,
+  type TurnProgressRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
 import { assertValidSessionId } from '../session-id.js';
@@ -58,7 +59,7 @@ import type {
   SessionMetadata,
   SessionPage,
   StoredMessage,
-  TurnEvent,
+  TurnProgress,
 } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { currentProcess, isAlive } from './process-identity.js';
@@ -76,7 +77,7 @@ const LEASE_PREFIX = '\u0001lease:';
 
 /** SQLite has no NOTIFY: enqueues wake listeners in this process; other processes find entries by polling. */
 const inboxActivity = new EventEmitter().setMaxListeners(0);
-/** Likewise for turn logs (see onTurnActivity): a follower in another process polls readTurnEvents. */
+/** Likewise for turn logs (see onTurnActivity): a follower in another process polls turnProgress. */
 const turnActivity = new EventEmitter().setMaxListeners(0);
 
 export class SqliteHistoryStore implements HistoryStore {
@@ -335,8 +336,10 @@ export class SqliteHistoryStore implements HistoryStore {
     return (this.stmt.inboxStats.all() as InboxQueueStatsRow[]).map(toInboxQueueStats);
   }
 
-  async readTurnEvents(inboxId: number, after?: number, limit?: number): Promise<TurnEvent[]> {
-    return (this.stmt.readTurnEvents.all(inboxId, afterSeq(after), pageLimit(limit, PAGE.turnEvents)) as TurnEventRow[]).map(toTurnEvent);
+  async turnProgress(inboxId: number, after?: number, limit?: number): Promise<TurnProgress | null> {
+    const page = pageLimit(limit, PAGE.turnEvents);
+    const row = this.stmt.turnProgress.get({ id: inboxId, after: afterSeq(after), limit: page, answerLimit: ANSWER_MESSAGES }) as TurnProgressRow | undefined;
+    return row ? toTurnProgress(row, page) : null;
   }
 
   async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {
