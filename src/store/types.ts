@@ -191,6 +191,16 @@ export interface InboxEntryInput {
   followed?: boolean;
 }
 
+/**
+ * The queue a worker takes entries from, and optionally part of another one: the entries of `also.queue` whose
+ * session id starts with `also.sessionPrefix` (a bot's entries left in its platform's shared queue by an older
+ * version, which named queues by platform only).
+ */
+export interface InboxQueueSelection {
+  queue: string;
+  also?: { queue: string; sessionPrefix: string };
+}
+
 /** pending: waiting or being worked on; done: answered; refused: never to be answered; dead: given up on. */
 export type InboxStatus = 'pending' | 'done' | 'refused' | 'dead';
 export type InboxOutcome = Exclude<InboxStatus, 'pending'>;
@@ -217,7 +227,7 @@ export interface InboxRecord<Payload = unknown> {
 
 export interface InboxAttempt {
   attempt: number;
-  /** `host:pid` of the worker. */
+  /** The worker: `host:pid/queue` (`host:pid` before runners named their queue here). */
   worker: string;
   startedAt: Date;
   endedAt?: Date;
@@ -332,8 +342,11 @@ export interface HistoryStore {
    * `duplicate` and is not recorded again. Returns once the entry is durable.
    */
   enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }>;
-  /** Sessions with pending inbox entries due now (in `queue`, or in any), the one waiting longest first. */
-  pendingInboxSessions(limit?: number, queue?: string): Promise<string[]>;
+  /**
+   * Sessions with pending inbox entries due now (in `queue`, or in any), the one waiting longest first. A selection
+   * with `also` takes that queue's entries too, but only those whose session id starts with its `sessionPrefix`.
+   */
+  pendingInboxSessions(limit?: number, queue?: string | InboxQueueSelection): Promise<string[]>;
   /** Inbox entries as the ledger shows them, newest first. */
   listInbox(filter?: InboxFilter): Promise<InboxRecord[]>;
   /**
