@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { configuredBots } from '../../src/config/config-schema.js';
 import { ConfigError, parseConfig } from '../../src/config/load-config.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/threadline.example.yaml', import.meta.url), 'utf8');
@@ -43,8 +44,10 @@ describe('config file schema', () => {
         whatsapp: { accessToken: 'wa-token', phoneNumberId: '110000000000001', verifyToken: 'wa-verify', appSecret: 'wa-secret', port: 8081, allow: ['15551234567'] },
       },
     });
-    expect(config.platforms.telegram?.webhook).toBeUndefined();
-    expect(config.platforms.slack?.socketMode).toBeUndefined();
+    const [telegram, slack] = configuredBots(config.platforms);
+    expect(telegram).toMatchObject({ platform: 'telegram', path: ['platforms', 'telegram'] });
+    expect(telegram.platform === 'telegram' && telegram.section.webhook).toBeUndefined();
+    expect(slack.platform === 'slack' && slack.section.socketMode).toBeUndefined();
     expect(Object.keys(config.platforms)).toEqual(['telegram', 'slack', 'discord', 'whatsapp']);
   });
 
