@@ -67,6 +67,8 @@ export async function runBots(
   try {
     const engine = new TurnEngine({ name: options.name, instructions: options.instructions, model, window: DEFAULT_WINDOW });
     process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+    // Every bot identified before any receives: two sections that are one bot are refused before either answers.
+    const made: Array<{ adapter: PlatformAdapter; logger: Logger }> = [];
     const queues = new Map<string, number>();
     for (const [i, bot] of bots.entries()) {
       // Several bots in one process: every line says which one it is about.
@@ -77,6 +79,10 @@ export async function runBots(
       const twin = queues.get(queue);
       if (twin !== undefined) throw new CliError(sameBot(adapter.platform, queue, bots[twin].label ?? `bot ${twin + 1}`, bot.label ?? `bot ${i + 1}`), 2);
       queues.set(queue, i);
+      made.push({ adapter, logger: botLogger });
+    }
+    for (const [i, bot] of bots.entries()) {
+      const { adapter, logger: botLogger } = made[i];
       const runner = new BotRunner({
         store,
         engine,
