@@ -177,7 +177,7 @@ export interface InboxEntryInput {
   sessionId: string;
   /** Unique per platform event: a second entry with the same key is a duplicate (its redelivery is counted). */
   eventKey: string;
-  /** Which workers take the entry (a runner works on its own platform's queue); default ''. */
+  /** Which workers take the entry (a runner works on its own bot's queue, `<platform>:<bot id>`); default ''. */
   queue?: string;
   payload: unknown;
   /** Never batched with other entries (a command). */
