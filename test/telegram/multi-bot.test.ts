@@ -1,10 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeTelegram } from '../fakes/fake-telegram-server.js';
 import type { InboundMessage } from '../../src/runner/platform-adapter.js';
-import { pgTestUrl } from '../support/databases.js';
+import { pgTestUrl, sqliteTestFile } from '../support/databases.js';
 import { killAll, spawnTs, type TsProcess } from '../support/processes.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { loggedErrors, pairs, spawnWorker, startWorld, stopWorker, TOKEN, withStore, type Worker, type World } from './bot-harness.js';
@@ -124,8 +123,8 @@ describe('two Telegram bots on one Postgres database', () => {
     const w = await twoBotWorld('tg_two_bots_config');
     await withStore(w.db, async () => {});
     await leaveLegacyEntries(w.db, [w.a, w.b]);
-    const dir = mkdtempSync(join(tmpdir(), 'threadline-multibot-'));
-    const config = join(dir, 'bots.yaml');
+    // In a directory of this run's, which global teardown removes.
+    const config = join(dirname(sqliteTestFile('multibot')), 'bots.yaml');
     writeFileSync(
       config,
       [
