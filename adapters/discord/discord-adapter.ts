@@ -56,6 +56,11 @@ export class DiscordAdapter implements PlatformAdapter {
     this.rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   }
 
+  /** The bot's user id, once `identify()` has resolved: its runner's inbox queue is `discord:<bot id>`. */
+  get botId(): string | undefined {
+    return this.me?.id;
+  }
+
   /** The bot's identity (`GET /users/@me`); a bad token fails here with one line. */
   async identify(): Promise<DiscordBotIdentity> {
     if (this.me) return this.me;

@@ -77,6 +77,14 @@ export class SlackAdapter implements PlatformAdapter {
     return markdownToMrkdwn(markdown);
   }
 
+  /**
+   * The bot's workspace (team id), once `identify()` has resolved: sessions are `slack:<team id>:…`, and its runner's
+   * inbox queue is `slack:<team id>`.
+   */
+  get botId(): string | undefined {
+    return this.me?.teamId;
+  }
+
   /** The bot's workspace and user id (`auth.test`); a bad token fails here with one line. */
   async identify(): Promise<SlackIdentity> {
     if (this.me) return this.me;

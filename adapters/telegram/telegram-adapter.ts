@@ -57,6 +57,11 @@ export class TelegramAdapter implements PlatformAdapter {
     this.bot = new Telegraf(options.token, { telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false } });
   }
 
+  /** The bot's user id, once `identify()` has resolved: its runner's inbox queue is `telegram:<bot id>`. */
+  get botId(): string | undefined {
+    return this.me && String(this.me.id);
+  }
+
   /** The bot's identity (getMe); a bad token fails here with one line. */
   async identify(): Promise<TelegramBotIdentity> {
     if (this.me) return this.me;

@@ -38,10 +38,13 @@ export class WhatsAppAdapter implements PlatformAdapter {
   readonly platform = 'whatsapp';
   readonly textLimit = WHATSAPP_TEXT_LIMIT;
   readonly canEdit = false;
+  /** The business phone number id: sessions are `whatsapp:<phone number id>:…`, the runner's queue `whatsapp:<phone number id>`. */
+  readonly botId: string;
   private readonly graph: WhatsAppGraphClient;
   private server?: WebhookServer;
 
   constructor(private readonly options: WhatsAppAdapterOptions) {
+    this.botId = options.phoneNumberId;
     this.graph = new WhatsAppGraphClient(options);
   }
 

@@ -4,12 +4,18 @@ import { envInteger, envPositiveNumber, envText } from './env-reference.js';
 /*
  * The config file of `threadline bot run --config <file>`: every option of the `threadline bot <platform>` commands,
  * named as the flags are, in camelCase (`--group-policy` is `groupPolicy`). Runner options at the top level apply to
- * every platform; a platform's section may override them (ids in `allow` differ per platform). Unknown keys are
- * errors, so a typo never silently falls back to a default.
+ * every platform; a platform's section may override them (ids in `allow` differ per platform). A platform's section
+ * is one bot, or a list of bots of that platform (two Telegram bots with two tokens). Unknown keys are errors, so a
+ * typo never silently falls back to a default.
  */
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_PORT = 65_535;
+
+/** A platform's section: one bot (an object), or several bots of the platform (a list of such objects). */
+function oneOrMore<T extends z.ZodType>(section: T) {
+  return z.union([section, z.array(section).min(1, 'list at least one bot, or remove the platform')]);
+}
 
 function runnerFields(env: NodeJS.ProcessEnv) {
   return {
@@ -97,27 +103,98 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       opsHost: text.optional(),
       ...runnerFields(env),
       platforms: z
-        .strictObject({ telegram: telegram.optional(), slack: slack.optional(), discord: discord.optional(), whatsapp: whatsapp.optional() })
+        .strictObject({
+          telegram: oneOrMore(telegram).optional(),
+          slack: oneOrMore(slack).optional(),
+          discord: oneOrMore(discord).optional(),
+          whatsapp: oneOrMore(whatsapp).optional(),
+        })
         .refine((configured) => Object.values(configured).some(Boolean), `configure at least one platform (${platformNames})`),
     })
     .superRefine((config, ctx) => {
+      const bots = configuredBots(config.platforms);
       // The webhook servers (and the ops server) of one process cannot share a port (0 picks a free one each).
-      const { telegram: tg, slack: sl, whatsapp: wa } = config.platforms;
-      const servers: Array<[path: string[], port: number | undefined]> = [
-        [['opsPort'], config.opsPort],
-        [['platforms', 'telegram', 'webhook', 'port'], tg?.webhook?.port],
-        [['platforms', 'slack', 'port'], sl && !sl.socketMode ? sl.port : undefined],
-        [['platforms', 'whatsapp', 'port'], wa?.port],
-      ];
-      const taken = new Map<number, string[]>();
+      const servers: Array<[path: Path, port: number | undefined]> = [[['opsPort'], config.opsPort]];
+      for (const bot of bots) {
+        if (bot.platform === 'telegram') servers.push([[...bot.path, 'webhook', 'port'], bot.section.webhook?.port]);
+        if (bot.platform === 'slack') servers.push([[...bot.path, 'port'], bot.section.socketMode ? undefined : bot.section.port]);
+        if (bot.platform === 'whatsapp') servers.push([[...bot.path, 'port'], bot.section.port]);
+      }
+      const taken = new Map<number, Path>();
       for (const [path, serverPort] of servers) {
         if (serverPort === undefined || serverPort === 0) continue;
         const holder = taken.get(serverPort);
-        if (holder) ctx.addIssue({ code: 'custom', path, message: `port ${serverPort} is already ${holder.join('.')}` });
+        if (holder) ctx.addIssue({ code: 'custom', path, message: `port ${serverPort} is already ${keyOf(holder)}` });
         else taken.set(serverPort, path);
+      }
+      // One bot runs once per process: two sections with the same identity would answer each message twice over.
+      const seen = new Map<string, Path>();
+      for (const bot of bots) {
+        const reported = new Set<string>();
+        for (const [key, identity, what] of identities(bot)) {
+          const holder = seen.get(identity);
+          if (!holder) seen.set(identity, [...bot.path, key]);
+          else if (!reported.has(key)) {
+            reported.add(key);
+            ctx.addIssue({ code: 'custom', path: [...bot.path, key], message: what(keyOf(holder)) });
+          }
+        }
       }
     });
 }
 
+type Path = Array<string | number>;
+
 export type ThreadlineConfig = z.output<ReturnType<typeof configSchema>>;
 export type PlatformName = keyof ThreadlineConfig['platforms'];
+/** One bot's section of a platform, as validated. */
+export type BotSection<P extends PlatformName> = Exclude<NonNullable<ThreadlineConfig['platforms'][P]>, unknown[]>;
+
+/** One configured bot: its platform, its section, and where the section is in the file (for messages). */
+export type ConfiguredBot = { [P in PlatformName]: { platform: P; section: BotSection<P>; path: Path } }[PlatformName];
+
+/** Every bot the config configures, platform by platform in the file's order (a list section gives several). */
+export function configuredBots(platforms: ThreadlineConfig['platforms']): ConfiguredBot[] {
+  const bots: ConfiguredBot[] = [];
+  for (const platform of Object.keys(platforms) as PlatformName[]) {
+    const value = platforms[platform];
+    if (!value) continue;
+    const sections = Array.isArray(value) ? value : [value];
+    sections.forEach((section, i) => {
+      const path: Path = Array.isArray(value) ? ['platforms', platform, i] : ['platforms', platform];
+      bots.push({ platform, section, path } as ConfiguredBot);
+    });
+  }
+  return bots;
+}
+
+type Identity = [key: string, identity: string, message: (holder: string) => string];
+
+const once = (what: string) => (holder: string) => `${what} as ${holder}: each bot may be configured once`;
+
+/** What makes two sections the same bot (or one webhook), as far as the file can tell. Never quotes a secret. */
+function identities(bot: ConfiguredBot): Identity[] {
+  switch (bot.platform) {
+    case 'telegram': {
+      // A Bot API token is `<bot id>:<secret>`: two tokens of one bot (one revoked, one new) name the same id.
+      const id = /^(\d+):/.exec(bot.section.token)?.[1];
+      const { webhook } = bot.section;
+      const found: Identity[] = [['token', `telegram token ${bot.section.token}`, once('the same token')]];
+      if (id) found.push(['token', `telegram bot ${id}`, once(`the same bot (id ${id}, the token's first part)`)]);
+      // Telegram would post both bots' updates to one server, which refuses the other bot's (wrong secret).
+      if (webhook) found.push(['webhook', `telegram webhook ${webhook.url}`, (holder) => `the same webhook url as ${holder}: each bot needs a webhook of its own`]);
+      return found;
+    }
+    case 'slack':
+      return [['token', `slack token ${bot.section.token}`, once('the same token')]];
+    case 'discord':
+      return [['token', `discord token ${bot.section.token}`, once('the same token')]];
+    case 'whatsapp':
+      return [['phoneNumberId', `whatsapp number ${bot.section.phoneNumberId}`, once('the same phone number id')]];
+  }
+}
+
+/** `platforms.telegram[1].token`: a key as messages name it. */
+export function keyOf(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+}

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { InvalidInputError } from '../store/errors.js';
-import { configSchema, type ThreadlineConfig } from './config-schema.js';
+import { configSchema, keyOf, type ThreadlineConfig } from './config-schema.js';
 
 /** A config file that cannot be used; its message is one line naming the file and the bad key. */
 export class ConfigError extends InvalidInputError {}
@@ -38,7 +38,8 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
   return result.data;
 }
 
-function describeIssues(issues: z.core.$ZodIssue[], schema: z.ZodType): string[] {
+function describeIssues(all: z.core.$ZodIssue[], schema: z.ZodType): string[] {
+  const issues = all.flatMap(unionBranch);
   const suggested = new Set<string>();
   const described = issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') return [];
@@ -55,6 +56,17 @@ function describeIssues(issues: z.core.$ZodIssue[], schema: z.ZodType): string[]
   return described;
 }
 
+/**
+ * A platform section is one bot or a list of bots (a union): when neither fits, the problems worth telling are those
+ * of the form the file used (an object, or a list), with their paths from the file's root.
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const fitting = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+  if (fitting.length !== 1) return [{ ...issue, message: 'expected a section (one bot), or a list of sections (several bots)' } as z.core.$ZodIssue];
+  return fitting[0].flatMap((inner) => unionBranch({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+}
+
 /** `platforms.whatsapp.appSecret: environment variable X is not set`, `groupPolicy: expected one of …`. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   let message = issue.message;
@@ -64,22 +76,35 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return key ? `${key}: ${message}` : message;
 }
 
-function keyOf(path: readonly PropertyKey[]): string {
-  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+interface SchemaDef {
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  options?: z.ZodType[];
 }
 
-/** The keys the schema knows for the object at `path` (through optional and default wrappers). */
+/** The keys the schema knows for the object at `path` (through optional and default wrappers, lists and one-or-more unions). */
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let current: z.ZodType | undefined = schema;
   for (const part of [...path, undefined]) {
-    for (let def = current?._zod.def as { innerType?: z.ZodType } | undefined; def?.innerType; def = current?._zod.def as { innerType?: z.ZodType }) {
-      current = def.innerType;
-    }
-    const shape: Record<string, z.ZodType> | undefined = (current?._zod.def as { shape?: Record<string, z.ZodType> } | undefined)?.shape;
-    if (part === undefined) return shape ? Object.keys(shape) : [];
-    current = shape?.[String(part)];
+    const def = unwrapped(current, part);
+    if (part === undefined) return def?.shape ? Object.keys(def.shape) : [];
+    current = typeof part === 'number' ? def?.element : def?.shape?.[String(part)];
   }
   return [];
+}
+
+/** The definition under optional/default wrappers; of a union, the option a list index (or a key) goes into. */
+function unwrapped(schema: z.ZodType | undefined, part: PropertyKey | undefined): SchemaDef | undefined {
+  let def = schema?._zod.def as SchemaDef | undefined;
+  while (def?.innerType || def?.options) {
+    const next: z.ZodType | undefined = def.innerType ?? def.options!.find((option) => {
+      const optionDef = unwrapped(option, part);
+      return typeof part === 'number' ? optionDef?.element !== undefined : optionDef?.shape !== undefined;
+    });
+    def = next?._zod.def as SchemaDef | undefined;
+  }
+  return def;
 }
 
 /** The known key a typo was most likely meant to be: at most two edits away (one for short keys). */

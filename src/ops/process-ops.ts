@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Logger } from '../log.js';
+import { runnerQueues } from '../runner/inbox-queue.js';
 import type { PlatformAdapter } from '../runner/platform-adapter.js';
 import type { RunnerMetrics } from '../runner/runner-metrics.js';
 import type { HistoryStore } from '../store/types.js';
@@ -55,10 +56,13 @@ export class BotProcessOps {
     this.store = store;
   }
 
-  /** An adapter whose runner is about to start; returns what that runner reports to. */
+  /**
+   * An adapter whose runner is about to start (identified already: its bot id names the queue); returns what that
+   * runner reports to, labelled with the runner's queue (`telegram:<bot id>`, …).
+   */
   adapterMade(adapter: PlatformAdapter): RunnerMetrics {
     this.adapters.push(adapter);
-    return promRunnerMetrics(this.metrics, adapter.queue ?? adapter.platform);
+    return promRunnerMetrics(this.metrics, runnerQueues(adapter).queue);
   }
 
   /** Every runner started. */
@@ -81,7 +85,8 @@ export class BotProcessOps {
     if (this.phase === 'stopping') return 'shutting down';
     for (const adapter of this.adapters) {
       const reason = adapter.readiness?.();
-      if (reason !== undefined) return `${adapter.platform}: ${reason}`;
+      // Named by its queue: two bots of one platform in a process are told apart (`telegram:<bot id>: …`).
+      if (reason !== undefined) return `${runnerQueues(adapter).queue}: ${reason}`;
     }
     return undefined;
   }

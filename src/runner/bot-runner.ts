@@ -4,12 +4,13 @@ import type { TurnEngine } from '../core/turn-engine.js';
 import type { Logger } from '../log.js';
 import { SessionBusyError } from '../store/errors.js';
 import { MAX_SESSION_ID_LENGTH } from '../store/session-id.js';
-import type { AttemptFailure, HistoryStore, InboxEntry, LockedSession } from '../store/types.js';
+import type { AttemptFailure, HistoryStore, InboxEntry, InboxQueueSelection, LockedSession } from '../store/types.js';
 import { decideAccess, type AccessOptions } from './access-policy.js';
 import { commandReply } from './command-replies.js';
 import { parseCommand, type CommandName } from './commands.js';
 import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
+import { runnerQueues } from './inbox-queue.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
@@ -107,15 +108,28 @@ export class BotRunner {
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
   private purgeTimer?: NodeJS.Timeout;
-  /** Who makes the attempts, in the ledger. */
-  private readonly worker = `${hostname()}:${process.pid}`;
+  /** The queues this runner works on, fixed at start (once the adapter knows its bot id). */
+  private queues?: InboxQueueSelection;
+  private workerName?: string;
   private readonly maxAttempts: number;
   private readonly llmRetryWindowMs: number;
   private readonly metrics: RunnerMetrics;
 
-  /** Runners of other platforms (or other consoles) on the same database leave this one's entries alone. */
-  private get queue(): string {
-    return this.adapter.queue ?? this.adapter.platform;
+  /**
+   * Runners of other platforms, other bots of this platform (or other consoles) on the same database leave this
+   * one's entries alone: see `runnerQueues`.
+   */
+  get queue(): string {
+    return this.selection.queue;
+  }
+
+  private get selection(): InboxQueueSelection {
+    return this.queues ?? runnerQueues(this.adapter);
+  }
+
+  /** Who makes the attempts, in the ledger: this process, and the queue it works for (two bots in one process differ). */
+  get worker(): string {
+    return (this.workerName ??= `${hostname()}:${process.pid}/${this.queue}`);
   }
 
   constructor(private readonly options: BotRunnerOptions) {
@@ -140,6 +154,10 @@ export class BotRunner {
   }
 
   async start(): Promise<void> {
+    // The bot's id names the queue: known before any entry is recorded or looked for (a bad token fails here).
+    await this.adapter.identify?.();
+    this.queues = runnerQueues(this.adapter);
+    this.workerName = undefined;
     this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
     this.loop = this.workLoop();
     try {
@@ -154,7 +172,7 @@ export class BotRunner {
     }
     this.purgeTimer = setInterval(() => void this.purgeInbox(), PURGE_EVERY_MS).unref();
     void this.purgeInbox();
-    this.log.info({ platform: this.adapter.platform, store: this.store.kind, worker: this.worker }, 'bot runner started');
+    this.log.info({ platform: this.adapter.platform, queue: this.queue, store: this.store.kind, worker: this.worker }, 'bot runner started');
   }
 
   /** Stop taking updates, let turns in flight finish (until the deadline), then stop working. */
@@ -184,7 +202,7 @@ export class BotRunner {
 
   /** True while this process still has work for the session: pending entries, or a turn in progress. */
   async isBusy(sessionId: string): Promise<boolean> {
-    return this.active.has(sessionId) || (await this.store.pendingInboxSessions(1000, this.queue)).includes(sessionId);
+    return this.active.has(sessionId) || (await this.store.pendingInboxSessions(1000, this.selection)).includes(sessionId);
   }
 
   /** The adapter's handler: decide, record durably, and return (the platform is acknowledged after this). */
@@ -284,7 +302,7 @@ export class BotRunner {
         setTimeout(resolve, this.options.pollIntervalMs ?? 1_000).unref();
       });
       if (this.active.size < concurrency) {
-        const candidates = await this.store.pendingInboxSessions(concurrency * 4, this.queue).catch((error: unknown) => {
+        const candidates = await this.store.pendingInboxSessions(concurrency * 4, this.selection).catch((error: unknown) => {
           this.log.error({ err: error }, 'could not look for pending messages; looking again soon');
           return [] as string[];
         });

@@ -106,8 +106,21 @@ export interface PlatformAdapter {
    */
   classifyError?(error: unknown): DeliveryFault;
   /**
-   * The inbox queue this adapter's runner takes entries from (default: `platform`). A console process uses one of
-   * its own, so two consoles on one database never answer each other's sessions.
+   * The bot's own id on the platform, the `botId` of the messages it receives (Telegram's and Discord's bot user id,
+   * Slack's team id, WhatsApp's phone number id): known from its settings, or once `identify()` has resolved. The
+   * runner names its inbox queue after it (see `runnerQueues`), so two bots of one platform on one database never
+   * take each other's messages.
+   */
+  readonly botId?: string;
+  /**
+   * Ask the platform who the bot is (Telegram's getMe), so that `botId` is known; the runner awaits it before
+   * anything else at start (a bad token fails here). Adapters that know `botId` from their settings need none.
+   */
+  identify?(): Promise<unknown>;
+  /**
+   * The inbox queue this adapter's runner takes entries from, when it is not `<platform>:<bot id>` (see
+   * `runnerQueues`). A console process uses one of its own, so two consoles on one database never answer each
+   * other's sessions; every `serve` process shares `http`.
    */
   readonly queue?: string;
   /** Lines /help adds for commands the adapter handles itself (the console's /exit). */

@@ -177,7 +177,7 @@ export interface InboxEntryInput {
   sessionId: string;
   /** Unique per platform event: a second entry with the same key is a duplicate (its redelivery is counted). */
   eventKey: string;
-  /** Which workers take the entry (a runner works on its own platform's queue); default ''. */
+  /** Which workers take the entry (a runner works on its own bot's queue, `<platform>:<bot id>`); default ''. */
   queue?: string;
   payload: unknown;
   /** Never batched with other entries (a command). */
@@ -189,6 +189,16 @@ export interface InboxEntryInput {
    * listeners. Off by default, so bot entries pay nothing for it.
    */
   followed?: boolean;
+}
+
+/**
+ * The queue a worker takes entries from, and optionally part of another one: the entries of `also.queue` whose
+ * session id starts with `also.sessionPrefix` (a bot's entries left in its platform's shared queue by an older
+ * version, which named queues by platform only).
+ */
+export interface InboxQueueSelection {
+  queue: string;
+  also?: { queue: string; sessionPrefix: string };
 }
 
 /** pending: waiting or being worked on; done: answered; refused: never to be answered; dead: given up on. */
@@ -217,7 +227,7 @@ export interface InboxRecord<Payload = unknown> {
 
 export interface InboxAttempt {
   attempt: number;
-  /** `host:pid` of the worker. */
+  /** The worker: `host:pid/queue` (`host:pid` before runners named their queue here). */
   worker: string;
   startedAt: Date;
   endedAt?: Date;
@@ -353,8 +363,11 @@ export interface HistoryStore {
    * `duplicate` and is not recorded again. Returns once the entry is durable.
    */
   enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }>;
-  /** Sessions with pending inbox entries due now (in `queue`, or in any), the one waiting longest first. */
-  pendingInboxSessions(limit?: number, queue?: string): Promise<string[]>;
+  /**
+   * Sessions with pending inbox entries due now (in `queue`, or in any), the one waiting longest first. A selection
+   * with `also` takes that queue's entries too, but only those whose session id starts with its `sessionPrefix`.
+   */
+  pendingInboxSessions(limit?: number, queue?: string | InboxQueueSelection): Promise<string[]>;
   /** Inbox entries as the ledger shows them, newest first. */
   listInbox(filter?: InboxFilter): Promise<InboxRecord[]>;
   /**

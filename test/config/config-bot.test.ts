@@ -52,6 +52,21 @@ describe('threadline bot run --config', () => {
     expect(refused).toMatchObject({ code: 2, stdout: '', stderr: `threadline: config file ${bad}: platforms.whatsapp.prot: unknown key (did you mean port?)\n` });
   });
 
+  it('refuses two sections that the platform identifies as one bot, in one line, before answering anything', async () => {
+    const db = sqliteTestFile('cfg_same_bot');
+    tg = await startFakeTelegram({ token: 'first-token', botId: 7_000_000_005 });
+    // Tokens the file cannot tell apart by their form: only getMe says they are one bot.
+    const second = tg.addBot({ token: 'second-token', botId: 7_000_000_005 });
+    const config = configFile(
+      db,
+      [`db: ${db}`, 'model: echo', 'platforms:', '  telegram:', `    - { token: first-token, apiRoot: "${tg.apiRoot}" }`, `    - { token: second-token, apiRoot: "${tg.apiRoot}" }`, ''].join('\n'),
+    );
+    const refused = await runTs(MAIN, ['bot', 'run', '--config', config], { env: { OPENAI_API_KEY: 'unused' } });
+    expect(refused).toMatchObject({ code: 2, stderr: 'threadline: platforms.telegram[0] and platforms.telegram[1] are the same telegram bot (telegram:7000000005): each bot may run once per process\n' });
+    // Neither started polling: both were identified (getMe), and the process stopped there.
+    expect([tg.calls.map((c) => c.method), second.calls.map((c) => c.method)]).toEqual([['getMe'], ['getMe']]);
+  });
+
   it('runs Telegram and WhatsApp in one process on one store', async () => {
     const db = sqliteTestFile('cfg_two');
     world = await startWhatsAppWorld(db);

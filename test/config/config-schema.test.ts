@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { configuredBots } from '../../src/config/config-schema.js';
 import { ConfigError, parseConfig } from '../../src/config/load-config.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/threadline.example.yaml', import.meta.url), 'utf8');
@@ -43,8 +44,10 @@ describe('config file schema', () => {
         whatsapp: { accessToken: 'wa-token', phoneNumberId: '110000000000001', verifyToken: 'wa-verify', appSecret: 'wa-secret', port: 8081, allow: ['15551234567'] },
       },
     });
-    expect(config.platforms.telegram?.webhook).toBeUndefined();
-    expect(config.platforms.slack?.socketMode).toBeUndefined();
+    const [telegram, slack] = configuredBots(config.platforms);
+    expect(telegram).toMatchObject({ platform: 'telegram', path: ['platforms', 'telegram'] });
+    expect(telegram.platform === 'telegram' && telegram.section.webhook).toBeUndefined();
+    expect(slack.platform === 'slack' && slack.section.socketMode).toBeUndefined();
     expect(Object.keys(config.platforms)).toEqual(['telegram', 'slack', 'discord', 'whatsapp']);
   });
 
@@ -74,6 +77,30 @@ describe('config file schema', () => {
   it('takes the LLM timeout in seconds, fractions and references included', () => {
     expect(parseConfig(`llmTimeout: 2.5\n${MINIMAL}`, 'bot.yaml', {}).llmTimeout).toBe(2.5);
     expect(parseConfig(`llmTimeout: \${LLM_TIMEOUT}\n${MINIMAL}`, 'bot.yaml', { LLM_TIMEOUT: '90' }).llmTimeout).toBe(90);
+  });
+
+  it('takes a list of bots for a platform, each section with its own overrides', () => {
+    const yaml = [
+      'concurrency: 2',
+      'platforms:',
+      '  telegram:',
+      '    - { token: "${TG_A}", allow: [1] }',
+      '    - { token: { env: TG_B }, webhook: { url: https://x/tg-b, secret: s, port: 8443 }, concurrency: 8 }',
+      '  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s }',
+      '',
+    ].join('\n');
+    const config = parseConfig(yaml, 'bot.yaml', { TG_A: '111:a', TG_B: '222:b' });
+    expect(configuredBots(config.platforms)).toEqual([
+      { platform: 'telegram', path: ['platforms', 'telegram', 0], section: { token: '111:a', allow: ['1'] } },
+      { platform: 'telegram', path: ['platforms', 'telegram', 1], section: { token: '222:b', webhook: { url: 'https://x/tg-b', secret: 's', port: 8443 }, concurrency: 8 } },
+      { platform: 'whatsapp', path: ['platforms', 'whatsapp'], section: { accessToken: 'a', phoneNumberId: '1', verifyToken: 'v', appSecret: 's', port: 8080 } },
+    ]);
+    // Two bots of the other platforms too; one-item lists are lists.
+    expect(configuredBots(parseConfig('platforms:\n  discord: [{ token: d1 }, { token: d2 }]\n  slack: [{ token: t, signingSecret: s }]\n', 'bot.yaml', {}).platforms).map((b) => b.path)).toEqual([
+      ['platforms', 'slack', 0],
+      ['platforms', 'discord', 0],
+      ['platforms', 'discord', 1],
+    ]);
   });
 
   it('takes the ops server at the top level (one per process), references included', () => {
@@ -108,6 +135,16 @@ describe('config file schema', () => {
     ['Slack and WhatsApp on one port', `${MINIMAL}  slack: { token: t, signingSecret: s, port: 8080 }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.slack.port'],
     ['several problems, all at once', `modle: x\nfoo: 1\n${MINIMAL}  telegram: { token: "\${A}\${B}" }\n`, {}, 'config file bot.yaml: 3 problems: modle: unknown key (did you mean model?); foo: unknown key; platforms.telegram.token: environment variables A, B are not set'],
     ['the example with no variables set', EXAMPLE, {}, expect.stringMatching(/^config file bot\.yaml: \d+ problems: .*TELEGRAM_BOT_TOKEN.*WHATSAPP_APP_SECRET/)],
+    ['an unknown key in a list of bots', 'platforms:\n  telegram:\n    - { token: "1:a" }\n    - { tokn: "2:b" }\n', ENV, 'config file bot.yaml: platforms.telegram[1].tokn: unknown key (did you mean token?)'],
+    ['an empty list of bots', 'platforms:\n  telegram: []\n', ENV, 'config file bot.yaml: platforms.telegram: list at least one bot, or remove the platform'],
+    ['a section that is no section', 'platforms:\n  telegram: yes\n', ENV, 'config file bot.yaml: platforms.telegram: expected a section (one bot), or a list of sections (several bots)'],
+    ['one token twice', 'platforms:\n  telegram: [{ token: "1:a" }, { token: "1:a" }]\n', ENV, 'config file bot.yaml: platforms.telegram[1].token: the same token as platforms.telegram[0].token: each bot may be configured once'],
+    ['two tokens of one Telegram bot', 'platforms:\n  telegram: [{ token: "1:old" }, { token: "1:new" }]\n', ENV, "config file bot.yaml: platforms.telegram[1].token: the same bot (id 1, the token's first part) as platforms.telegram[0].token: each bot may be configured once"],
+    ['two Telegram webhooks on one port', 'platforms:\n  telegram:\n    - { token: "1:a", webhook: { url: https://x/a, secret: s } }\n    - { token: "2:b", webhook: { url: https://x/b, secret: s } }\n', ENV, 'config file bot.yaml: platforms.telegram[1].webhook.port: port 8080 is already platforms.telegram[0].webhook.port'],
+    ['two Telegram bots on one webhook port and path', 'platforms:\n  telegram:\n    - { token: "1:a", webhook: { url: https://x/tg, secret: s } }\n    - { token: "2:b", webhook: { url: https://x/tg, secret: s } }\n', ENV, 'config file bot.yaml: 2 problems: platforms.telegram[1].webhook.port: port 8080 is already platforms.telegram[0].webhook.port; platforms.telegram[1].webhook: the same webhook url as platforms.telegram[0].webhook: each bot needs a webhook of its own'],
+    ['one Discord token twice', 'platforms:\n  discord: [{ token: d }, { token: d }]\n', ENV, 'config file bot.yaml: platforms.discord[1].token: the same token as platforms.discord[0].token: each bot may be configured once'],
+    ['one WhatsApp number twice', 'platforms:\n  whatsapp:\n    - { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s, port: 0 }\n    - { accessToken: b, phoneNumberId: 1, verifyToken: v, appSecret: s, port: 0 }\n', ENV, 'config file bot.yaml: platforms.whatsapp[1].phoneNumberId: the same phone number id as platforms.whatsapp[0].phoneNumberId: each bot may be configured once'],
+    ['a listed Slack bot on a taken port', `${MINIMAL}  slack: [{ token: t, signingSecret: s, port: 0 }, { token: u, signingSecret: s, port: 8080 }]\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.slack[1].port'],
     ['broken YAML', 'platforms:\n  telegram: [\n', ENV, expect.stringMatching(/^config file bot\.yaml: not valid YAML at line \d+: /)],
   ])('rejects %s in one line naming the key', (_, yaml, env, expected) => {
     expect(problem(yaml, env)).toEqual(expected);

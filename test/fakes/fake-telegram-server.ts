@@ -9,6 +9,10 @@ import { listenOnLoopback, readRequestParams, sendJson, type RequestParams } fro
  * acknowledgement and 409 for a second concurrent poll, and Telegram's own error texts for the mistakes a
  * bot can make (editing with unchanged text, empty or over-long messages, unknown message ids). Any other
  * refusal (a blocked bot, a rate limit, a 5xx) it answers on cue: see `failCalls`.
+ *
+ * One server can be several bots (`addBot`), each with its own token and everything Telegram keeps per bot: its
+ * updates and long poll, its chats' message ids, what it sent. A call is that of the bot whose token it carries, so
+ * each bot's `messages`, `edits` and `calls` are exactly what its token did.
  */
 
 export interface FakeTelegramOptions {
@@ -88,11 +92,25 @@ export interface TelegramErrorAnswer {
 
 export type TextMessageUpdate = Update.MessageUpdate<Message.TextMessage>;
 
+/** Another bot on the same server (see `FakeTelegram.addBot`). */
+export interface FakeBotOptions {
+  token: string;
+  botId: number;
+  username?: string;
+}
+
 export interface FakeTelegram {
   /** Pass as telegraf's `telegram.apiRoot`. */
   apiRoot: string;
   token: string;
   botInfo: User;
+  /**
+   * Another bot on this server (same `apiRoot`), with a token, id and state of its own; closing any bot closes the
+   * server. Calls with a token no bot has are answered 401 and recorded in the first bot's `calls`.
+   */
+  addBot(options: FakeBotOptions): FakeTelegram;
+  /** True while a long poll (getUpdates) of this bot is held open: the bot is polling now. */
+  readonly polling: boolean;
   /** Queues an update for getUpdates and answers a waiting long poll at once. */
   pushUpdate(update: Update): void;
   /** Builds (does not queue) a text message update with a fresh update_id and message_id. */
@@ -146,14 +164,86 @@ interface HeldPoll {
   timer: NodeJS.Timeout;
 }
 
+type Handler = (params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** What the server needs of one bot: its view for tests, and how it answers a call made with its token. */
+interface FakeBot {
+  fake: FakeTelegram;
+  handle(method: string, params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse): void;
+  /** Answers a held long poll, so a closing server does not wait for it. */
+  release(): void;
+  /** Adds a call to this bot's `calls` without answering it. */
+  record(call: ApiCall): void;
+}
+
+/** The server its bots share: routing by token, and one set of listeners (a wait sees every bot's calls). */
+interface FakeServer {
+  apiRoot: string;
+  bots: Map<string, FakeBot>;
+  listeners: Set<() => void>;
+  maxLongPollMs: number;
+  close(): Promise<void>;
+}
+
 export async function startFakeTelegram(options: FakeTelegramOptions): Promise<FakeTelegram> {
+  const bots = new Map<string, FakeBot>();
+  const listeners = new Set<() => void>();
+  let first: FakeBot | undefined;
+  const server = await listenOnLoopback(async (req, res) => {
+    const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (!route) return sendError(res, new ApiError(404, 'Not Found'));
+    const [, token, method] = route;
+    let params: RequestParams;
+    try {
+      params = await readRequestParams(req);
+    } catch (err) {
+      return sendError(res, badRequest(`can't parse request: ${(err as Error).message}`));
+    }
+    const call: ApiCall = { method, params };
+    const bot = bots.get(token);
+    if (bot) bot.handle(method, params, call, req, res);
+    else {
+      // A token no bot has: the first bot's calls show it (a wrong token is that bot's mistake).
+      call.error = 'Unauthorized';
+      first?.record(call);
+      sendError(res, new ApiError(401, 'Unauthorized'));
+    }
+    for (const listener of [...listeners]) listener();
+  });
+  let closing: Promise<void> | undefined;
+  const shared: FakeServer = {
+    apiRoot: server.url,
+    bots,
+    listeners,
+    maxLongPollMs: (options.maxLongPollSeconds ?? 1) * 1000,
+    close: () =>
+      (closing ??= (async () => {
+        for (const bot of bots.values()) bot.release();
+        await server.close();
+      })()),
+  };
+  first = makeBot(shared, { token: options.token, botId: options.botId ?? 7_000_000_001, username: options.username ?? 'fake_test_bot' });
+  return first.fake;
+}
+
+function sendError(res: ServerResponse, error: ApiError): void {
+  sendJson(res, error.code, {
+    ok: false,
+    error_code: error.code,
+    description: error.description,
+    ...(error.retryAfter !== undefined && { parameters: { retry_after: error.retryAfter } }),
+  });
+}
+
+function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
+  if (shared.bots.has(options.token)) throw new Error(`fake Telegram: a bot with token ${options.token} exists already`);
   const botInfo: User = {
-    id: options.botId ?? 7_000_000_001,
+    id: options.botId,
     is_bot: true,
     first_name: 'Fake Bot',
-    username: options.username ?? 'fake_test_bot',
+    username: options.username ?? `fake_${options.botId}_bot`,
   };
-  const maxLongPollMs = (options.maxLongPollSeconds ?? 1) * 1000;
+  const { maxLongPollMs, listeners } = shared;
 
   const messages: SentMessage[] = [];
   const edits: MessageEdit[] = [];
@@ -165,7 +255,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   let lastUpdateId = 100_000;
   const lastMessageIdByChat = new Map<string, number>();
   const knownChats = new Map<string, Chat>();
-  const listeners = new Set<() => void>();
   const failures = new FailureCues<TelegramErrorAnswer>();
 
   const notify = () => {
@@ -301,7 +390,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
 
   const getWebhookInfo = () => ({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: queue.length });
 
-  type Handler = (params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse) => unknown;
   const methods = new Map<string, Handler>(
     Object.entries({
       getMe: () => botInfo,
@@ -316,30 +404,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     } satisfies Record<string, Handler>).map(([name, handler]) => [name.toLowerCase(), handler]),
   );
 
-  const fail = (res: ServerResponse, call: ApiCall | undefined, error: ApiError) => {
-    if (call) call.error = error.description;
-    sendJson(res, error.code, {
-      ok: false,
-      error_code: error.code,
-      description: error.description,
-      ...(error.retryAfter !== undefined && { parameters: { retry_after: error.retryAfter } }),
-    });
-  };
-
-  const server = await listenOnLoopback(async (req, res) => {
-    const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
-    if (!route) return fail(res, undefined, new ApiError(404, 'Not Found'));
-    const [, token, method] = route;
-    let params: RequestParams;
-    try {
-      params = await readRequestParams(req);
-    } catch (err) {
-      return fail(res, undefined, badRequest(`can't parse request: ${(err as Error).message}`));
-    }
-    const call: ApiCall = { method, params };
+  /** A call made with this bot's token. */
+  const handle = (method: string, params: RequestParams, call: ApiCall, req: IncomingMessage, res: ServerResponse) => {
     calls.push(call);
     try {
-      if (token !== options.token) throw new ApiError(401, 'Unauthorized');
       const handler = methods.get(method.toLowerCase());
       if (!handler) throw new ApiError(404, 'Not Found');
       const cued = failures.take(method, params.chat_id);
@@ -348,15 +416,20 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       if (result !== HELD) sendJson(res, 200, { ok: true, result });
     } catch (err) {
       // Anything but an ApiError is a bug in the fake: answer 500 so the test fails loudly instead of hanging.
-      fail(res, call, err instanceof ApiError ? err : new ApiError(500, `fake Telegram bug: ${(err as Error).message}`));
+      const error = err instanceof ApiError ? err : new ApiError(500, `fake Telegram bug: ${(err as Error).message}`);
+      call.error = error.description;
+      sendError(res, error);
     }
-    notify();
-  });
+  };
 
   const fake: FakeTelegram = {
-    apiRoot: server.url,
+    apiRoot: shared.apiRoot,
     token: options.token,
     botInfo,
+    addBot: (other) => makeBot(shared, other).fake,
+    get polling() {
+      return heldPoll !== undefined && !heldPoll.req.socket.destroyed;
+    },
     pushUpdate(update) {
       lastUpdateId = Math.max(lastUpdateId, update.update_id);
       queue.push(update);
@@ -432,10 +505,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
         check();
       });
     },
-    async close() {
-      if (heldPoll) answerPoll(heldPoll, []);
-      await server.close();
-    },
+    close: () => shared.close(),
   };
 
   const lastBotMessage = (chatId: number, threadId: number | undefined) => {
@@ -444,7 +514,16 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     return sent;
   };
 
-  return fake;
+  const bot: FakeBot = {
+    fake,
+    handle,
+    release: () => {
+      if (heldPoll) answerPoll(heldPoll, []);
+    },
+    record: (call) => calls.push(call),
+  };
+  shared.bots.set(options.token, bot);
+  return bot;
 }
 
 /** Sentinel: the handler keeps the response open (a held long poll) and answers it later. */

@@ -72,6 +72,26 @@ describe('fake Telegram server with the real telegraf client', () => {
     expect(fake.calls).toEqual([{ method: 'getMe', params: {}, error: 'Unauthorized' }]);
   });
 
+  it('serves two bots at once: each token polls its own updates and sends as its own bot', async () => {
+    const a = await fakeTelegram();
+    const b = a.addBot({ token: '654321:second-token', botId: 7_000_000_002, username: 'second_test_bot' });
+    expect(b.apiRoot).toBe(a.apiRoot);
+    void launch(echoBot(a));
+    void launch(echoBot(b, b.token));
+    // Both long polls held at once: no 409 between bots, only between two pollers of one bot.
+    await a.waitFor((f) => f.polling && b.polling);
+
+    // The same user writes to both bots; each chat numbers its messages on its own bot.
+    a.pushUpdate(a.textUpdate({ chatId: 11, userId: 11, text: 'to a' }));
+    b.pushUpdate(b.textUpdate({ chatId: 11, userId: 11, text: 'to b' }));
+    await a.waitFor(() => a.messages.length === 1 && b.messages.length === 1);
+
+    expect(a.messagesInChat(11).map((m) => [m.text, m.message_id])).toEqual([['echo: to a', 2]]);
+    expect(b.messagesInChat(11).map((m) => [m.text, m.message_id])).toEqual([['echo: to b', 2]]);
+    expect((await new Telegram(b.token, { apiRoot: a.apiRoot }).getMe()).username).toBe('second_test_bot');
+    expect([...a.calls, ...b.calls].filter((c) => c.error)).toEqual([]);
+  });
+
   it('edits a sent message, and refuses an edit that changes nothing', async () => {
     const fake = await fakeTelegram();
     const bot = new Telegraf(TOKEN, { telegram: { apiRoot: fake.apiRoot, webhookReply: false } });

@@ -56,6 +56,8 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     // Slow enough that queued messages are seen pending.
     world = await startWorld(freshDb('ops'), async (request) => ({ ...(await defaultHandler(request)), delayMs: 700 }));
     const { tg } = world;
+    // Every series of the worker is labelled with its runner's queue: the bot's.
+    const queue = `telegram:${tg.botInfo.id}`;
     const worker = await startWorker(world, { args: ['--ops-port', '0'] });
     const ops = await opsUrlOf(worker);
 
@@ -70,11 +72,11 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
       'pending entries in the gauge',
       async () => {
         const page = (await get(`${ops}/metrics`)).text;
-        return (sample(page, 'threadline_inbox_pending{queue="telegram"}') ?? 0) >= 1 ? page : undefined;
+        return (sample(page, `threadline_inbox_pending{queue="${queue}"}`) ?? 0) >= 1 ? page : undefined;
       },
       15_000,
     );
-    expect(sample(busy, 'threadline_inbox_oldest_pending_age_seconds{queue="telegram"}')).toBeGreaterThanOrEqual(0);
+    expect(sample(busy, `threadline_inbox_oldest_pending_age_seconds{queue="${queue}"}`)).toBeGreaterThanOrEqual(0);
     await tg.waitFor((f) => f.messagesInChat(41).filter((m) => m.text.endsWith('messages)')).length === 3, 20_000);
 
     const page = await eventually(
@@ -83,19 +85,19 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
         const metrics = await get(`${ops}/metrics`);
         expect(metrics.status).toBe(200);
         expect(metrics.type).toBe('text/plain; version=0.0.4; charset=utf-8');
-        return sample(metrics.text, 'threadline_turns_total{queue="telegram",outcome="answered"}') === 3 ? metrics.text : undefined;
+        return sample(metrics.text, `threadline_turns_total{queue="${queue}",outcome="answered"}`) === 3 ? metrics.text : undefined;
       },
       10_000,
     );
-    expect(sample(page, 'threadline_turns_total{queue="telegram",outcome="dead"}')).toBe(0);
-    expect(sample(page, 'threadline_turn_duration_seconds_count{queue="telegram",outcome="answered"}')).toBe(3);
-    expect(sample(page, 'threadline_turn_duration_seconds_sum{queue="telegram",outcome="answered"}')).toBeGreaterThanOrEqual(3 * 0.7);
-    expect(sample(page, 'threadline_llm_call_duration_seconds_count{queue="telegram",result="ok"}')).toBe(3);
-    expect(sample(page, 'threadline_session_lock_wait_seconds_count{queue="telegram"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(page, 'threadline_dead_letters_total{queue="telegram"}')).toBe(0);
-    expect(sample(page, 'threadline_inbox_pending{queue="telegram"}')).toBe(0);
-    expect(sample(page, 'threadline_inbox_oldest_pending_age_seconds{queue="telegram"}')).toBe(0);
-    expect(sample(page, 'threadline_inbox_dead{queue="telegram"}')).toBe(0);
+    expect(sample(page, `threadline_turns_total{queue="${queue}",outcome="dead"}`)).toBe(0);
+    expect(sample(page, `threadline_turn_duration_seconds_count{queue="${queue}",outcome="answered"}`)).toBe(3);
+    expect(sample(page, `threadline_turn_duration_seconds_sum{queue="${queue}",outcome="answered"}`)).toBeGreaterThanOrEqual(3 * 0.7);
+    expect(sample(page, `threadline_llm_call_duration_seconds_count{queue="${queue}",result="ok"}`)).toBe(3);
+    expect(sample(page, `threadline_session_lock_wait_seconds_count{queue="${queue}"}`)).toBeGreaterThanOrEqual(1);
+    expect(sample(page, `threadline_dead_letters_total{queue="${queue}"}`)).toBe(0);
+    expect(sample(page, `threadline_inbox_pending{queue="${queue}"}`)).toBe(0);
+    expect(sample(page, `threadline_inbox_oldest_pending_age_seconds{queue="${queue}"}`)).toBe(0);
+    expect(sample(page, `threadline_inbox_dead{queue="${queue}"}`)).toBe(0);
     expect(sample(page, 'threadline_http_requests_total{method="GET",route="/healthz",status="200"}')).toBe(1);
     expect(sample(page, 'threadline_metrics_scrape_errors_total{source="inbox"}')).toBe(0);
     expect(page).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
@@ -116,9 +118,9 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     expect((await get(`${ops}/healthz`)).status).toBe(200);
     const away = await get(`${ops}/metrics`);
     expect(away.status).toBe(200);
-    expect(sample(away.text, 'threadline_inbox_pending{queue="telegram"}')).toBeUndefined();
+    expect(sample(away.text, `threadline_inbox_pending{queue="${queue}"}`)).toBeUndefined();
     expect(sample(away.text, 'threadline_metrics_scrape_errors_total{source="inbox"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(away.text, 'threadline_turns_total{queue="telegram",outcome="answered"}')).toBe(3);
+    expect(sample(away.text, `threadline_turns_total{queue="${queue}",outcome="answered"}`)).toBe(3);
 
     // Back: ready again once the store answers and the worker polls again.
     await server.start();
@@ -129,7 +131,7 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     expect(textsIn(tg, 41).at(-1)).toMatch(/^reply to: four \(saw \d+ messages\)$/);
     await eventually(
       'the fourth answered turn',
-      async () => (sample((await get(`${ops}/metrics`)).text, 'threadline_turns_total{queue="telegram",outcome="answered"}') === 4 ? true : undefined),
+      async () => (sample((await get(`${ops}/metrics`)).text, `threadline_turns_total{queue="${queue}",outcome="answered"}`) === 4 ? true : undefined),
       10_000,
     );
 

@@ -78,6 +78,12 @@ export class ScriptedPlatform implements PlatformAdapter {
   private nextId = 1;
   private nextEvent = 1;
 
+  /**
+   * With a bot id, the platform says who it is (its runner's queue is then `scripted:<bot id>`) and its messages
+   * carry it; without one it names no bot (the queue is `scripted`) and its messages say `bot`.
+   */
+  constructor(readonly botId?: string) {}
+
   async start(inbox: InboundSink): Promise<void> {
     this.inbox = inbox;
   }
@@ -86,7 +92,7 @@ export class ScriptedPlatform implements PlatformAdapter {
 
   /** A user writes in a chat; resolves once the runner recorded it. */
   say(chatId: string, text: string): Promise<{ duplicate: boolean }> {
-    return this.inbox!.receive(inbound(chatId, String(this.nextEvent++), text));
+    return this.inbox!.receive({ ...inbound(chatId, String(this.nextEvent++), text), botId: this.botId ?? 'bot' });
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

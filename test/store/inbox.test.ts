@@ -29,6 +29,24 @@ describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) =
     expect(entries[0]).toMatchObject({ sessionId: 'chat-b', eventKey: 'tg:1:100', id: first.id, replyParts: [] });
   });
 
+  it('selects sessions by queue, and takes another queue\'s entries only under a session-id prefix', async () => {
+    const store = await fresh();
+    // A bot's own queue, and the platform's shared queue an older version recorded every bot's messages in.
+    await store.enqueueInbox({ sessionId: 'tg:1:old', eventKey: 'k1', queue: 'tg', payload: {} });
+    await store.enqueueInbox({ sessionId: 'tg:2:old', eventKey: 'k2', queue: 'tg', payload: {} });
+    await store.enqueueInbox({ sessionId: 'tg:12:old', eventKey: 'k3', queue: 'tg', payload: {} });
+    await store.enqueueInbox({ sessionId: 'tg:1:new', eventKey: 'k4', queue: 'tg:1', payload: {} });
+    await store.enqueueInbox({ sessionId: 'tg:2:new', eventKey: 'k5', queue: 'tg:2', payload: {} });
+    await store.enqueueInbox({ sessionId: 'other', eventKey: 'k6', queue: 'x', payload: {} });
+    expect(await store.pendingInboxSessions(10, 'tg:1')).toEqual(['tg:1:new']);
+    expect(await store.pendingInboxSessions(10, { queue: 'tg:1' })).toEqual(['tg:1:new']);
+    // `tg:12:` does not start with `tg:1:`: the prefix ends with the separator.
+    expect(await store.pendingInboxSessions(10, { queue: 'tg:1', also: { queue: 'tg', sessionPrefix: 'tg:1:' } })).toEqual(['tg:1:old', 'tg:1:new']);
+    expect(await store.pendingInboxSessions(10, { queue: 'tg:2', also: { queue: 'tg', sessionPrefix: 'tg:2:' } })).toEqual(['tg:2:old', 'tg:2:new']);
+    expect(await store.pendingInboxSessions(1, { queue: 'tg:2', also: { queue: 'tg', sessionPrefix: 'tg:2:' } })).toEqual(['tg:2:old']);
+    expect(await store.pendingInboxSessions(10)).toEqual(['tg:1:old', 'tg:2:old', 'tg:12:old', 'tg:1:new', 'tg:2:new', 'other']);
+  });
+
   it('marks the entries a turn answers done in the same commit, even from another session it holds', async () => {
     const store = await fresh();
     const a = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'e1', payload: {} });

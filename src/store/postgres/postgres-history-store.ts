@@ -43,6 +43,7 @@ import type {
   InboxEntryInput,
   InboxOutcome,
   InboxQueueStats,
+  InboxQueueSelection,
   Lease,
   ListSessionsFilter,
   LockedSession,
@@ -376,8 +377,11 @@ export class PostgresHistoryStore implements HistoryStore {
     return rowCount ?? 0;
   }
 
-  async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ session_id: string }>(this.q('pendingInboxSessions', [limit, queue ?? null]));
+  async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
+    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
+    const { rows } = await this.pool.query<{ session_id: string }>(
+      this.q('pendingInboxSessions', [limit, name ?? null, also?.queue ?? null, also?.sessionPrefix ?? null]),
+    );
     return rows.map((r) => r.session_id);
   }
 

@@ -139,9 +139,14 @@ export function postgresSql(schema: string) {
       SELECT id, inserted, CASE WHEN inserted AND status = 'pending' THEN pg_notify($4::text, $2::text) END AS notified,
              CASE WHEN inserted AND status <> 'pending' AND followed THEN pg_notify($9::text, id::text) END AS told
         FROM ins`,
-    /** Sessions whose pending entries are due (none waits for a later attempt). $1 limit, $2 queue (null: every queue) */
+    /**
+     * Sessions whose pending entries are due (none waits for a later attempt). $1 limit, $2 queue (null: every
+     * queue), $3 another queue whose entries count only for sessions whose id starts with $4 (null: none)
+     */
     pendingInboxSessions: `
-      SELECT session_id FROM ${s}.inbox WHERE status = 'pending' AND ($2::text IS NULL OR queue = $2::text)
+      SELECT session_id FROM ${s}.inbox
+       WHERE status = 'pending'
+         AND ($2::text IS NULL OR queue = $2::text OR (queue = $3::text AND left(session_id, length($4::text)) = $4::text))
        GROUP BY session_id
       HAVING coalesce(max(next_attempt_at), '-infinity') <= now()
        ORDER BY min(id) LIMIT $1`,

@@ -54,8 +54,10 @@ export const SQLITE_SQL = {
                          CASE WHEN @refused IS NULL THEN NULL ELSE @now END, @followed)
                  ON CONFLICT (event_key) DO UPDATE SET redeliveries = redeliveries + 1
                  RETURNING id, redeliveries, status, followed`,
-  /** Sessions whose pending entries are due (none waits for a later attempt). */
-  pendingInboxSessions: `SELECT session_id FROM inbox WHERE status = 'pending' AND (@queue IS NULL OR queue = @queue)
+  /** Sessions whose pending entries are due (none waits for a later attempt); `@also` entries only under `@prefix`. */
+  pendingInboxSessions: `SELECT session_id FROM inbox
+                          WHERE status = 'pending'
+                            AND (@queue IS NULL OR queue = @queue OR (queue = @also AND substr(session_id, 1, length(@prefix)) = @prefix))
                           GROUP BY session_id HAVING coalesce(max(next_attempt_at), 0) <= @now
                           ORDER BY min(id) LIMIT @limit`,
   pendingInbox: `SELECT ${INBOX_ENTRY_COLUMNS} FROM inbox i

@@ -47,6 +47,7 @@ import type {
   InboxEntryInput,
   InboxOutcome,
   InboxQueueStats,
+  InboxQueueSelection,
   Lease,
   ListSessionsFilter,
   LockedSession,
@@ -313,8 +314,10 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.stmt.purgeInbox.run(doneBefore.getTime()).changes;
   }
 
-  async pendingInboxSessions(limit = 20, queue?: string): Promise<string[]> {
-    return (this.stmt.pendingInboxSessions.all({ limit, queue: queue ?? null, now: Date.now() }) as Array<{ session_id: string }>).map((r) => r.session_id);
+  async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
+    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
+    const params = { limit, queue: name ?? null, also: also?.queue ?? null, prefix: also?.sessionPrefix ?? null, now: Date.now() };
+    return (this.stmt.pendingInboxSessions.all(params) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
   async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { PlatformName, ThreadlineConfig } from '../../../config/config-schema.js';
+import { configuredBots, keyOf, type ConfiguredBot, type ThreadlineConfig } from '../../../config/config-schema.js';
 import { loadConfig } from '../../../config/load-config.js';
 import { makeDiscordAdapter } from './discord.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
@@ -14,7 +14,10 @@ interface ConfigCliOptions {
   check?: boolean;
 }
 
-/** `threadline bot run --config <file>`: every platform the file configures, in one process, on one store and agent. */
+/**
+ * `threadline bot run --config <file>`: every bot the file configures (a platform's section may list several), in one
+ * process, on one store and agent; each bot has a runner of its own, on its own inbox queue (`telegram:<bot id>`).
+ */
 export function registerConfigFileBot(bot: Command): void {
   const command = bot
     .command('run')
@@ -24,9 +27,9 @@ export function registerConfigFileBot(bot: Command): void {
   addExamples(command, ['threadline bot run --config config/threadline.example.yaml --check', 'threadline bot run --config config/threadline.example.yaml']);
   command.action(async (options: ConfigCliOptions) => {
       const config = await loadConfig(options.config);
-      const platforms = (Object.keys(config.platforms) as PlatformName[]).filter((name) => config.platforms[name]);
+      const bots = configuredBots(config.platforms);
       if (options.check) {
-        process.stdout.write(`${options.config}: valid (${platforms.join(', ')})\n`);
+        process.stdout.write(`${options.config}: valid (${describeBots(bots)})\n`);
         return;
       }
       const shared = sharedOptions(config);
@@ -38,7 +41,7 @@ export function registerConfigFileBot(bot: Command): void {
       };
       await runBots(
         shared,
-        platforms.map((name) => ({ options: runnerOptions(config.platforms[name]!, shared), makeAdapter: adapterFactory(name, config.platforms, fail) })),
+        bots.map((bot) => ({ label: keyOf(bot.path), options: runnerOptions(bot.section, shared), makeAdapter: adapterFactory(bot, fail) })),
       );
       if (failure) throw failure;
     });
@@ -63,21 +66,24 @@ function runnerOptions(section: Partial<PlatformRunnerOptions>, shared: RunnerCl
   return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow };
 }
 
+/** `telegram, slack`, or `telegram ×2, slack` when a platform lists several bots. */
+function describeBots(bots: ConfiguredBot[]): string {
+  const counts = new Map<string, number>();
+  for (const bot of bots) counts.set(bot.platform, (counts.get(bot.platform) ?? 0) + 1);
+  return [...counts].map(([platform, n]) => (n > 1 ? `${platform} ×${n}` : platform)).join(', ');
+}
+
 /** The same adapter factories as `threadline bot <platform>`: a section's keys are that command's flags. */
-function adapterFactory(
-  name: PlatformName,
-  platforms: ThreadlineConfig['platforms'],
-  fail: (error: Error, stop: () => void) => void,
-): PlatformBot['makeAdapter'] {
-  switch (name) {
+function adapterFactory(bot: ConfiguredBot, fail: (error: Error, stop: () => void) => void): PlatformBot['makeAdapter'] {
+  switch (bot.platform) {
     case 'telegram':
-      return (context) => makeTelegramAdapter(platforms.telegram!, context);
+      return (context) => makeTelegramAdapter(bot.section, context);
     case 'slack':
-      return (context) => makeSlackAdapter(platforms.slack!, context);
+      return (context) => makeSlackAdapter(bot.section, context);
     case 'discord':
-      return (context) => makeDiscordAdapter(platforms.discord!, { ...context, onFatal: (error) => fail(error, context.stop) });
+      return (context) => makeDiscordAdapter(bot.section, { ...context, onFatal: (error) => fail(error, context.stop) });
     case 'whatsapp':
-      return (context) => makeWhatsAppAdapter(platforms.whatsapp!, context);
+      return (context) => makeWhatsAppAdapter(bot.section, context);
   }
 }
 

@@ -2,6 +2,7 @@ import { DEFAULT_WINDOW } from '../../../core/agent.js';
 import { TurnEngine } from '../../../core/turn-engine.js';
 import { createLogger, type Logger } from '../../../log.js';
 import { BotRunner } from '../../../runner/bot-runner.js';
+import { runnerQueues } from '../../../runner/inbox-queue.js';
 import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
 import { openStoreWhenReachable } from '../../../store/open-store-when-reachable.js';
 import type { HistoryStore } from '../../../store/types.js';
@@ -24,14 +25,17 @@ export type PlatformRunnerOptions = Pick<
 >;
 
 export interface PlatformBot {
+  /** Where the bot is configured (`platforms.telegram[1]`), for messages about it. */
+  label?: string;
   options: PlatformRunnerOptions;
   makeAdapter: (context: BotContext & { stop: () => void }) => Promise<PlatformAdapter> | PlatformAdapter;
 }
 
 /**
  * Everything a bot process does around its adapters: open the store, build the agent, run one BotRunner per
- * platform on them (a runner serves one adapter), run until SIGTERM/SIGINT (or `stop`), then shut every runner
- * down gracefully. `threadline bot <platform>` runs one platform; `threadline bot run --config` several.
+ * bot on them (a runner serves one adapter, on the bot's own inbox queue), run until SIGTERM/SIGINT (or `stop`), then
+ * shut every runner down gracefully. `threadline bot <platform>` runs one bot; `threadline bot run --config` several,
+ * of one platform or of several.
  */
 export async function runBots(
   options: RunnerCliOptions,
@@ -63,13 +67,27 @@ export async function runBots(
   try {
     const engine = new TurnEngine({ name: options.name, instructions: options.instructions, model, window: DEFAULT_WINDOW });
     process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+    // Every bot identified before any receives: two sections that are one bot are refused before either answers.
+    const made: Array<{ adapter: PlatformAdapter; logger: Logger }> = [];
+    const queues = new Map<string, number>();
     for (const [i, bot] of bots.entries()) {
-      const adapter = await bot.makeAdapter({ store, logger, stop });
+      // Several bots in one process: every line says which one it is about.
+      const botLogger = bots.length > 1 && bot.label ? logger.child({ bot: bot.label }) : logger;
+      const adapter = await bot.makeAdapter({ store, logger: botLogger, stop });
+      await adapter.identify?.();
+      const { queue } = runnerQueues(adapter);
+      const twin = queues.get(queue);
+      if (twin !== undefined) throw new CliError(sameBot(adapter.platform, queue, bots[twin].label ?? `bot ${twin + 1}`, bot.label ?? `bot ${i + 1}`), 2);
+      queues.set(queue, i);
+      made.push({ adapter, logger: botLogger });
+    }
+    for (const [i, bot] of bots.entries()) {
+      const { adapter, logger: botLogger } = made[i];
       const runner = new BotRunner({
         store,
         engine,
         adapter,
-        logger,
+        logger: botLogger,
         sessionScope: bot.options.sessionScope,
         queueMode: bot.options.queueMode,
         stream: bot.options.stream,
@@ -81,7 +99,7 @@ export async function runBots(
         metrics: ops?.adapterMade(adapter),
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {
-        logger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');
+        botLogger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');
       }
       await runner.start();
       started.push(runner);
@@ -97,6 +115,15 @@ export async function runBots(
     await ops?.close();
     await store.close();
   }
+}
+
+/** Two sections of a config file turned out to be one bot (its platform said so): one line saying which. */
+function sameBot(platform: string, queue: string, first: string, second: string): string {
+  const why =
+    platform === 'slack'
+      ? 'two Slack apps of one workspace would share its sessions (slack:<team id>:…): run them on separate databases or schemas'
+      : 'each bot may run once per process';
+  return `${first} and ${second} are the same ${platform} bot (${queue}): ${why}`;
 }
 
 /** The ops server, loaded only when asked for: without --ops-port the process loads neither Hono nor prom-client. */
