@@ -58,6 +58,19 @@ describe('threadline serve: two processes on one Postgres', () => {
     expect(history.messages.map((m) => m.turn)).toEqual(Array.from({ length: 16 }, (_, i) => Math.floor(i / 2) + 1));
   });
 
+  it('answers a retry sent to the other process with the first request\'s turn (Idempotency-Key)', async () => {
+    const headers = bearer(key, { 'idempotency-key': 'cross-1' });
+    const body = JSON.stringify({ text: 'only once', stream: false });
+    const [first, retry] = await Promise.all([
+      fetch(`${a.url}/v1/sessions/idem-x/messages`, { method: 'POST', headers, body }),
+      fetch(`${b.url}/v1/sessions/idem-x/messages`, { method: 'POST', headers, body }),
+    ]);
+    const [one, two] = (await Promise.all([first.json(), retry.json()])) as Array<{ reply: string; turn: number }>;
+    expect(two).toEqual(one);
+    const session = (await (await fetch(`${b.url}/v1/sessions/idem-x`, { headers: bearer(key) })).json()) as { messageCount: number; version: number };
+    expect(session).toMatchObject({ messageCount: 2, version: 1 });
+  });
+
   it('completes a turn whose client left mid-stream, and the other process replays and follows it after Last-Event-ID', async () => {
     llm.setHandler(() => ({ content: 'one two three four five six seven eight nine ten', chunkDelayMs: 80 }));
     const partial = await readSse(
