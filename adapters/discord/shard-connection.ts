@@ -1,4 +1,4 @@
-import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import { ChannelType, Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Message } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 
@@ -35,6 +35,16 @@ export async function connectShard(options: ShardConnectionOptions): Promise<Cli
     ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
     shards: [shard],
     shardCount,
+  });
+  // discord.js builds an uncached DM channel from MESSAGE_CREATE's `channel_type`, which Discord documents as
+  // optional: without it the message is dropped with no event at all. A MESSAGE_CREATE without `guild_id` can only
+  // be a DM (bots are in no group DMs), so it is marked as one before discord.js handles it ('raw' is emitted first,
+  // with the same packet).
+  client.on(Events.Raw, (packet: { t?: unknown; d?: Record<string, unknown> | null }) => {
+    const d = packet.d;
+    if (packet.t !== 'MESSAGE_CREATE' || typeof d !== 'object' || d === null || 'guild_id' in d || d.channel_type !== undefined) return;
+    d.channel_type = ChannelType.DM;
+    logger.debug({ shard, channelId: d.channel_id, messageId: d.id }, 'a DM MESSAGE_CREATE without channel_type: taken as a DM');
   });
   client.on(Events.MessageCreate, options.onMessage);
   client.on(Events.ShardError, (error) => logger.warn({ err: error, shard }, 'Discord gateway connection failed; discord.js reconnects'));

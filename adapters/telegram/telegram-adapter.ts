@@ -85,6 +85,7 @@ export class TelegramAdapter implements PlatformAdapter {
       // A failure answers 5xx and Telegram sends the update again.
       await this.startWebhook(this.options.receive, async (update) => {
         await this.recordingOf(update, me, inbox)?.();
+        void this.answerCallbackQuery(update);
       });
     } else {
       // telegraf hands a polled batch to its handlers all at once (Promise.all): recorded concurrently, two
@@ -92,11 +93,14 @@ export class TelegramAdapter implements PlatformAdapter {
       // order Telegram numbered them, across chats too).
       // telegraf acknowledges a batch even when a handler fails, so a failed recording is retried (the next
       // getUpdates, which acknowledges, waits for it) instead of being reported.
-      this.bot.on('message', (ctx) => {
+      this.bot.on(['message', 'callback_query'], (ctx) => {
         const record = this.recordingOf(ctx.update, me, inbox);
-        if (!record) return;
+        if (!record) return this.answerCallbackQuery(ctx.update);
         const subject = { platform: this.platform, eventId: String(ctx.update.update_id) };
-        return this.recording.run('updates', () => recordInbound(record, subject, { logger: this.options.logger, stopping: () => this.stopped }));
+        return this.recording.run('updates', async () => {
+          await recordInbound(record, subject, { logger: this.options.logger, stopping: () => this.stopped });
+          void this.answerCallbackQuery(ctx.update);
+        });
       });
       void this.pollWhenLeader(this.options.receive.leases);
     }
@@ -110,6 +114,20 @@ export class TelegramAdapter implements PlatformAdapter {
     } catch (error) {
       if (!(error instanceof UnusableEventError)) throw error;
       return () => refuseUnusable(inbox, { platform: this.platform, botId: String(me.id) }, error.event);
+    }
+  }
+
+  /**
+   * A tap on an inline keyboard button keeps a spinner on the user's button until the query is answered: answered
+   * (with nothing to show) once the tap is recorded, or at once when it is not for the bot. A failure (the query
+   * expired) costs nothing but the spinner.
+   */
+  private async answerCallbackQuery(update: Update): Promise<void> {
+    if (!('callback_query' in update) || typeof update.callback_query?.id !== 'string') return;
+    try {
+      await this.bot.telegram.answerCbQuery(update.callback_query.id);
+    } catch (error) {
+      this.options.logger.debug({ err: error, updateId: update.update_id }, 'could not answer a callback query');
     }
   }
 

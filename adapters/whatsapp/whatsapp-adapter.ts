@@ -109,6 +109,10 @@ export class WhatsAppAdapter implements PlatformAdapter {
     for (const unusable of notification.unusable) await refuseUnusable(inbox, source, unusable);
     // In order, so two messages of one user in one notification are recorded (and answered) in the order sent.
     for (const message of notification.messages) await inbox.receive(message);
+    // A reply WhatsApp accepted (200 on send) and then could not deliver: the only trace of it is this status.
+    for (const failed of notification.failed) {
+      this.options.logger.warn({ platform: this.platform, ...failed }, 'WhatsApp could not deliver a message it had accepted');
+    }
     reply(res, 200, 'ok');
   }
 

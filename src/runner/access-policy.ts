@@ -1,9 +1,11 @@
-import { isCommand } from './commands.js';
+import { parseCommand } from './commands.js';
 import type { InboundMessage } from './platform-adapter.js';
 
 /**
  * In group chats: `mention_only` answers when the bot is mentioned, replied to or sent a command (default);
  * `respond_all` answers everything; `command_only` answers commands only. Private chats are always answered.
+ * A command is one of Threadline's (`/new`, `/status`, …); a command the adapter knows is addressed to this bot
+ * (Telegram's `/anything@thisbot`) comes `addressed`. Other bots' commands (`/report` for a moderation bot) are not.
  */
 export type GroupPolicy = 'mention_only' | 'respond_all' | 'command_only';
 
@@ -19,7 +21,7 @@ export type AccessDecision = 'answer' | 'ignore' | 'refuse';
 export function decideAccess(message: InboundMessage, options: AccessOptions): AccessDecision {
   if (!message.isPrivate) {
     const policy = options.groupPolicy ?? 'mention_only';
-    const command = isCommand(message.text);
+    const command = parseCommand(message.text) !== undefined;
     const wanted = policy === 'respond_all' || command || (policy === 'mention_only' && message.addressed);
     if (!wanted) return 'ignore';
   }

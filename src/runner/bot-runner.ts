@@ -11,6 +11,7 @@ import { parseCommand, type CommandName } from './commands.js';
 import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import { runnerQueues } from './inbox-queue.js';
+import { unusableContent } from './message-content.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
@@ -209,6 +210,11 @@ export class BotRunner {
   async receive(raw: InboundMessage): Promise<{ duplicate: boolean; inboxId?: number }> {
     const decision = decideAccess(raw, this.options.access ?? {});
     if (decision === 'ignore') return { duplicate: false };
+    // Media shared in a group, not for the bot: a "cannot open it" reply there would answer every photo.
+    if (!raw.isPrivate && !raw.addressed && unusableContent(raw)) {
+      this.log.debug({ platform: raw.platform, chatId: raw.chatId, eventId: raw.eventId }, 'ignored a group message without text that was not addressed to the bot');
+      return { duplicate: false };
+    }
     const unusable = unusableIds(raw);
     if (unusable) {
       await this.refuse({ platform: raw.platform, botId: raw.botId, eventId: raw.eventId, reason: unusable });
@@ -225,6 +231,9 @@ export class BotRunner {
     if (message.text.length > MAX_INBOUND_TEXT) {
       return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
     }
+    // Nothing in it the bot can use yet (a voice message, a photo without a caption…): never a model call.
+    const content = unusableContent(message);
+    if (content) return this.refuseWithReply(entry, message, `unsupported content: ${content.kinds}`, content.reply, { content: content.kinds });
     const command = this.command(message.text);
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined, followed: this.options.followed });
     if (duplicate) {
@@ -243,10 +252,11 @@ export class BotRunner {
     message: InboundMessage,
     reason: string,
     reply: string,
+    logFields: Record<string, unknown> = {},
   ): Promise<{ duplicate: boolean }> {
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, refused: reason });
     if (duplicate) return { duplicate };
-    this.log.info({ sessionId: entry.sessionId, inboxId: id, reason, outcome: 'refused' }, 'message refused');
+    this.log.info({ sessionId: entry.sessionId, inboxId: id, eventId: message.eventId, reason, ...logFields, outcome: 'refused' }, 'message refused');
     await delivering(this.adapter, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) =>
       this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused'),
     );

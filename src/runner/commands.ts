@@ -14,7 +14,7 @@ export const COMMAND_HELP: Record<CommandName, string> = {
 /** `/name`, optionally `@BotName`, then the end or a space. */
 const COMMAND_PATTERN = /^\/([a-z0-9_]+)(?:@\S+)?(?:\s|$)/i;
 
-/** Any command, ours or not: in groups, a command is addressed to the bot. */
+/** Any command, ours or another bot's (`/report`): only ours count as addressed in groups (see access-policy.ts). */
 export function isCommand(text: string): boolean {
   return COMMAND_PATTERN.test(text.trim());
 }

@@ -4,6 +4,10 @@
  * locks or LLMs. The runner knows nothing of any platform's API.
  */
 
+import type { Attachment, ContentItem } from './message-content.js';
+
+export type { Attachment, AttachmentKind, ContentItem } from './message-content.js';
+
 /** Where a reply goes: the chat, and the thread/topic inside it when there is one. */
 export interface ReplyTarget {
   chatId: string;
@@ -27,7 +31,21 @@ export interface InboundMessage {
   eventId: string;
   /** The platform's id of the message itself (for replies that quote it). */
   messageId?: string;
+  /**
+   * What the user wrote, or the caption of their media, followed by the textual form of the items (see
+   * `composeText`): a sticker `[sticker 😀]`, a location `[location 52.52, 13.4]`, a button's title. Empty when
+   * nothing in the message is usable as text: the runner then replies once that it cannot use it.
+   */
   text: string;
+  /** Media the message carries (described, not fetched: see `Attachment`). */
+  attachments?: Attachment[];
+  /** Structured content the text was made from (locations, contacts, polls, button taps…). */
+  items?: ContentItem[];
+  /**
+   * What the message held that the bot has no form for, in the platform's words (`order`, `unsupported`, `game`).
+   * With no text, the sender is told the bot cannot read it.
+   */
+  unsupported?: string;
   /** A direct message (true) or a group/channel/thread shared by several users (false). */
   isPrivate: boolean;
   /** The bot was mentioned, replied to, or sent a command: in groups, the default policy answers only these. */

@@ -24,11 +24,30 @@ export function unusableIds(message: InboundMessage): string | undefined {
   return undefined;
 }
 
-/** The message with every free text made storable (ids are checked, not changed: see `unusableIds`). */
+/** Most attachments and items kept with a message (Discord allows 10 attachments; nothing real sends more than 20). */
+export const MAX_CONTENT_ENTRIES = 20;
+
+/**
+ * The message with every free text made storable (ids are checked, not changed: see `unusableIds`), attachments
+ * and items included (file names, titles and captions are the user's too).
+ */
 export function storableMessage(message: InboundMessage): InboundMessage {
   return {
     ...message,
     text: storableText(message.text),
     ...(message.userName !== undefined ? { userName: storableText(message.userName) } : {}),
+    ...(message.attachments !== undefined ? { attachments: storableDeep(message.attachments.slice(0, MAX_CONTENT_ENTRIES)) } : {}),
+    ...(message.items !== undefined ? { items: storableDeep(message.items.slice(0, MAX_CONTENT_ENTRIES)) } : {}),
+    ...(message.unsupported !== undefined ? { unsupported: storableText(message.unsupported).slice(0, MAX_PLATFORM_ID_LENGTH) } : {}),
   };
+}
+
+/** Every string inside `value` made storable; the shape is kept. */
+function storableDeep<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map((entry: unknown) => storableDeep(entry)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, storableDeep(entry)])) as T;
+  }
+  return value;
 }

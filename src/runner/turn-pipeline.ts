@@ -3,6 +3,7 @@ import { LlmError } from '../core/llm/chat-model.js';
 import { isAbort, type GeneratedTurn, type TurnEngine } from '../core/turn-engine.js';
 import type { Logger } from '../log.js';
 import type { InboxEntry, LockedSession, NewMessage } from '../store/types.js';
+import { modelText } from './message-content.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
 import { backoffMs, type RetryPolicy } from './retry-policy.js';
@@ -145,9 +146,12 @@ export class TurnPipeline {
   }
 }
 
-/** The model's input: one user message per inbound message; in groups the model must know who said what. */
+/**
+ * The model's input: one user message per inbound message (told of attachments it cannot see); in groups the model
+ * must know who said what.
+ */
 function toInput(messages: InboundMessage[]): NewMessage[] {
-  return messages.map((m) => ({ role: 'user', content: m.text, ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }) }));
+  return messages.map((m) => ({ role: 'user', content: modelText(m), ...(m.isPrivate ? {} : { name: m.userName ?? m.userId }) }));
 }
 
 /** The draft an earlier attempt left, when it answers exactly this batch. */

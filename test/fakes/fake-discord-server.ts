@@ -98,6 +98,11 @@ export interface FakeDiscord {
   sendMessageCreate(input: InboundMessageInput): Record<string, unknown>;
   /** Dispatches a DM MESSAGE_CREATE (`channel_type: 1`) on shard 0; returns the message object sent. */
   dmMessage(input: DmMessageInput): Record<string, unknown>;
+  /**
+   * Dispatches `message` (a MESSAGE_CREATE payload as Discord sends it, e.g. a fixture) as it is, on the shard that
+   * owns its guild (shard 0 without `guild_id`, which also makes its channel a DM channel the bot can answer in).
+   */
+  dispatchMessage(message: Record<string, unknown> & { channel_id: string; author: { id: string } }): void;
   /** Shard ids that have identified and are still connected, ascending. */
   connectedShards(): number[];
   close(): Promise<void>;
@@ -356,6 +361,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       const message = { ...messageObject({ channelId, author: user, content }), channel_type: CHANNEL_TYPE.DM };
       send(sessionForShard(0), GatewayOp.Dispatch, message, 'MESSAGE_CREATE');
       return message;
+    },
+    dispatchMessage(message) {
+      const guildId = typeof message.guild_id === 'string' ? message.guild_id : undefined;
+      if (!guildId && !channels.has(message.channel_id)) {
+        channels.set(message.channel_id, { id: message.channel_id, type: CHANNEL_TYPE.DM, recipients: [message.author], last_message_id: null });
+      }
+      send(sessionForShard(guildId ? shardForGuild(guildId, identifiedShardCount()) : 0), GatewayOp.Dispatch, message, 'MESSAGE_CREATE');
     },
     connectedShards() {
       return [...sessions].flatMap((session) => (session.shard ? [session.shard[0]] : [])).sort((a, b) => a - b);

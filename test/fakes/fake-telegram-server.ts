@@ -53,6 +53,12 @@ export interface ChatAction {
   message_thread_id?: number;
 }
 
+/** An `answerCallbackQuery` call: the bot stopped the spinner on a tapped inline keyboard button. */
+export interface CallbackAnswer {
+  callback_query_id: string;
+  text?: string;
+}
+
 export interface ApiCall {
   method: string;
   params: RequestParams;
@@ -120,6 +126,7 @@ export interface FakeTelegram {
   messagesInChat(chatId: ChatId, threadId?: number): SentMessage[];
   readonly edits: readonly MessageEdit[];
   readonly chatActions: readonly ChatAction[];
+  readonly callbackAnswers: readonly CallbackAnswer[];
   /**
    * Makes the next `times` (default 1) calls of `method` (to `chatId`, when given) answer `error` instead of doing
    * anything, e.g. `failCalls({ method: 'sendMessage', error: { error_code: 403, description: 'Forbidden: bot
@@ -248,6 +255,7 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
   const messages: SentMessage[] = [];
   const edits: MessageEdit[] = [];
   const chatActions: ChatAction[] = [];
+  const callbackAnswers: CallbackAnswer[] = [];
   const calls: ApiCall[] = [];
   let queue: Update[] = [];
   let webhook: WebhookSettings | undefined;
@@ -370,6 +378,14 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     return true;
   };
 
+  // Telegram answers an unknown or expired query id with 400 "query is too old…"; the fake takes every id.
+  const answerCallbackQuery = (params: RequestParams) => {
+    const id = stringParam(params, 'callback_query_id');
+    if (!id) throw badRequest('query is too old and response timeout expired or query ID is invalid');
+    callbackAnswers.push({ callback_query_id: id, ...(stringParam(params, 'text') !== undefined && { text: stringParam(params, 'text') }) });
+    return true;
+  };
+
   const dropPendingIfAsked = (params: RequestParams) => {
     if (boolParam(params, 'drop_pending_updates')) queue = [];
   };
@@ -398,6 +414,7 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
       editMessageText,
       deleteMessage,
       sendChatAction,
+      answerCallbackQuery,
       setWebhook,
       deleteWebhook,
       getWebhookInfo,
@@ -471,6 +488,9 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     },
     get chatActions() {
       return chatActions;
+    },
+    get callbackAnswers() {
+      return callbackAnswers;
     },
     failCalls: (cue) => failures.add(cue),
     clearFailures: () => failures.clear(),

@@ -167,4 +167,36 @@ describe('the runner gives every message a fate', () => {
     const stages = world.logs.filter((l) => l.level === 20 && Array.isArray(l.inbox)).map((l) => l.msg);
     expect(stages).toEqual(['claimed', 'generating', 'delivering']);
   });
+
+  it('a message with nothing usable (a voice message): refused once with a plain reply, never a model call, a redelivery told nothing', async () => {
+    world = await startRunnerWorld();
+    const voice = { ...inbound('1', 'v1', ''), attachments: [{ kind: 'voice' as const, mimeType: 'audio/ogg', platformFileId: 'file-1' }] };
+    await world.runner.receive(voice);
+    expect(await world.runner.receive(voice)).toEqual({ duplicate: true });
+    await world.runner.receive({ ...inbound('1', 'o1', ''), unsupported: 'order' });
+    await world.settled();
+    expect(world.model.calls).toEqual([]);
+    expect(world.platform.shown('1')).toEqual([
+      "Sorry, I can't open voice messages yet. Please send text (a caption on a photo or file works too).",
+      "Sorry, I can't read this kind of message yet. Please send text (a caption on a photo or file works too).",
+    ]);
+    const refused = await fate(world, 'v1');
+    expect(refused.entry).toMatchObject({ status: 'refused', lastError: 'unsupported content: voice', redeliveries: 1 });
+    expect((refused.entry.payload as { attachments: unknown[] }).attachments).toEqual([{ kind: 'voice', mimeType: 'audio/ogg', platformFileId: 'file-1' }]);
+    expect(world.logs.filter((l) => l.msg === 'message refused').map((l) => [l.level, l.content])).toEqual([
+      [30, 'voice'],
+      [30, 'order'],
+    ]);
+  });
+
+  it('a caption is the text, the model told of the media it cannot see; a group photo not for the bot is ignored', async () => {
+    world = await startRunnerWorld();
+    const photo = { kind: 'image' as const, mimeType: 'image/jpeg', platformFileId: 'p1' };
+    await world.runner.receive({ ...inbound('1', 'c1', 'what is this?'), attachments: [photo] });
+    await world.runner.receive({ ...inbound('-5', 'g1', ''), isPrivate: false, addressed: false, attachments: [photo] });
+    await world.settled();
+    expect(world.model.calls).toEqual(['[The user attached an image, which you cannot see.]\nwhat is this?']);
+    expect(world.platform.shown('-5')).toEqual([]);
+    expect(await world.store.inboxTimeline('scripted:bot:g1')).toBeNull();
+  });
 });

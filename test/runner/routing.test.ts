@@ -58,6 +58,15 @@ describe('access', () => {
     expect(decideAccess(message(), { groupPolicy: 'respond_all' })).toBe('answer');
   });
 
+  it('in groups counts only Threadline\'s commands as addressed: another bot\'s /report is not', () => {
+    expect(decideAccess(message({ text: '/report spam' }), {})).toBe('ignore');
+    expect(decideAccess(message({ text: '/report spam' }), { groupPolicy: 'command_only' })).toBe('ignore');
+    expect(decideAccess(message({ text: '/help' }), {})).toBe('answer');
+    // The adapter knows when a command names this bot (Telegram's /anything@thisbot): it comes addressed.
+    expect(decideAccess(message({ text: '/weather@thisbot', addressed: true }), {})).toBe('answer');
+    expect(decideAccess(message({ text: '/report', isPrivate: true }), {})).toBe('answer');
+  });
+
   it('refuses senders outside the allowlist, by user or by chat, and ignores before refusing', () => {
     expect(decideAccess(message({ isPrivate: true }), { allow: ['8'] })).toBe('refuse');
     expect(decideAccess(message({ isPrivate: true }), { allow: ['7'] })).toBe('answer');

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from '../../src/core/llm/chat-model.js';
 import { TurnEngine } from '../../src/core/turn-engine.js';
 import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
@@ -139,14 +139,8 @@ export interface RunnerWorld {
   close(): Promise<void>;
 }
 
-/** Fast timings: attempts and model retries milliseconds apart, so the fate rules show in well under a second. */
-export async function startRunnerWorld(
-  options: Partial<BotRunnerOptions> = {},
-  setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
-): Promise<RunnerWorld> {
-  const store = await openStore(sqliteTestFile('runner'));
-  const model = new ScriptedModel();
-  const platform = new ScriptedPlatform();
+/** A logger whose every line lands in `logs`, parsed. */
+export function capturingLogger(): { logger: Logger; logs: Array<Record<string, unknown>> } {
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino(
     { level: 'debug' },
@@ -157,40 +151,90 @@ export async function startRunnerWorld(
       },
     }),
   );
+  return { logger, logs };
+}
+
+/** Resolves once no entry of the store is pending any more (deferred ones included). */
+async function settledStore(store: HistoryStore, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await store.listInbox({ status: 'pending', limit: 1 })).length > 0) {
+    if (Date.now() > deadline) throw new Error(`entries still pending after ${timeoutMs} ms: ${JSON.stringify(await store.listInbox({ status: 'pending' }))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The entry is settled before its notices and logs are written: let them land.
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Fast timings: attempts and model retries milliseconds apart, so the fate rules show in well under a second. */
+const FAST: Partial<BotRunnerOptions> = {
+  pollIntervalMs: 50,
+  attemptRetry: { baseMs: 30, capMs: 200 },
+  llmRetry: { baseMs: 20, capMs: 100 },
+  llmRetryWindowMs: 500,
+  slowNoteAfterMs: 60_000,
+  editIntervalMs: 0,
+};
+
+const engineFor = (model: ScriptedModel) => new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
+
+export async function startRunnerWorld(
+  options: Partial<BotRunnerOptions> = {},
+  setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
+): Promise<RunnerWorld> {
+  const store = await openStore(sqliteTestFile('runner'));
+  const model = new ScriptedModel();
+  const platform = new ScriptedPlatform();
+  const { logger, logs } = capturingLogger();
   const partial = {
     store,
     model,
     platform,
     logs,
     sessionOf: (chatId: string) => `scripted:bot:${chatId}`,
-    async settled(timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while ((await store.listInbox({ status: 'pending', limit: 1 })).length > 0) {
-        if (Date.now() > deadline) throw new Error(`entries still pending after ${timeoutMs} ms: ${JSON.stringify(await store.listInbox({ status: 'pending' }))}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      // The entry is settled before its notices and logs are written: let them land.
-      await new Promise((r) => setTimeout(r, 50));
-    },
+    settled: (timeoutMs?: number) => settledStore(store, timeoutMs),
   };
   await setup?.(partial);
-  const runner = new BotRunner({
-    store,
-    engine: new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } }),
-    adapter: platform,
-    logger,
-    pollIntervalMs: 50,
-    attemptRetry: { baseMs: 30, capMs: 200 },
-    llmRetry: { baseMs: 20, capMs: 100 },
-    llmRetryWindowMs: 500,
-    slowNoteAfterMs: 60_000,
-    editIntervalMs: 0,
-    ...options,
-  });
+  const runner = new BotRunner({ store, engine: engineFor(model), adapter: platform, logger, ...FAST, ...options });
   await runner.start();
   return {
     ...partial,
     runner,
+    async close() {
+      await runner.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A real platform adapter (against a fake platform) on the runner, with the scripted model and a SQLite store. */
+export interface AdapterWorld<A extends PlatformAdapter> {
+  store: HistoryStore;
+  model: ScriptedModel;
+  adapter: A;
+  runner: BotRunner;
+  /** Every log line of the runner and the adapter, parsed. */
+  logs: Array<Record<string, unknown>>;
+  settled(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAdapterWorld<A extends PlatformAdapter>(
+  makeAdapter: (logger: Logger, store: HistoryStore) => A,
+  options: Partial<BotRunnerOptions> = {},
+): Promise<AdapterWorld<A>> {
+  const store = await openStore(sqliteTestFile(`adapter-world`));
+  const model = new ScriptedModel();
+  const { logger, logs } = capturingLogger();
+  const adapter = makeAdapter(logger, store);
+  const runner = new BotRunner({ store, engine: engineFor(model), adapter, logger, ...FAST, ...options });
+  await runner.start();
+  return {
+    store,
+    model,
+    adapter,
+    runner,
+    logs,
+    settled: (timeoutMs?: number) => settledStore(store, timeoutMs),
     async close() {
       await runner.stop();
       await store.close();

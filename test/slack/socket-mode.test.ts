@@ -24,7 +24,7 @@ it('Socket Mode: events come over the WebSocket, are acknowledged once recorded,
   // Acknowledged means recorded: the inbox already holds the event, so recording it again is a duplicate.
   const store = await openStore(world.db);
   try {
-    const eventKey = eventKeyFor({ platform: 'slack', botId: slack.teamId, eventId: dm.event_id } as InboundMessage);
+    const eventKey = eventKeyFor({ platform: 'slack', botId: slack.teamId, eventId: `${dm.event.channel}-${dm.event.ts}` } as InboundMessage);
     expect(await store.enqueueInbox({ sessionId: slackSession(world, 'D0SOCK'), eventKey, payload: {} })).toMatchObject({ duplicate: true });
   } finally {
     await store.close();

@@ -27,11 +27,15 @@ describe('normalizeWebhook', () => {
     ]);
   });
 
-  it('skips statuses, non-text messages and other phone numbers of the account', () => {
-    expect(normalizeWebhook(notification({ metadata, statuses: [{ id: 'wamid.1', status: 'read' }] }), WA.phoneNumberId)).toEqual({ messages: [], unusable: [] });
-    expect(normalizeWebhook(notification({ metadata, messages: [{ id: 'wamid.1', from: '1555', type: 'image', image: {} }] }), WA.phoneNumberId)).toEqual({ messages: [], unusable: [] });
+  it('skips statuses other than failed, reactions and other phone numbers of the account', () => {
+    const nothing = { messages: [], unusable: [], failed: [] };
+    expect(normalizeWebhook(notification({ metadata, statuses: [{ id: 'wamid.1', status: 'read' }] }), WA.phoneNumberId)).toEqual(nothing);
+    expect(normalizeWebhook(notification({ metadata, messages: [{ id: 'wamid.1', from: '1555', type: 'reaction', reaction: { message_id: 'wamid.0', emoji: '👍' } }] }), WA.phoneNumberId)).toEqual(nothing);
     const other = notification({ metadata: { phone_number_id: '999' }, messages: [{ id: 'wamid.1', from: '1555', type: 'text', text: { body: 'x' } }] });
-    expect(normalizeWebhook(other, WA.phoneNumberId)).toEqual({ messages: [], unusable: [] });
+    expect(normalizeWebhook(other, WA.phoneNumberId)).toEqual(nothing);
+    // An image without a caption is a message (the runner tells the user it cannot open it), not nothing.
+    const [image] = normalizeWebhook(notification({ metadata, messages: [{ id: 'wamid.2', from: '1555', type: 'image', image: { id: '77', mime_type: 'image/jpeg' } }] }), WA.phoneNumberId).messages;
+    expect(image).toMatchObject({ text: '', attachments: [{ kind: 'image', platformFileId: '77', mimeType: 'image/jpeg' }] });
   });
 
   it('reports messages without an id or a sender as unusable, next to the usable ones', () => {

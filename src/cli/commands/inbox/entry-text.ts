@@ -3,9 +3,12 @@ import { CliError } from '../../cli-error.js';
 
 /** What the user wrote, from an entry's payload (the store keeps it opaque; the runner stores an InboundMessage). */
 export function entryText(entry: InboxRecord, max = 60): string {
-  const text = (entry.payload as { text?: unknown } | null)?.text;
+  const payload = entry.payload as { text?: unknown; attachments?: Array<{ kind?: unknown }>; unsupported?: unknown } | null;
+  const text = payload?.text;
   if (typeof text !== 'string') return '';
-  const flat = text.replace(/\s+/g, ' ').trim();
+  // A message without text (a voice message, an order): what it held, in brackets.
+  const held = [...(Array.isArray(payload?.attachments) ? payload.attachments.map((a) => a?.kind) : []), payload?.unsupported].filter((k) => typeof k === 'string');
+  const flat = text.replace(/\s+/g, ' ').trim() || (held.length > 0 ? `[${held.join(', ')}]` : '');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

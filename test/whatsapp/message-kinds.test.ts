@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeWebhook } from '../../adapters/whatsapp/normalize-webhook.js';
+import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
+import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
+import { startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
+import { payloadFixtures } from '../support/payload-fixtures.js';
+import { WA } from './whatsapp-harness.js';
+
+/*
+ * Every type of WhatsApp Cloud API message, and the `failed` delivery status, from real-shaped payloads
+ * (test/fixtures/platform-payloads/whatsapp.json), signed and posted by the fake Meta to the adapter's webhook,
+ * into the runner: what each type is answered with, and that nothing is met with silence.
+ */
+
+const UNSUPPORTED = (what: string) => `Sorry, I can't open ${what} yet. Please send text (a caption on a photo or file works too).`;
+const UNKNOWN = "Sorry, I can't read this kind of message yet. Please send text (a caption on a photo or file works too).";
+
+type Payload = Record<string, unknown> & { from?: string; id?: string };
+const fixtures = () => payloadFixtures<Payload>('whatsapp');
+const notification = (value: object) => ({
+  object: 'whatsapp_business_account',
+  entry: [{ id: '100000000000001', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: WA.phoneNumberId }, ...value } }] }],
+});
+const withSender = (message: Payload) => notification({ contacts: [{ profile: { name: 'Jane' }, wa_id: message.from }], messages: [message] });
+
+let fake: FakeWhatsApp | undefined;
+let world: AdapterWorld<WhatsAppAdapter> | undefined;
+afterEach(async () => {
+  await world?.close();
+  await fake?.close();
+  world = fake = undefined;
+});
+
+async function whatsappWorld() {
+  fake = await startFakeWhatsApp(WA);
+  const graphUrl = fake.graphUrl;
+  world = await startAdapterWorld((logger) => new WhatsAppAdapter({ ...WA, apiUrl: graphUrl, port: 0, host: '127.0.0.1', logger }));
+  const url = `http://127.0.0.1:${world.adapter.port}/whatsapp`;
+  const f = fake;
+  return { fake: f, world, post: async (body: object) => (await f.postSigned(url, JSON.stringify(body))).status };
+}
+
+describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, the runner)', () => {
+  it('media without a caption, stickers, orders and unsupported types get one plain reply; captions, places, contacts and button replies are answered', async () => {
+    const { fake, world, post } = await whatsappWorld();
+    const f = fixtures();
+    const cases = ['text', 'image', 'imageWithCaption', 'video', 'document', 'documentOnly', 'audio', 'voice', 'sticker', 'location', 'contacts', 'button', 'buttonReply', 'listReply', 'order', 'unsupported', 'reaction'];
+    for (const name of cases) expect(await post(withSender(f[name])), name).toBe(200);
+    await world.settled();
+
+    const answers = Object.fromEntries(cases.map((name) => [name, fake.sentTo(f[name].from!).map((m) => m.text)]));
+    expect(answers).toEqual({
+      text: ['re: Hello there'],
+      image: [UNSUPPORTED('images')],
+      imageWithCaption: ['re: [The user attached an image, which you cannot see.]\nIs this rash serious?'],
+      video: ['re: [The user attached a video, which you cannot see.]\nLook at this'],
+      document: ['re: [The user attached a file ("contract.pdf"), which you cannot see.]\nPlease summarise this'],
+      documentOnly: [UNSUPPORTED('files')],
+      audio: [UNSUPPORTED('audio files')],
+      voice: [UNSUPPORTED('voice messages')],
+      sticker: [UNSUPPORTED('stickers')],
+      location: ['re: [location 37.48331, -122.14898: Meta Headquarters, 1 Hacker Way, Menlo Park, CA 94025]'],
+      contacts: ['re: [contact Jane Doe +49 151 23456789]'],
+      // How users answer templates and interactive messages: the title they tapped is their text.
+      button: ['re: Yes, reschedule'],
+      buttonReply: ['re: Confirm'],
+      listReply: ['re: Tuesday 10:00'],
+      order: [UNKNOWN],
+      unsupported: [UNKNOWN],
+      // A reaction to a message is not a message to answer.
+      reaction: [],
+    });
+    expect(world.model.calls).toHaveLength(9);
+
+    // Meta delivers the voice message again: recognised, the user is not told twice.
+    expect(await post(withSender(fixtures().voice))).toBe(200);
+    await world.settled();
+    expect(fake.sentTo(f.voice.from!)).toHaveLength(1);
+    const voice = await world.store.inboxTimeline(String(f.voice.id));
+    expect(voice?.entry).toMatchObject({ status: 'refused', lastError: 'unsupported content: voice', redeliveries: 1 });
+    expect((voice?.entry.payload as { attachments: unknown }).attachments).toEqual([{ kind: 'voice', platformFileId: '1250218122717216', mimeType: 'audio/ogg; codecs=opus' }]);
+    const refused = world.logs.filter((l) => l.msg === 'message refused').map((l) => [l.level, l.content]);
+    expect(refused.sort()).toEqual([[30, 'audio'], [30, 'document'], [30, 'image'], [30, 'order'], [30, 'sticker'], [30, 'unsupported'], [30, 'voice']]);
+  });
+
+  it('a failed delivery status is a warning naming the message, the recipient and the error; other statuses are quiet', async () => {
+    const { world, post } = await whatsappWorld();
+    const f = fixtures();
+    expect(await post(notification({ statuses: [f.deliveredStatus, f.failedStatus] }))).toBe(200);
+    const warnings = world.logs.filter((l) => l.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'WhatsApp could not deliver a message it had accepted',
+        messageId: 'wamid.HBgNNDkxNTEwMDAwMDAxOBUCABEYEkU4NjM2RkY2MkI4QjAxRjlBOAA=',
+        recipientId: '4915100000018',
+        code: 130472,
+        title: "User's number is part of an experiment",
+        details: "Failed to send message because this user's phone number is part of an experiment",
+      }),
+    ]);
+  });
+
+  it('normalizes each type into the shape a later media download needs', () => {
+    const f = fixtures();
+    const [document] = normalizeWebhook(withSender(f.document), WA.phoneNumberId).messages;
+    expect(document).toMatchObject({ text: 'Please summarise this', attachments: [{ kind: 'document', platformFileId: '1537185730223616', mimeType: 'application/pdf', fileName: 'contract.pdf' }] });
+    const [list] = normalizeWebhook(withSender(f.listReply), WA.phoneNumberId).messages;
+    expect(list).toMatchObject({ text: 'Tuesday 10:00', items: [{ kind: 'choice', via: 'list_reply', title: 'Tuesday 10:00', payload: 'slot-tue-10' }] });
+    const [order] = normalizeWebhook(withSender(f.order), WA.phoneNumberId).messages;
+    expect(order).toMatchObject({ text: '', unsupported: 'order' });
+    const { failed } = normalizeWebhook(notification({ statuses: [f.failedStatus, f.deliveredStatus] }), WA.phoneNumberId);
+    expect(failed).toEqual([expect.objectContaining({ code: 130472, recipientId: '4915100000018' })]);
+  });
+});
