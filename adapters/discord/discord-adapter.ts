@@ -1,7 +1,7 @@
 import { DiscordAPIError, REST, Routes, Status, type APIAllowedMentions, type Client, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
-import { ThreadlineError } from '../../src/store/errors.js';
+import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
@@ -34,7 +34,6 @@ export interface DiscordAdapterOptions {
   onFatal: (error: DiscordGatewayRefusedError) => void;
 }
 
-export class DiscordStartError extends ThreadlineError {}
 
 /**
  * Discord through discord.js: receives messages on the gateway shards this worker holds (see `ShardClaimer`),
@@ -69,11 +68,11 @@ export class DiscordAdapter implements PlatformAdapter {
       this.me = { id: user.id, username: user.username };
       return this.me;
     } catch (error) {
-      const why =
-        error instanceof DiscordAPIError && error.status === 401
-          ? 'Discord rejected the bot token: check DISCORD_BOT_TOKEN / --token (Developer Portal → your application → Bot → Reset Token)'
-          : `could not reach the Discord API${this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : ''}: ${(error as Error).message}`;
-      throw new DiscordStartError(why, { cause: error });
+      if (error instanceof DiscordAPIError && error.status === 401) {
+        throw new PlatformStartError('Discord rejected the bot token: check DISCORD_BOT_TOKEN / --token (Developer Portal → your application → Bot → Reset Token)', 'credentials', { cause: error });
+      }
+      const where = this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : '';
+      throw new PlatformStartError(`could not reach the Discord API${where}: ${(error as Error).message}`, 'unreachable', { cause: error });
     }
   }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
-import { ThreadlineError } from '../../src/store/errors.js';
+import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
 import { answerRecordingFailure } from '../shared/webhook-http.js';
 import { boltLogger } from './bolt-logger.js';
@@ -39,7 +39,6 @@ export interface SlackAdapterOptions {
   logger: Logger;
 }
 
-export class SlackStartError extends ThreadlineError {}
 
 /**
  * Slack through Bolt. HTTP mode: any number of workers behind a load balancer, Bolt checking each request's
@@ -130,7 +129,7 @@ export class SlackAdapter implements PlatformAdapter {
       try {
         this.server = (await app.start(receive.port)) as Server;
       } catch (error) {
-        throw new SlackStartError(`could not listen for Slack events on port ${receive.port}: ${(error as Error).message} (choose another --port)`, { cause: error });
+        throw new PlatformStartError(`could not listen for Slack events on port ${receive.port}: ${(error as Error).message} (choose another --port)`, 'setup', { cause: error });
       }
       this.options.logger.info({ port: this.port, path: '/slack/events' }, 'receiving Slack events over HTTP');
     } else {
@@ -145,12 +144,11 @@ export class SlackAdapter implements PlatformAdapter {
   }
 
   /** One line saying which token Slack refused, or that Slack could not be reached. */
-  private startError(error: unknown, token: string, fix: string): SlackStartError {
+  private startError(error: unknown, token: string, fix: string): PlatformStartError {
     const code = (error as { data?: { error?: string } }).data?.error;
-    const why = REJECTED_TOKEN_CODES.has(code ?? '')
-      ? `Slack rejected ${token} (${code}): check ${fix}`
-      : `could not reach the Slack Web API${this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : ''}: ${(error as Error).message}`;
-    return new SlackStartError(why, { cause: error });
+    if (REJECTED_TOKEN_CODES.has(code ?? '')) return new PlatformStartError(`Slack rejected ${token} (${code}): check ${fix}`, 'credentials', { cause: error });
+    const where = this.options.apiUrl ? ` at ${new URL(this.options.apiUrl).host}` : '';
+    return new PlatformStartError(`could not reach the Slack Web API${where}: ${(error as Error).message}`, 'unreachable', { cause: error });
   }
 
   private makeReceiver(receive: SlackReceiveMode): Receiver {

@@ -2,7 +2,7 @@ import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
-import { ThreadlineError } from '../../src/store/errors.js';
+import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { Lease } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
@@ -32,7 +32,6 @@ export interface TelegramAdapterOptions {
   logger: Logger;
 }
 
-export class TelegramStartError extends ThreadlineError {}
 
 /**
  * Telegram through telegraf. Polling: one worker polls at a time (a lease in the store); the others stand by and
@@ -71,11 +70,11 @@ export class TelegramAdapter implements PlatformAdapter {
       return this.me;
     } catch (error) {
       const status = (error as { response?: { error_code?: number } }).response?.error_code;
-      const why =
-        status === 401 || status === 404
-          ? 'Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN / --token (from @BotFather)'
-          : `could not reach the Telegram Bot API${this.options.apiRoot ? ` at ${new URL(this.options.apiRoot).host}` : ''}: ${(error as Error).message}`;
-      throw new TelegramStartError(why, { cause: error });
+      if (status === 401 || status === 404) {
+        throw new PlatformStartError('Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN / --token (from @BotFather)', 'credentials', { cause: error });
+      }
+      const where = this.options.apiRoot ? ` at ${new URL(this.options.apiRoot).host}` : '';
+      throw new PlatformStartError(`could not reach the Telegram Bot API${where}: ${(error as Error).message}`, 'unreachable', { cause: error });
     }
   }
 

@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { LlmError } from '../core/llm/chat-model.js';
 import { TurnAbortedError } from '../core/turn-errors.js';
+import { PlatformStartError } from '../runner/platform-start-error.js';
 import { InvalidInputError, SessionBusyError, StoreUnavailableError } from '../store/errors.js';
 import { CliError } from './cli-error.js';
 
@@ -16,6 +17,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof InvalidInputError) return 2;
   if (error instanceof StoreUnavailableError || error instanceof SessionBusyError) return 3;
   if (error instanceof LlmError) return 4;
+  if (error instanceof PlatformStartError) return error.reason === 'unreachable' ? 5 : 2;
   return 1;
 }
 

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
+import { startFakeTelegram } from '../fakes/fake-telegram-server.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { pgAdminQuery, pgTestUrl, schemaOf, sqliteTestFile } from '../support/databases.js';
 import { runTs, type TsRunResult } from '../support/processes.js';
@@ -190,7 +191,7 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
     const [list, resume] = await Promise.all([cli(['persistence', 'list', '--help']), cli(['persistence', 'resume', '--help'])]);
     for (const help of [list, resume]) {
       expect(help.code).toBe(0);
-      expect(help.stdout).toMatch(/Examples:\n {2}\$ threadline persistence \w+ .*\n[\s\S]*\nExit codes: 0 ok, 2 bad input, 3 store unavailable, missing or busy, 4 LLM failure, 1 a bug \(please report it\)\.\n$/);
+      expect(help.stdout).toMatch(/Examples:\n {2}\$ threadline persistence \w+ .*\n[\s\S]*\nExit codes: 0 ok, 2 bad input, 3 store unavailable, missing or busy, 4 LLM failure, 5 platform unreachable, 1 a bug \(please report it\)\.\n$/);
       expect(help.stdout).toContain('--db <url>');
     }
     expect(list.stdout).not.toContain('--conversation-url');
@@ -214,13 +215,26 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
     await store.close();
   });
 
+  it('a bot whose platform refuses its token exits 2 with one line', async () => {
+    const fake = await startFakeTelegram({ token: '123:right' });
+    try {
+      const refused = await cli(['bot', 'telegram', '--token', '123:wrong', '--api-root', fake.apiRoot, '--db', db, '--model', 'echo']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe('threadline: Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN / --token (from @BotFather)\n');
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('a bot token is never printed; THREADLINE_DEBUG=1 or --log-level debug adds the stack trace', async () => {
     const [telegram, debug, debugLevel] = await Promise.all([
       cli(['bot', 'telegram', '--token', 'abc', '--api-root', 'http://127.0.0.1:9/', '--db', db, '--model', 'echo']),
       runTs(CLI_MAIN, ['persistence', 'list', '--db', missing], { env: { THREADLINE_DB: undefined, DATABASE_URL: undefined, THREADLINE_DEBUG: '1' } }),
       cli(['bot', 'console', '--model', 'echo', '--db', dirname(db), '--log-level', 'debug']),
     ]);
-    expect(telegram.code).not.toBe(0);
+    // The platform did not answer: exit 5, and one line.
+    expect(telegram.code).toBe(5);
+    expect(telegram.stderr.trim().split('\n')).toHaveLength(1);
     expect(telegram.stderr).toMatch(/could not reach the Telegram Bot API at 127\.0\.0\.1:9/);
     expect(telegram.stderr).not.toContain('abc');
     expect(debug.code).toBe(3);

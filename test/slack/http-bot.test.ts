@@ -124,9 +124,9 @@ describe('threadline bot slack over HTTP (real Bolt receiver and WebClient, fake
     const noSecret = spawnWorker(world, { env: { SLACK_SIGNING_SECRET: undefined } });
     const [badExit, badAppExit, noSecretExit] = await Promise.all([badToken.exited, badAppToken.exited, noSecret.exited]);
 
-    expect(badExit.code).toBe(1);
+    expect(badExit.code).toBe(2);
     expect(badToken.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: Slack rejected the bot token \(invalid_auth\): check SLACK_BOT_TOKEN/)]);
-    expect(badAppExit.code).toBe(1);
+    expect(badAppExit.code).toBe(2);
     expect(badAppToken.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: Slack rejected the app-level token \(invalid_auth\): check SLACK_APP_TOKEN/)]);
     expect(noSecretExit.code).toBe(2);
     expect(noSecret.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: HTTP mode needs the signing secret/)]);
