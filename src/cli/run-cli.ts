@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { LlmError } from '../core/llm/chat-model.js';
 import { TurnAbortedError } from '../core/turn-errors.js';
+import { maskSecrets, treatAsSecret } from './secrets.js';
 import { PlatformStartError } from '../runner/platform-start-error.js';
 import { InvalidInputError, SessionBusyError, StoreUnavailableError } from '../store/errors.js';
 import { CliError } from './cli-error.js';
@@ -30,8 +31,10 @@ export const USAGE_HINT = '(add --help for usage)';
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
   let debug = Boolean(process.env.THREADLINE_DEBUG);
   program.hook('preAction', (_program, action) => {
-    const level = action.opts<{ logLevel?: string }>().logLevel;
-    if (level === 'debug' || level === 'trace') debug = true;
+    const options = action.opts<Record<string, unknown>>();
+    if (options.logLevel === 'debug' || options.logLevel === 'trace') debug = true;
+    // --token, --app-token, --signing-secret, --webhook-secret…: never printed, whatever message would carry them.
+    for (const [name, value] of Object.entries(options)) if (/token|secret/i.test(name) && typeof value === 'string') treatAsSecret(value);
   });
   throwInsteadOfExiting(program);
   try {
@@ -41,8 +44,8 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
     // Commander printed its own errors (see oneLineUsageErrors); a clean stop (code 0, e.g. SIGTERM before start) has nothing to report.
     if (error instanceof CommanderError || process.exitCode === 0) return;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`threadline: ${message.split('\n')[0]}\n`);
-    if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`threadline: ${maskSecrets(message.split('\n')[0])}\n`);
+    if (debug && error instanceof Error) process.stderr.write(`${maskSecrets(error.stack ?? '')}\n`);
   }
 }
 

@@ -2,7 +2,6 @@ import { Option, type Command } from 'commander';
 import type { TelegramAdapter } from '../../../../adapters/telegram/telegram-adapter.js';
 import { CliError } from '../../cli-error.js';
 import { addExamples } from '../../help-text.js';
-import { maskingSecret } from '../../mask-secret.js';
 import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
 import { runBot, type BotContext } from './run-bot.js';
 
@@ -63,6 +62,6 @@ export function registerTelegramBot(bot: Command): void {
       apiRoot: options.apiRoot ?? process.env.TELEGRAM_API_ROOT,
       webhook: options.webhookUrl && secret ? { url: options.webhookUrl, secret, port: options.port } : undefined,
     };
-    await maskingSecret(token, () => runBot(options, (context) => makeTelegramAdapter(settings, context)));
+    await runBot(options, (context) => makeTelegramAdapter(settings, context));
   });
 }
