@@ -1,4 +1,4 @@
-import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Interaction, type Message } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 
@@ -18,6 +18,8 @@ export interface ShardConnectionOptions {
   shardCount: number;
   logger: Logger;
   onMessage: (message: Message) => void;
+  /** Interactions (slash commands) the gateway delivers; they need no intent. */
+  onInteraction?: (interaction: Interaction) => void;
   /** The gateway refused the connection for good after it was ready (before, `connectShard` rejects instead). */
   onRefused: (error: DiscordGatewayRefusedError) => void;
 }
@@ -37,6 +39,7 @@ export async function connectShard(options: ShardConnectionOptions): Promise<Cli
     shardCount,
   });
   client.on(Events.MessageCreate, options.onMessage);
+  if (options.onInteraction) client.on(Events.InteractionCreate, options.onInteraction);
   client.on(Events.ShardError, (error) => logger.warn({ err: error, shard }, 'Discord gateway connection failed; discord.js reconnects'));
 
   let ready = false;
