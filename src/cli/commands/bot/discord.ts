@@ -28,6 +28,12 @@ const shardCount = (value: string) => {
   return n;
 };
 
+const guildIds = (value: string) => {
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0 || ids.some((id) => !/^\d{1,20}$/.test(id))) throw new InvalidArgumentError('expected comma-separated Discord guild ids (digits)');
+  return ids;
+};
+
 /**
  * The Discord adapter for `settings`, identified, so a wrong token fails before the runner starts. `onFatal` is
  * called when Discord refuses the gateway for good (token, intents, shard count); the caller decides how to stop.
@@ -60,9 +66,7 @@ export function registerDiscordBot(bot: Command): void {
     .addOption(new Option('--api-url <url>', 'REST API base URL (default: $DISCORD_API_URL, else Discord\'s); the gateway URL comes from it'))
     .addOption(new Option('--shards <n>', 'total gateway shards of the bot, split between the workers').argParser(shardCount).default(1))
     .addOption(
-      new Option('--command-guilds <ids>', 'register the slash commands (/new, /ask…) in these guilds instead of globally (comma-separated ids)').argParser((v) =>
-        v.split(',').map((s) => s.trim()).filter(Boolean),
-      ),
+      new Option('--command-guilds <ids>', 'register the slash commands (/new, /ask…) in these guilds instead of globally (comma-separated ids)').argParser(guildIds),
     );
   addExamples(command, ['DISCORD_BOT_TOKEN=… threadline bot discord --db postgres://app@db/threadline --shards 2', 'threadline bot discord --allow 123456789012345678 --group-policy respond_all']);
   addRunnerOptions(command).action(async (options: DiscordCliOptions) => {
