@@ -1,14 +1,16 @@
-import { DiscordAPIError, REST, Routes, Status, type APIAllowedMentions, type Client, type APIMessage, type APIUser, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import { DiscordAPIError, MessageFlags, REST, Routes, Status, type APIAllowedMentions, type ChatInputCommandInteraction, type Client, type APIMessage, type APIUser, type Interaction, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
+import { registerApplicationCommands } from './application-commands.js';
 import { classifyDiscordError } from './classify-error.js';
 import { normalizeMessage } from './normalize-message.js';
 import { ShardClaimer } from './shard-claimer.js';
 import { connectShard, DiscordGatewayRefusedError } from './shard-connection.js';
+import { alreadyAcknowledged, normalizeInteraction, RecentIds, slashInvocation } from './slash-commands.js';
 
 /** Discord's limit for one message's content, in characters. */
 export const DISCORD_TEXT_LIMIT = 2000;
@@ -32,6 +34,8 @@ export interface DiscordAdapterOptions {
   logger: Logger;
   /** Discord refused the gateway for good (bad token, Message Content intent not enabled…): the process should stop. */
   onFatal: (error: DiscordGatewayRefusedError) => void;
+  /** Register the application commands in these guilds instead of globally (default: globally). */
+  commandGuildIds?: readonly string[];
 }
 
 
@@ -50,6 +54,8 @@ export class DiscordAdapter implements PlatformAdapter {
   private claimer?: ShardClaimer;
   /** The gateway client of each shard this worker serves. */
   private readonly clients = new Map<number, Client>();
+  /** Interactions this worker has taken: a redelivery to it is dropped before it is acknowledged twice. */
+  private readonly interactions = new RecentIds();
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
@@ -79,6 +85,9 @@ export class DiscordAdapter implements PlatformAdapter {
   async start(inbox: InboundSink): Promise<void> {
     const me = await this.identify();
     const { shardCount, logger } = this.options;
+    const commands = inbox.commands ?? [];
+    // In the background: receiving messages must not wait for it (nor fail with it).
+    void registerApplicationCommands({ rest: this.rest, commands, guildIds: this.options.commandGuildIds, logger });
     this.claimer = new ShardClaimer({
       leases: this.options.leases,
       shardCount,
@@ -92,6 +101,7 @@ export class DiscordAdapter implements PlatformAdapter {
           shardCount,
           logger,
           onMessage: (message) => this.accept(message, me, inbox.receive),
+          onInteraction: (interaction) => this.acceptInteraction(interaction, me, inbox),
           onRefused: this.options.onFatal,
         }).catch((error: unknown) => {
           if (error instanceof DiscordGatewayRefusedError) this.options.onFatal(error);
@@ -136,6 +146,48 @@ export class DiscordAdapter implements PlatformAdapter {
         recordInbound(() => handler(inbound), inbound, { logger: this.options.logger, stopping: () => this.stopping }).catch(() => {}),
       );
     }
+  }
+
+  /**
+   * A slash command: acknowledged at once with a public answer (the question quoted, or the command's name), within
+   * the 3 s Discord allows and whatever the store is doing; then recorded like a message, the interaction id as its
+   * event id. The runner's reply is an ordinary channel message (replying to that acknowledgement in a server), so it
+   * streams, splits and retries like any other and any worker can send it: no interaction token is kept, and none
+   * expires under a reply that waits for a retry.
+   */
+  private acceptInteraction(interaction: Interaction, me: DiscordBotIdentity, inbox: InboundSink): void {
+    if (!interaction.isChatInputCommand() || this.stopping) return;
+    // A redelivery to this worker: acknowledged (and recorded) already.
+    if (!this.interactions.add(interaction.id)) return;
+    void this.answerInteraction(interaction, me, inbox).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, interaction: interaction.id }, 'could not take a Discord slash command'),
+    );
+  }
+
+  private async answerInteraction(interaction: ChatInputCommandInteraction, me: DiscordBotIdentity, inbox: InboundSink): Promise<void> {
+    const { logger } = this.options;
+    const invocation = slashInvocation(interaction, inbox.commands ?? []);
+    if (!invocation) {
+      // Only its user sees this: a command an older registration left, or an /ask with nothing to ask.
+      await interaction.reply({ content: 'Nothing to do: try /help.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    let echoMessageId: string | undefined;
+    try {
+      const response = await interaction.reply({ content: invocation.acknowledgement, allowedMentions: { parse: [] }, withResponse: true });
+      echoMessageId = response.resource?.message?.id;
+    } catch (error) {
+      // Acknowledged already (a redelivery another worker took: the inbox drops it), or too late: the reply still goes
+      // to the channel.
+      if (alreadyAcknowledged(error)) logger.debug({ interaction: interaction.id }, 'Discord interaction acknowledged already (a redelivery)');
+      else logger.warn({ interaction: interaction.id, reason: classifyDiscordError(error).reason }, 'could not acknowledge a Discord slash command; answering in the channel anyway');
+    }
+    const inbound = normalizeInteraction(interaction, me.id, invocation.text, echoMessageId);
+    if (!inbound) return;
+    // Discord never sends an interaction again on its own: retry until it is recorded (or the bot stops).
+    await this.recording.run(inbound.chatId, () =>
+      recordInbound(() => inbox.receive(inbound), inbound, { logger, stopping: () => this.stopping }).catch(() => {}),
+    );
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

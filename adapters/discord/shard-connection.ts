@@ -1,4 +1,4 @@
-import { ChannelType, Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import { ChannelType, Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Interaction, type Message } from 'discord.js';
 import type { Logger } from '../../src/log.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 
@@ -18,6 +18,8 @@ export interface ShardConnectionOptions {
   shardCount: number;
   logger: Logger;
   onMessage: (message: Message) => void;
+  /** Interactions (slash commands) the gateway delivers; they need no intent. */
+  onInteraction?: (interaction: Interaction) => void;
   /** The gateway refused the connection for good after it was ready (before, `connectShard` rejects instead). */
   onRefused: (error: DiscordGatewayRefusedError) => void;
 }
@@ -47,6 +49,7 @@ export async function connectShard(options: ShardConnectionOptions): Promise<Cli
     logger.debug({ shard, channelId: d.channel_id, messageId: d.id }, 'a DM MESSAGE_CREATE without channel_type: taken as a DM');
   });
   client.on(Events.MessageCreate, options.onMessage);
+  if (options.onInteraction) client.on(Events.InteractionCreate, options.onInteraction);
   client.on(Events.ShardError, (error) => logger.warn({ err: error, shard }, 'Discord gateway connection failed; discord.js reconnects'));
 
   let ready = false;

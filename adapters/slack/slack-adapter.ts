@@ -4,6 +4,8 @@ import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, typ
 import type { Logger } from '../../src/log.js';
 import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
+import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
+import { recordInbound } from '../shared/record-inbound.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
 import { answerRecordingFailure } from '../shared/webhook-http.js';
 import { boltLogger } from './bolt-logger.js';
@@ -11,6 +13,7 @@ import { classifySlackError } from './classify-error.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { normalizeEvent, type SlackEventEnvelope, type SlackIdentity } from './normalize-event.js';
 import { RecordFirstSocketModeReceiver } from './record-first-socket-mode-receiver.js';
+import { DEFAULT_SLASH_COMMAND, isSlashCommandName, normalizeSlashCommand, slashCommandText, slashCommandUsage, type SlashCommandPayload } from './slash-command.js';
 
 /**
  * Slack accepts 40,000 characters in `text` but truncates what it shows long before; 3,000 (the limit of a text
@@ -37,6 +40,8 @@ export interface SlackAdapterOptions {
   apiUrl?: string;
   receive: SlackReceiveMode;
   logger: Logger;
+  /** The slash command's name, as created in the Slack app (default `/threadline`). */
+  slashCommand?: string;
 }
 
 
@@ -61,8 +66,17 @@ export class SlackAdapter implements PlatformAdapter {
   private app?: App;
   private server?: Server;
   private socketReceiver?: RecordFirstSocketModeReceiver;
+  /** Slash commands are acknowledged before they are recorded: recorded here, in order per channel. */
+  private readonly recording = new KeyedSerialQueue();
+  private stopping = false;
+  /** The slash command's name (`/threadline`). */
+  readonly slashCommand: string;
 
   constructor(private readonly options: SlackAdapterOptions) {
+    this.slashCommand = options.slashCommand ?? DEFAULT_SLASH_COMMAND;
+    if (!isSlashCommandName(this.slashCommand)) {
+      throw new PlatformStartError(`the slash command must be a slash and up to 31 lower-case characters without spaces, as in ${DEFAULT_SLASH_COMMAND} (got "${this.slashCommand}")`, 'setup');
+    }
     this.apiOptions = options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {};
     this.boltLog = boltLogger(options.logger);
     const base = { ...this.apiOptions, logger: this.boltLog };
@@ -70,6 +84,11 @@ export class SlackAdapter implements PlatformAdapter {
     // out inside the client, where it would hold the turn and every other call of this client.
     this.client = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 3, minTimeout: 500 }, rejectRateLimitedCalls: true });
     this.lookupClient = new webApi.WebClient(options.token, { ...base, retryConfig: { retries: 0 }, timeout: NAME_LOOKUP_TIMEOUT_MS });
+  }
+
+  /** On Slack `/new` would be Slack's own command: /help says how to reach the bot's. */
+  get commandHelp(): string {
+    return `On Slack: ${this.slashCommand} new, ${this.slashCommand} status, …, or ${this.slashCommand} followed by a message`;
   }
 
   formatText(markdown: string): string {
@@ -121,6 +140,7 @@ export class SlackAdapter implements PlatformAdapter {
     };
     app.event('message', accept);
     app.event('app_mention', accept);
+    app.command(this.slashCommand, async ({ command, ack }) => this.acceptSlashCommand(command, ack, me, inbox));
     // A failed record must not be acknowledged: rethrown, it becomes a 500 (HTTP) or a missing ack (Socket Mode).
     app.error(async (error) => {
       throw error;
@@ -141,6 +161,39 @@ export class SlackAdapter implements PlatformAdapter {
       this.options.logger.info('receiving Slack events over Socket Mode');
     }
     this.app = app;
+  }
+
+  /**
+   * `/threadline …`: acknowledged at once (Slack allows 3 s and never sends a slash command again), with
+   * `response_type: in_channel` so the channel sees the command as typed; then recorded like a message, retried
+   * until it is (or the bot stops). The answer is posted in the channel (see `normalizeSlashCommand`). A command that
+   * asks for nothing gets its usage, which only its user sees.
+   */
+  private async acceptSlashCommand(
+    payload: SlashCommandPayload,
+    ack: (response?: Record<string, unknown>) => Promise<void>,
+    me: SlackIdentity,
+    inbox: InboundSink,
+  ): Promise<void> {
+    const commands = inbox.commands ?? [];
+    const text = slashCommandText(typeof payload.text === 'string' ? payload.text : '', commands);
+    if (text === undefined) {
+      await ack({ response_type: 'ephemeral', text: slashCommandUsage(this.slashCommand, commands) });
+      return;
+    }
+    let message: InboundMessage;
+    try {
+      message = normalizeSlashCommand(payload, me, text);
+    } catch (error) {
+      if (!(error instanceof UnusableEventError)) throw error;
+      await ack();
+      return refuseUnusable(inbox, { platform: this.platform, botId: me.teamId }, error.event);
+    }
+    await ack({ response_type: 'in_channel' });
+    const { logger } = this.options;
+    void this.recording.run(message.chatId, () =>
+      recordInbound(async () => inbox.receive(await this.withUserName(message)), message, { logger, stopping: () => this.stopping }).catch(() => {}),
+    );
   }
 
   /** One line saying which token Slack refused, or that Slack could not be reached. */
@@ -207,8 +260,10 @@ export class SlackAdapter implements PlatformAdapter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.app?.stop();
     this.app = undefined;
+    await this.recording.idle();
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
+import type { MenuCommand } from '../../src/runner/commands.js';
 import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { Lease } from '../../src/store/types.js';
@@ -80,6 +81,8 @@ export class TelegramAdapter implements PlatformAdapter {
 
   async start(inbox: InboundSink): Promise<void> {
     const me = await this.identify();
+    // In the background: the menu is a convenience, and receiving must not wait for it.
+    void this.setCommandMenu(inbox.commands ?? []);
     if (this.options.receive.kind === 'webhook') {
       // A failure answers 5xx and Telegram sends the update again.
       await this.startWebhook(this.options.receive, async (update) => {
@@ -102,6 +105,27 @@ export class TelegramAdapter implements PlatformAdapter {
         });
       });
       void this.pollWhenLeader(this.options.receive.leases);
+    }
+  }
+
+  /**
+   * The menu Telegram clients show on "/": the runner's commands, except those that take text (`/ask`: on Telegram
+   * any plain message asks). `setMyCommands` replaces the whole list, so every worker setting it at start is
+   * harmless; a failure is a warning (typed commands work without the menu), never a reason not to start.
+   */
+  private async setCommandMenu(commands: readonly MenuCommand[]): Promise<void> {
+    const menu = commands.filter((command) => !command.text).map((command) => ({ command: command.name, description: command.description }));
+    if (menu.length === 0) return;
+    try {
+      await this.bot.telegram.setMyCommands(menu);
+      this.options.logger.info({ commands: menu.map((entry) => entry.command) }, 'Telegram command menu set');
+    } catch (error) {
+      // Telegram's own description only: a network error's message holds the URL, and the URL the token.
+      const said = (error as { response?: { description?: string } }).response?.description;
+      this.options.logger.warn(
+        { reason: said ?? (error as { code?: string }).code ?? 'no answer from the Bot API' },
+        'could not set the Telegram command menu (setMyCommands); the commands still work when typed',
+      );
     }
   }
 

@@ -55,6 +55,8 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       appToken: text.optional(),
       port: port.default(3000),
       apiUrl: text.optional(),
+      /** The slash command's name as configured in the Slack app (default `/threadline`). */
+      slashCommand: text.optional(),
       ...runnerFields(env),
     })
     .superRefine((section, ctx) => {
@@ -66,11 +68,22 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       }
     });
 
+  // A bare 18-digit number in YAML is already rounded when it is read: a guild id must be text.
+  const discordId = z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value === 'number' && !Number.isSafeInteger(value)) ctx.addIssue({ code: 'custom', message: `quote Discord ids: YAML rounds a number this long (write '${String(value)}' as text, exactly as Discord shows it)` });
+    })
+    .pipe(text)
+    .pipe(z.string().regex(/^\d{1,20}$/, 'expected a Discord id (digits only)'));
+
   const discord = z.strictObject({
     token: text,
     apiUrl: text.optional(),
     /** Total gateway shards of the bot, split between the workers. */
     shards: envInteger(env, 1).default(1),
+    /** Register the slash commands in these guilds instead of globally (ids: write them as text). */
+    commandGuilds: z.array(discordId).optional(),
     ...runnerFields(env),
   });
 

@@ -21,7 +21,8 @@ export type AccessDecision = 'answer' | 'ignore' | 'refuse';
 export function decideAccess(message: InboundMessage, options: AccessOptions): AccessDecision {
   if (!message.isPrivate) {
     const policy = options.groupPolicy ?? 'mention_only';
-    const command = parseCommand(message.text) !== undefined;
+    // A platform's slash command (Discord's /ask) is the bot's own command even when its text is a plain message.
+    const command = message.slashCommand !== undefined || parseCommand(message.text) !== undefined;
     const wanted = policy === 'respond_all' || command || (policy === 'mention_only' && message.addressed);
     if (!wanted) return 'ignore';
   }

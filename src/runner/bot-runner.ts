@@ -7,7 +7,7 @@ import { MAX_SESSION_ID_LENGTH } from '../store/session-id.js';
 import type { AttemptFailure, HistoryStore, InboxEntry, InboxQueueSelection, LockedSession } from '../store/types.js';
 import { decideAccess, type AccessOptions } from './access-policy.js';
 import { commandReply } from './command-replies.js';
-import { parseCommand, type CommandName } from './commands.js';
+import { menuCommands, parseCommand, type CommandName } from './commands.js';
 import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import { runnerQueues } from './inbox-queue.js';
@@ -162,7 +162,12 @@ export class BotRunner {
     this.unlisten = await this.store.onInboxActivity((sessionId) => this.onActivity(sessionId));
     this.loop = this.workLoop();
     try {
-      await this.adapter.start({ receive: (message) => this.receive(message), refuse: (event) => this.refuse(event) });
+      await this.adapter.start({
+        receive: (message) => this.receive(message),
+        refuse: (event) => this.refuse(event),
+        // The platform's command menu offers what this runner answers: nothing when it reads no commands.
+        commands: this.options.commands === false ? [] : menuCommands(),
+      });
     } catch (error) {
       // Nothing may keep running on a bot that never started: stop the work loop and the listener first.
       this.stopping = true;

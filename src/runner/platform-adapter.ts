@@ -1,3 +1,5 @@
+import type { MenuCommand } from './commands.js';
+
 /**
  * The narrow contract between a platform adapter and the runner. An adapter turns platform events into
  * `InboundMessage`s and knows how to send, edit and show typing; it knows nothing of SQL, sessions' storage,
@@ -54,6 +56,11 @@ export interface InboundMessage {
   replyTarget: ReplyTarget;
   /** The session, when the user names it (the console); otherwise the runner derives it from the ids above. */
   sessionId?: string;
+  /**
+   * The platform's slash command or menu entry this message came from (Discord's `/ask`, Slack's `/threadline`),
+   * when it did: the user picked the bot's own command, so no group policy ignores it (`command_only` included).
+   */
+  slashCommand?: string;
 }
 
 /**
@@ -77,6 +84,12 @@ export interface InboundSink {
   receive: InboundHandler;
   /** Record a malformed event as refused, so it is acknowledged (200) once and never retried. */
   refuse(event: RefusedEvent): Promise<void>;
+  /**
+   * The commands the runner answers, for the platform's own command menu (Telegram's `setMyCommands`, Discord's
+   * application commands, Slack's slash command): see `menuCommands`. Absent or empty when the runner reads no
+   * commands; the adapter then registers none (and leaves what is registered alone).
+   */
+  commands?: readonly MenuCommand[];
 }
 
 /**

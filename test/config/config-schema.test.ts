@@ -54,19 +54,22 @@ describe('config file schema', () => {
   it('takes every option of the Slack and Discord commands, with their defaults', () => {
     const yaml = [
       'platforms:',
-      '  slack: { token: t, socketMode: true, appToken: "${SLACK_APP_TOKEN}", apiUrl: http://127.0.0.1:1/api/, sessionScope: user }',
-      '  discord: { token: { env: DISCORD_BOT_TOKEN }, apiUrl: http://127.0.0.1:2/api, shards: "${SHARDS}", concurrency: 2 }',
+      '  slack: { token: t, socketMode: true, appToken: "${SLACK_APP_TOKEN}", apiUrl: http://127.0.0.1:1/api/, sessionScope: user, slashCommand: /ask-bot }',
+      '  discord: { token: { env: DISCORD_BOT_TOKEN }, apiUrl: http://127.0.0.1:2/api, shards: "${SHARDS}", concurrency: 2, commandGuilds: [\'123456789012345678\'] }',
       '',
     ].join('\n');
     const config = parseConfig(yaml, 'bot.yaml', { SLACK_APP_TOKEN: 'xapp-1', DISCORD_BOT_TOKEN: 'd', SHARDS: '4' });
     expect(config.platforms).toEqual({
-      slack: { token: 't', socketMode: true, appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', port: 3000, sessionScope: 'user' },
-      discord: { token: 'd', apiUrl: 'http://127.0.0.1:2/api', shards: 4, concurrency: 2 },
+      slack: { token: 't', socketMode: true, appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', port: 3000, sessionScope: 'user', slashCommand: '/ask-bot' },
+      discord: { token: 'd', apiUrl: 'http://127.0.0.1:2/api', shards: 4, concurrency: 2, commandGuilds: ['123456789012345678'] },
     });
     expect(parseConfig('platforms:\n  discord: { token: d }\n  slack: { token: t, signingSecret: s, port: 0 }\n', 'bot.yaml', {}).platforms).toEqual({
       slack: { token: 't', signingSecret: 's', port: 0 },
       discord: { token: 'd', shards: 1 },
     });
+    // A bare snowflake is rounded by YAML: refused, not registered in some other guild.
+    expect(problem('platforms:\n  discord: { token: d, commandGuilds: [123456789012345678] }\n')).toMatch(/platforms\.discord\.commandGuilds\[0\].*quote Discord ids/);
+    expect(problem('platforms:\n  discord: { token: d, commandGuilds: [general] }\n')).toMatch(/expected a Discord id/);
   });
 
   it('resolves references inside longer strings and numbers given as text', () => {

@@ -24,6 +24,8 @@ export interface FakeDiscordOptions {
   guilds?: FakeDiscordGuild[];
   /** What `GET /gateway/bot` recommends; a client created with `shards: 'auto'` opens this many shards. */
   shardCount?: number;
+  /** The application's id (`GET /applications/@me`, READY's `application.id`); default: the bot user's id. */
+  applicationId?: string;
 }
 
 export interface DiscordSentMessage {
@@ -77,7 +79,54 @@ export interface DiscordErrorAnswer {
 }
 
 /** The REST routes the fake serves, by the names of Discord's API reference. */
-export type DiscordRestMethod = 'createMessage' | 'editMessage' | 'triggerTypingIndicator';
+export type DiscordRestMethod =
+  | 'createMessage'
+  | 'editMessage'
+  | 'triggerTypingIndicator'
+  | 'getApplicationCommands'
+  | 'bulkOverwriteApplicationCommands'
+  | 'createInteractionResponse';
+
+/** An application command as the fake keeps it: what was registered, with the id Discord gave it. */
+export interface DiscordApplicationCommand {
+  id: string;
+  type: number;
+  name: string;
+  description: string;
+  options?: Array<{ type: number; name: string; description: string; required?: boolean }>;
+  contexts?: number[] | null;
+  integration_types?: number[];
+}
+
+/** One bulk overwrite (`PUT …/commands`): where, and the commands it left registered there. */
+export interface CommandRegistration {
+  /** Undefined for the global commands. */
+  guildId?: string;
+  commands: DiscordApplicationCommand[];
+}
+
+/** The bot's answer to an interaction (`POST /interactions/{id}/{token}/callback`). */
+export interface InteractionResponse {
+  interactionId: string;
+  /** 4: a message now; 5: deferred ("thinking…"). */
+  type: number;
+  content?: string;
+  flags?: number;
+  /** The message the answer created (type 4), in the interaction's channel. */
+  messageId?: string;
+}
+
+export interface SlashCommandInput {
+  /** A guild text channel, or a DM channel (`dm: true`). */
+  channelId: string;
+  dm?: boolean;
+  userId: string;
+  userName?: string;
+  /** The command's name; it must be registered (globally, or in the channel's guild). */
+  command: string;
+  /** Option values by name (string options). */
+  options?: Record<string, string>;
+}
 
 export interface FakeDiscord {
   /** `http://127.0.0.1:P/api`: pass as `rest: { api }` (discord.js appends `/v10`). */
@@ -89,6 +138,21 @@ export interface FakeDiscord {
   /** Channel ids the bot sent a typing indicator to. */
   typing: RecordedList<string>;
   gatewayCloses: RecordedList<GatewayClose>;
+  applicationId: string;
+  /** Every bulk overwrite of application commands, in order. */
+  commandRegistrations: RecordedList<CommandRegistration>;
+  /** The application commands registered now, globally (no argument) or in a guild. */
+  registeredCommands(guildId?: string): DiscordApplicationCommand[];
+  /** Every answer to an interaction that Discord accepted (a second answer to one interaction is refused: 40060). */
+  interactionResponses: RecordedList<InteractionResponse>;
+  /**
+   * Dispatches INTERACTION_CREATE for a registered chat-input command (on the guild's shard, or shard 0 for a DM);
+   * returns the interaction sent. Throws if the command is not registered where it is used, as Discord would never
+   * offer it there.
+   */
+  slashCommand(input: SlashCommandInput): Record<string, unknown> & { id: string; token: string };
+  /** Dispatches the same interaction again, as a gateway redelivery would. */
+  redeliverInteraction(interaction: Record<string, unknown>): void;
   /**
    * Makes the next `times` (default 1) calls of `method` (in channel `chatId`, when given) answer `error`, e.g.
    * `failCalls({ method: 'createMessage', error: { status: 403, code: 50007, message: 'Cannot send messages to this user' } })`.
@@ -140,6 +204,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
   const channels = new Map<string, DiscordChannel>();
   const sessions = new Set<GatewaySession>();
   const failures = new FailureCues<DiscordErrorAnswer>();
+  const applicationId = options.applicationId ?? botUserId;
+  const commandRegistrations = new RecordedList<CommandRegistration>();
+  const interactionResponses = new RecordedList<InteractionResponse>();
+  /** Registered commands by scope: '' for the global ones, else the guild id. */
+  const commandScopes = new Map<string, DiscordApplicationCommand[]>();
+  /** Interactions sent, by id: their token, channel, and whether they were answered. */
+  const interactions = new Map<string, { token: string; channelId: string; guildId?: string; answered: boolean }>();
   let idCounter = 0n;
 
   // Real snowflakes, so discord.js derives sensible creation times from them.
@@ -177,7 +248,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
   const notFound = (res: ServerResponse, what: string, code: number) => sendJson(res, 404, { message: `Unknown ${what}`, code });
 
   const handleRest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/^\/api\/v10/, '');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname.replace(/^\/api\/v10/, '');
+    // Interaction callbacks carry the interaction's token in the path, and no bot token.
+    const callback = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    if (callback && req.method === 'POST') return interactionCallback(req, res, callback[1], callback[2], url.searchParams.get('with_response') === 'true');
     if (req.headers.authorization !== `Bot ${options.token}`) return sendJson(res, 401, { message: '401: Unauthorized', code: 0 });
     const route = `${req.method} ${path}`;
 
@@ -190,6 +265,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       });
     }
     if (route === 'GET /users/@me') return sendJson(res, 200, botUser);
+    if (route === 'GET /applications/@me') {
+      return sendJson(res, 200, { id: applicationId, name: 'threadline', description: '', icon: null, bot_public: true, bot_require_code_grant: false, verify_key: 'fake', flags: 0, bot: botUser });
+    }
+    const commandsRoute = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
+    if (commandsRoute) return applicationCommands(req, res, commandsRoute[1], commandsRoute[2]);
 
     const channelRoute = /^\/channels\/(\d+)(\/typing|\/messages(?:\/(\d+))?)?$/.exec(path);
     if (!channelRoute) return sendJson(res, 404, { message: '404: Not Found', code: 0 });
@@ -227,6 +307,89 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       return sendJson(res, 200, edited);
     }
     return sendJson(res, 405, { message: '405: Method Not Allowed', code: 0 });
+  };
+
+  const refuse = (res: ServerResponse, answer: DiscordErrorAnswer) => {
+    if (answer.retryAfter !== undefined) res.setHeader('retry-after', String(answer.retryAfter));
+    sendJson(res, answer.status, { message: answer.message, code: answer.code, ...(answer.retryAfter !== undefined && { retry_after: answer.retryAfter, global: false }) });
+  };
+
+  /** A command as Discord would accept it in a bulk overwrite, or the reason it would not (50035 Invalid Form Body). */
+  const validCommand = (raw: unknown, index: number): Omit<DiscordApplicationCommand, 'id'> | string => {
+    const command = raw as Partial<DiscordApplicationCommand>;
+    const type = command.type ?? 1;
+    if (typeof command.name !== 'string' || !/^[-_\p{Ll}\p{N}]{1,32}$/u.test(command.name)) return `${index}.name: must be 1-32 lower-case characters`;
+    if (type === 1 && (typeof command.description !== 'string' || command.description.length < 1 || command.description.length > 100)) return `${index}.description: must be 1-100 characters`;
+    const options = command.options ?? [];
+    for (const option of options) {
+      if (typeof option.name !== 'string' || !/^[-_\p{Ll}\p{N}]{1,32}$/u.test(option.name)) return `${index}.options.name: must be 1-32 lower-case characters`;
+      if (typeof option.description !== 'string' || option.description.length < 1 || option.description.length > 100) return `${index}.options.description: must be 1-100 characters`;
+    }
+    return {
+      type,
+      name: command.name,
+      description: command.description ?? '',
+      ...(options.length > 0 && { options: options.map((o) => ({ type: o.type, name: o.name, description: o.description, ...(o.required !== undefined && { required: o.required }) })) }),
+      contexts: command.contexts ?? null,
+      ...(command.integration_types && { integration_types: command.integration_types }),
+    };
+  };
+
+  const applicationCommands = async (req: IncomingMessage, res: ServerResponse, appId: string, guildId: string | undefined): Promise<void> => {
+    if (appId !== applicationId) return sendJson(res, 403, { message: 'Missing Access', code: 50001 });
+    // An application can only register commands in a guild the bot is in (with the applications.commands scope).
+    if (guildId !== undefined && !guilds.some((candidate) => candidate.id === guildId)) return sendJson(res, 403, { message: 'Missing Access', code: 50001 });
+    const scope = guildId ?? '';
+    const method: DiscordRestMethod = req.method === 'PUT' ? 'bulkOverwriteApplicationCommands' : 'getApplicationCommands';
+    const cued = failures.take(method, guildId);
+    if (cued) return refuse(res, cued);
+    const withScope = (command: DiscordApplicationCommand) => ({ ...command, application_id: applicationId, version: command.id, default_member_permissions: null, nsfw: false, ...(guildId && { guild_id: guildId }) });
+    if (req.method === 'GET') return sendJson(res, 200, (commandScopes.get(scope) ?? []).map(withScope));
+    if (req.method !== 'PUT') return sendJson(res, 405, { message: '405: Method Not Allowed', code: 0 });
+    const body = await readJsonBody(req);
+    if (!Array.isArray(body)) return sendJson(res, 400, { message: 'Invalid Form Body', code: 50035 });
+    const previous = commandScopes.get(scope) ?? [];
+    const commands: DiscordApplicationCommand[] = [];
+    for (const [index, raw] of body.entries()) {
+      const valid = validCommand(raw, index);
+      if (typeof valid === 'string') return sendJson(res, 400, { message: `Invalid Form Body (${valid})`, code: 50035 });
+      if (commands.some((command) => command.name === valid.name && command.type === valid.type)) return sendJson(res, 400, { message: `Invalid Form Body (${index}.name: duplicate)`, code: 50035 });
+      // A command that keeps its name keeps its id.
+      commands.push({ id: previous.find((command) => command.name === valid.name)?.id ?? nextId(), ...valid });
+    }
+    commandScopes.set(scope, commands);
+    commandRegistrations.record({ ...(guildId && { guildId }), commands });
+    return sendJson(res, 200, commands.map(withScope));
+  };
+
+  const interactionCallback = async (req: IncomingMessage, res: ServerResponse, interactionId: string, token: string, withResponse: boolean): Promise<void> => {
+    const interaction = interactions.get(interactionId);
+    if (!interaction) return sendJson(res, 404, { message: 'Unknown interaction', code: 10062 });
+    if (interaction.token !== token) return sendJson(res, 401, { message: 'Invalid Webhook Token', code: 50027 });
+    if (interaction.answered) return sendJson(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    const cued = failures.take('createInteractionResponse', interaction.channelId);
+    if (cued) return refuse(res, cued);
+    const body = (await readJsonBody(req)) as { type?: number; data?: { content?: string; flags?: number } };
+    if (body.type !== 4 && body.type !== 5) return sendJson(res, 400, { message: 'Invalid Form Body (type: the fake answers 4 and 5 only)', code: 50035 });
+    if (body.type === 4 && !body.data?.content) return sendJson(res, 400, { message: 'Cannot send an empty message', code: 50006 });
+    interaction.answered = true;
+    let message: ReturnType<typeof messageObject> | undefined;
+    if (body.type === 4) {
+      message = { ...messageObject({ channelId: interaction.channelId, guildId: interaction.guildId, author: botUser, content: body.data!.content! }), type: 20, flags: body.data?.flags ?? 0 };
+      sentMessages.set(message.id, message);
+    }
+    interactionResponses.record({
+      interactionId,
+      type: body.type,
+      ...(body.data?.content !== undefined && { content: body.data.content }),
+      ...(body.data?.flags !== undefined && { flags: body.data.flags }),
+      ...(message && { messageId: message.id }),
+    });
+    if (!withResponse) return sendEmpty(res);
+    return sendJson(res, 200, {
+      interaction: { id: interactionId, type: 2, activity_instance_id: null, response_message_id: message?.id ?? null, response_message_loading: body.type === 5, response_message_ephemeral: ((body.data?.flags ?? 0) & 64) !== 0 },
+      resource: { type: body.type, ...(message && { message }) },
+    });
   };
 
   const http = await listenOnLoopback((req, res) => {
@@ -284,7 +447,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       session_id: randomUUID(),
       resume_gateway_url: `ws://127.0.0.1:${http.port}${GATEWAY_PATH}`,
       shard,
-      application: { id: botUserId, flags: 0 },
+      application: { id: applicationId, flags: 0 },
       private_channels: [],
     }, 'READY');
     for (const guild of owned) send(session, GatewayOp.Dispatch, guildCreate(guild), 'GUILD_CREATE');
@@ -323,6 +486,56 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
 
   const author = (id: string, name?: string) => ({ id, username: name ?? `user-${id}`, discriminator: '0', global_name: name ?? null, avatar: null });
 
+  const dispatchInteraction = (interaction: Record<string, unknown>) => {
+    const guildId = interaction.guild_id as string | undefined;
+    send(sessionForShard(guildId ? shardForGuild(guildId, identifiedShardCount()) : 0), GatewayOp.Dispatch, interaction, 'INTERACTION_CREATE');
+  };
+
+  const slashCommand = ({ channelId, dm, userId, userName, command, options: values }: SlashCommandInput) => {
+    const user = author(userId, userName);
+    let channel = channels.get(channelId);
+    if (dm) {
+      channel = { id: channelId, type: CHANNEL_TYPE.DM, recipients: [user], last_message_id: null };
+      channels.set(channelId, channel);
+    }
+    if (!channel) throw new Error(`Channel ${channelId} is in no configured guild: configure it, or pass dm: true`);
+    const guildId = channel.guild_id;
+    const registered = [...(commandScopes.get('') ?? []), ...(guildId ? (commandScopes.get(guildId) ?? []) : [])].find(
+      (candidate) => candidate.name === command && candidate.type === 1 && (guildId || !candidate.contexts || candidate.contexts.includes(1)),
+    );
+    if (!registered) throw new Error(`/${command} is not registered ${guildId ? `globally or in guild ${guildId}` : 'for DMs'}: Discord would not offer it there`);
+    const id = nextId();
+    const token = `interaction-token-${id}`;
+    interactions.set(id, { token, channelId, ...(guildId && { guildId }), answered: false });
+    const joinedAt = new Date().toISOString();
+    const interaction = {
+      id,
+      application_id: applicationId,
+      type: 2,
+      token,
+      version: 1,
+      data: {
+        id: registered.id,
+        name: registered.name,
+        type: 1,
+        ...(values && { options: Object.entries(values).map(([name, value]) => ({ name, type: 3, value })) }),
+        ...(guildId && commandScopes.get(guildId)?.includes(registered) && { guild_id: guildId }),
+      },
+      channel_id: channelId,
+      channel,
+      ...(guildId
+        ? { guild_id: guildId, guild_locale: 'en-US', member: { user, roles: [], joined_at: joinedAt, deaf: false, mute: false, flags: 0, nick: null, permissions: '1071698660929' } }
+        : { user }),
+      app_permissions: '1071698660929',
+      locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': guildId ?? '0' },
+      context: guildId ? 0 : 1,
+    };
+    dispatchInteraction(interaction);
+    return interaction;
+  };
+
   return {
     apiUrl: `${http.url}/api`,
     botUserId,
@@ -330,6 +543,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     edits,
     typing,
     gatewayCloses,
+    applicationId,
+    commandRegistrations,
+    registeredCommands: (guildId) => [...(commandScopes.get(guildId ?? '') ?? [])],
+    interactionResponses,
+    slashCommand,
+    redeliverInteraction: dispatchInteraction,
     failCalls: (cue) => failures.add(cue),
     sendMessageCreate({ channelId, guildId, authorId, authorName, content, mentionsBot, threadId }) {
       const resolvedGuildId = guildId ?? channels.get(channelId)?.guild_id;

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import { ChannelType, Client, DiscordAPIError, Events, GatewayIntentBits, Partials, REST, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordedList } from './fake-slack-server.js';
@@ -114,6 +114,61 @@ describe('real discord.js client against the fake Discord', () => {
     fake = await startFakeDiscord({ token, guilds: [guildA] });
     client = newClient(fake.apiUrl);
     await expect(client.login('wrong-token')).rejects.toThrow(/token/i);
+  });
+});
+
+function nextInteraction(bot: Client): Promise<ChatInputCommandInteraction> {
+  return new Promise((resolve) =>
+    bot.once(Events.InteractionCreate, (interaction: Interaction) => {
+      if (interaction.isChatInputCommand()) resolve(interaction);
+    }),
+  );
+}
+
+describe('application commands and interactions against the fake Discord', () => {
+  it('bulk-overwrites commands (keeping ids), delivers a slash command, and takes one answer per interaction', async () => {
+    fake = await startFakeDiscord({ token, guilds: [guildA] });
+    const rest = new REST({ api: fake.apiUrl }).setToken(token);
+    const app = (await rest.get(Routes.currentApplication())) as { id: string };
+    expect(app.id).toBe(fake.applicationId);
+    const ask = { name: 'ask', description: 'ask something', options: [{ type: 3, name: 'text', description: 'what', required: true }] };
+    const first = (await rest.put(Routes.applicationCommands(app.id), { body: [ask, { name: 'new', description: 'fresh' }] })) as Array<{ id: string; name: string }>;
+    const again = (await rest.put(Routes.applicationCommands(app.id), { body: [ask] })) as Array<{ id: string; name: string }>;
+    expect(again).toEqual([expect.objectContaining({ name: 'ask', id: first[0].id })]);
+    expect(((await rest.get(Routes.applicationCommands(app.id))) as unknown[]).length).toBe(1);
+    expect(fake.commandRegistrations.map((r) => [r.guildId, r.commands.map((c) => c.name)])).toEqual([[undefined, ['ask', 'new']], [undefined, ['ask']]]);
+    await expect(rest.put(Routes.applicationCommands(app.id), { body: [{ name: 'Bad Name', description: 'x' }] })).rejects.toMatchObject({ code: 50035 });
+    // Not in that guild: Missing Access.
+    await expect(rest.put(Routes.applicationGuildCommands(app.id, '999999999999999999'), { body: [ask] })).rejects.toMatchObject({ code: 50001 });
+
+    const bot = await loggedIn(fake.apiUrl);
+    expect(() => fake!.slashCommand({ channelId: '300000000000000001', userId: aliceId, command: 'new' })).toThrow(/not registered/);
+    const received = nextInteraction(bot);
+    const sent = fake.slashCommand({ channelId: '300000000000000001', userId: aliceId, userName: 'Alice', command: 'ask', options: { text: 'hello?' } });
+    const interaction = await received;
+    expect(interaction).toMatchObject({ id: sent.id, commandName: 'ask', channelId: '300000000000000001', guildId: guildA.id });
+    expect(interaction.options.getString('text')).toBe('hello?');
+    const response = await interaction.reply({ content: '>>> hello?', withResponse: true });
+    expect(response.resource?.message?.content).toBe('>>> hello?');
+    expect(fake.interactionResponses).toEqual([{ interactionId: sent.id, type: 4, content: '>>> hello?', messageId: response.resource?.message?.id }]);
+
+    // A redelivery of the same interaction: a second answer is refused, as Discord does.
+    const redelivered = nextInteraction(bot);
+    fake.redeliverInteraction(sent);
+    const copy = await redelivered;
+    expect(copy.id).toBe(sent.id);
+    const refused = await copy.reply({ content: 'twice' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect(refused).toMatchObject({ code: 40060 });
+    expect(fake.interactionResponses).toHaveLength(1);
+
+    // In a DM the interaction carries the user, and the channel is a DM.
+    const inDm = nextInteraction(bot);
+    fake.slashCommand({ channelId: '400000000000000001', dm: true, userId: aliceId, command: 'ask', options: { text: 'psst' } });
+    const dmInteraction = await inDm;
+    expect(dmInteraction.inGuild()).toBe(false);
+    expect(dmInteraction.user.id).toBe(aliceId);
+    expect(dmInteraction.channel?.type).toBe(ChannelType.DM);
   });
 });
 

@@ -146,6 +146,24 @@ export interface SendEventOptions {
   badSignature?: boolean;
 }
 
+/** A slash command's payload, as Slack sends it (form fields over HTTP, the same fields as JSON over Socket Mode). */
+export interface SlashCommandPayload {
+  token: string;
+  team_id: string;
+  team_domain: string;
+  channel_id: string;
+  channel_name: string;
+  user_id: string;
+  user_name: string;
+  command: string;
+  text: string;
+  api_app_id: string;
+  is_enterprise_install: string;
+  response_url: string;
+  /** Unique to this invocation. */
+  trigger_id: string;
+}
+
 export interface SocketModeAck {
   envelopeId: string;
   payload?: unknown;
@@ -183,6 +201,12 @@ export interface FakeSlack {
   sendEvent(eventsUrl: string, body: object, options?: SendEventOptions): Promise<PostedResponse>;
   /** Pushes an event envelope over Socket Mode; resolves with the app's ack. */
   pushSocketEvent(body: SlackEventEnvelope): Promise<SocketModeAck>;
+  /** Builds (does not send) what Slack sends when a user runs `command` (default `/threadline`) with `text`. */
+  slashCommand(input: { channel: string; user: string; text: string; command?: string; userName?: string }): SlashCommandPayload;
+  /** Signs and POSTs a slash command form-encoded, as Slack does, to the app's request URL; the answer is the app's response. */
+  sendSlashCommand(url: string, payload: SlashCommandPayload, options?: SendEventOptions): Promise<PostedResponse>;
+  /** Pushes a `slash_commands` envelope over Socket Mode; resolves with the app's ack (its payload is the response). */
+  pushSocketSlashCommand(payload: SlashCommandPayload): Promise<SocketModeAck>;
   close(): Promise<void>;
 }
 
@@ -200,6 +224,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
   const failures = new FailureCues<SlackErrorAnswer>();
   let eventCounter = 0;
   let tsCounter = 0;
+  let triggerCounter = 0;
   const startSeconds = Math.floor(Date.now() / 1000);
 
   // Slack timestamps are unique per channel and sort in posting order; a counter in the micro part keeps both true.
@@ -319,34 +344,68 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     directMessage({ channel, user, text }) {
       return envelope({ type: 'message', channel_type: 'im', channel, user, text, client_msg_id: randomUUID() });
     },
-    sendEvent(eventsUrl, body, sendOptions = {}) {
-      const rawBody = JSON.stringify(body);
-      const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
-      const secret = sendOptions.badSignature ? `not-${options.signingSecret}` : options.signingSecret;
-      const headers: Record<string, string> = {
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': `v0=${hmacSha256Hex(secret, `v0:${timestamp}:${rawBody}`)}`,
+    slashCommand({ channel, user, text, command, userName }) {
+      return {
+        token: 'fake-verification-token',
+        team_id: teamId,
+        team_domain: 'fake-team',
+        channel_id: channel,
+        channel_name: channel.startsWith('D') ? 'directmessage' : `channel-${channel.toLowerCase()}`,
+        user_id: user,
+        user_name: userName ?? options.userNames?.[user]?.toLowerCase() ?? `user-${user.toLowerCase()}`,
+        command: command ?? '/threadline',
+        text,
+        api_app_id: appId,
+        is_enterprise_install: 'false',
+        response_url: `http://127.0.0.1:${http.port}/commands/${teamId}/${++triggerCounter}`,
+        trigger_id: `${startSeconds}.${triggerCounter}.${randomUUID().replace(/-/g, '')}`,
       };
-      if (sendOptions.retryNum !== undefined) {
-        headers['x-slack-retry-num'] = String(sendOptions.retryNum);
-        headers['x-slack-retry-reason'] = sendOptions.retryReason ?? 'http_timeout';
-      }
-      return postRawJson(eventsUrl, rawBody, headers);
+    },
+    sendSlashCommand(url, payload, sendOptions = {}) {
+      const rawBody = new URLSearchParams(Object.entries(payload)).toString();
+      return postSigned(url, rawBody, 'application/x-www-form-urlencoded', sendOptions);
+    },
+    pushSocketSlashCommand(payload) {
+      return pushEnvelope('slash_commands', payload, true);
+    },
+    sendEvent(eventsUrl, body, sendOptions = {}) {
+      return postSigned(eventsUrl, JSON.stringify(body), 'application/json', sendOptions);
     },
     pushSocketEvent(body) {
-      const open = [...socketMode.clients].find((socket) => socket.readyState === socket.OPEN);
-      if (!open) {
-        return Promise.reject(new Error('No Socket Mode client is connected: start the App with socketMode: true and appToken first'));
-      }
-      const envelopeId = randomUUID();
-      open.send(JSON.stringify({ envelope_id: envelopeId, type: 'events_api', payload: body, accepts_response_payload: false, retry_attempt: 0, retry_reason: '' }));
-      return socketAcks.waitFor((ack) => ack.envelopeId === envelopeId);
+      return pushEnvelope('events_api', body, false);
     },
     async close() {
       await closeWebSocketServer(socketMode);
       await http.close();
     },
   };
+
+  /** POSTs `rawBody` signed as Slack signs its requests (over the exact bytes sent). */
+  async function postSigned(url: string, rawBody: string, contentType: string, sendOptions: SendEventOptions): Promise<PostedResponse> {
+    const timestamp = String(sendOptions.timestamp ?? Math.floor(Date.now() / 1000));
+    const secret = sendOptions.badSignature ? `not-${options.signingSecret}` : options.signingSecret;
+    const headers: Record<string, string> = {
+      'content-type': contentType,
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': `v0=${hmacSha256Hex(secret, `v0:${timestamp}:${rawBody}`)}`,
+    };
+    if (sendOptions.retryNum !== undefined) {
+      headers['x-slack-retry-num'] = String(sendOptions.retryNum);
+      headers['x-slack-retry-reason'] = sendOptions.retryReason ?? 'http_timeout';
+    }
+    return postedResponse(await fetch(url, { method: 'POST', headers, body: rawBody }));
+  }
+
+  /** Sends an envelope to a connected Socket Mode client; resolves with its ack. */
+  function pushEnvelope(type: string, payload: unknown, acceptsResponsePayload: boolean): Promise<SocketModeAck> {
+    const open = [...socketMode.clients].find((socket) => socket.readyState === socket.OPEN);
+    if (!open) {
+      return Promise.reject(new Error('No Socket Mode client is connected: start the App with socketMode: true and appToken first'));
+    }
+    const envelopeId = randomUUID();
+    open.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: acceptsResponsePayload, retry_attempt: 0, retry_reason: '' }));
+    return socketAcks.waitFor((ack) => ack.envelopeId === envelopeId);
+  }
 }
 
 function stringParam(params: RequestParams, name: string): string | undefined {

@@ -58,6 +58,10 @@ describe('real Bolt app over HTTP against the fake', () => {
     app.message(async ({ message, say }) => {
       if (message.channel_type === 'im' && 'text' in message) await say(`dm echo: ${message.text}`);
     });
+    app.command('/threadline', async ({ command, ack, say }) => {
+      await ack({ response_type: 'in_channel' });
+      await say(`command echo: ${command.text}`);
+    });
     const server = (await app.start(0)) as Server;
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   }
@@ -100,6 +104,19 @@ describe('real Bolt app over HTTP against the fake', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  it('delivers a signed, form-encoded slash command; the response is the ack', async () => {
+    const eventsUrl = await startHttpApp();
+    const command = fake.slashCommand({ channel: 'C1', user: 'U0ALICE', text: 'ask a & b' });
+    expect(command).toMatchObject({ command: '/threadline', user_name: 'alice', team_id: fake.teamId });
+    const response = await fake.sendSlashCommand(eventsUrl, command);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ response_type: 'in_channel' });
+    expect(await fake.posts.waitFor((p) => p.channel === 'C1')).toMatchObject({ text: 'command echo: ask a & b' });
+    // Each invocation has its own trigger id.
+    expect(fake.slashCommand({ channel: 'C1', user: 'U0ALICE', text: 'x' }).trigger_id).not.toBe(command.trigger_id);
+    expect((await fake.sendSlashCommand(eventsUrl, command, { badSignature: true })).status).toBe(401);
+  });
+
   it('echoes a url_verification challenge', async () => {
     const eventsUrl = await startHttpApp();
     const response = await fake.sendEvent(eventsUrl, { type: 'url_verification', token: 'x', challenge: 'challenge-123' });
@@ -121,11 +138,19 @@ describe('real Bolt app over Socket Mode against the fake', () => {
     app.event('app_mention', async ({ event, say }) => {
       await say({ text: 'over the socket', thread_ts: event.ts });
     });
+
+    app.command('/threadline', async ({ command, ack }) => {
+      await ack({ response_type: 'ephemeral', text: `only you see: ${command.text}` });
+    });
     await app.start();
 
     const mention = fake.appMention({ channel: 'C2', user: 'U0ALICE', text: 'socket hi' });
     const ack = await fake.pushSocketEvent(mention);
     expect(fake.socketAcks).toContainEqual(ack);
     expect(await fake.posts.waitFor((p) => p.threadTs === mention.event.ts)).toMatchObject({ channel: 'C2', text: 'over the socket' });
+
+    // A slash command's ack carries the response as its payload.
+    const commandAck = await fake.pushSocketSlashCommand(fake.slashCommand({ channel: 'C2', user: 'U0ALICE', text: 'hi' }));
+    expect(commandAck.payload).toEqual({ response_type: 'ephemeral', text: 'only you see: hi' });
   });
 });

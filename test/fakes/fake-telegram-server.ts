@@ -66,6 +66,12 @@ export interface ApiCall {
   error?: string;
 }
 
+/** One entry of the bot's command menu, as `setMyCommands` set it. */
+export interface BotCommandEntry {
+  command: string;
+  description: string;
+}
+
 export interface WebhookSettings {
   url: string;
   secret_token?: string;
@@ -138,6 +144,12 @@ export interface FakeTelegram {
   /** Every API call in arrival order, failed ones included. */
   readonly calls: readonly ApiCall[];
   readonly webhook: WebhookSettings | undefined;
+  /**
+   * The bot's command menu for the default scope, as the last `setMyCommands` left it (undefined until one is made;
+   * `deleteMyCommands` empties it). Telegram's rules are checked: 1-32 characters of a-z, 0-9 and _, a description of
+   * 1-256 characters, at most 100 commands.
+   */
+  readonly myCommands: readonly BotCommandEntry[] | undefined;
   /** Updates queued and not yet acknowledged by a getUpdates offset. */
   readonly pendingUpdates: readonly Update[];
   /**
@@ -259,6 +271,7 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
   const calls: ApiCall[] = [];
   let queue: Update[] = [];
   let webhook: WebhookSettings | undefined;
+  let myCommands: BotCommandEntry[] | undefined;
   let heldPoll: HeldPoll | undefined;
   let lastUpdateId = 100_000;
   const lastMessageIdByChat = new Map<string, number>();
@@ -404,6 +417,35 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     return true;
   };
 
+  const defaultScope = (params: RequestParams) => {
+    const scope = params.scope as { type?: string } | undefined;
+    if (scope !== undefined && scope.type !== 'default') throw badRequest('the fake keeps only the default command scope');
+  };
+
+  const setMyCommands = (params: RequestParams) => {
+    defaultScope(params);
+    const commands = typeof params.commands === 'string' ? (JSON.parse(params.commands) as unknown) : params.commands;
+    if (!Array.isArray(commands)) throw badRequest("can't parse commands JSON object");
+    if (commands.length > 100) throw badRequest('too many commands specified');
+    myCommands = commands.map((entry: { command?: unknown; description?: unknown }) => {
+      if (typeof entry.command !== 'string' || !/^[a-z0-9_]{1,32}$/.test(entry.command)) throw badRequest('BOT_COMMAND_INVALID');
+      if (typeof entry.description !== 'string' || entry.description.length < 1 || entry.description.length > 256) throw badRequest('BOT_COMMAND_DESCRIPTION_INVALID');
+      return { command: entry.command, description: entry.description };
+    });
+    return true;
+  };
+
+  const getMyCommands = (params: RequestParams) => {
+    defaultScope(params);
+    return myCommands ?? [];
+  };
+
+  const deleteMyCommands = (params: RequestParams) => {
+    defaultScope(params);
+    myCommands = [];
+    return true;
+  };
+
   const getWebhookInfo = () => ({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: queue.length });
 
   const methods = new Map<string, Handler>(
@@ -418,6 +460,9 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
       setWebhook,
       deleteWebhook,
       getWebhookInfo,
+      setMyCommands,
+      getMyCommands,
+      deleteMyCommands,
     } satisfies Record<string, Handler>).map(([name, handler]) => [name.toLowerCase(), handler]),
   );
 
@@ -499,6 +544,9 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     },
     get webhook() {
       return webhook;
+    },
+    get myCommands() {
+      return myCommands;
     },
     get pendingUpdates() {
       return queue;

@@ -182,6 +182,21 @@ describe('fake Telegram server with the real telegraf client', () => {
     await expect(telegram.sendMessage(4, '  ')).rejects.toMatchObject({ description: 'Bad Request: message text is empty' });
   });
 
+  it('keeps the command menu setMyCommands sets, and refuses commands Telegram would refuse', async () => {
+    const fake = await fakeTelegram();
+    const telegram = new Telegram(TOKEN, { apiRoot: fake.apiRoot });
+    expect(fake.myCommands).toBeUndefined();
+    await telegram.setMyCommands([{ command: 'new', description: 'fresh start' }, { command: 'help', description: 'the list' }]);
+    expect(fake.myCommands).toEqual([{ command: 'new', description: 'fresh start' }, { command: 'help', description: 'the list' }]);
+    expect(await telegram.getMyCommands()).toEqual(fake.myCommands);
+    await expect(telegram.setMyCommands([{ command: 'Bad Name', description: 'x' }])).rejects.toMatchObject({ description: 'Bad Request: BOT_COMMAND_INVALID' });
+    await expect(telegram.setMyCommands([{ command: 'ok', description: '' }])).rejects.toMatchObject({ description: 'Bad Request: BOT_COMMAND_DESCRIPTION_INVALID' });
+    // A refused call leaves the menu as it was.
+    expect(fake.myCommands?.map((c) => c.command)).toEqual(['new', 'help']);
+    await telegram.deleteMyCommands();
+    expect(fake.myCommands).toEqual([]);
+  });
+
   it('delivers webhook updates with the secret token, and telegraf rejects a wrong secret', async () => {
     const fake = await fakeTelegram();
     const bot = echoBot(fake);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideAccess } from '../../src/runner/access-policy.js';
-import { isCommand, parseCommand } from '../../src/runner/commands.js';
+import { helpText, invocationText, isCommand, menuCommands, parseCommand } from '../../src/runner/commands.js';
 import type { InboundMessage } from '../../src/runner/platform-adapter.js';
 import { eventKeyFor, sessionKeyFor } from '../../src/runner/session-key.js';
 
@@ -46,6 +46,34 @@ describe('commands', () => {
     expect(isCommand('/weather now')).toBe(true);
     expect(isCommand('hello /new')).toBe(false);
   });
+
+  it('offer one menu, derived from the chat commands: every command a user picks, then /ask with its text', () => {
+    const menu = menuCommands();
+    expect(menu.map((c) => c.name)).toEqual(['new', 'status', 'stop', 'history', 'help', 'ask']);
+    // The same descriptions as /help, except where a menu needs its own words.
+    expect(menu.find((c) => c.name === 'new')?.description).toBe('start a fresh conversation (the old one is kept)');
+    expect(helpText()).toContain('/new - start a fresh conversation (the old one is kept)');
+    expect(menu.find((c) => c.name === 'help')?.description).toBe('list the commands');
+    expect(menu.filter((c) => c.text).map((c) => c.name)).toEqual(['ask']);
+    // What Telegram, Discord and Slack all accept.
+    for (const command of menu) {
+      expect(command.name).toMatch(/^[a-z0-9_]{1,32}$/);
+      expect(command.description.length).toBeGreaterThanOrEqual(3);
+      expect(command.description.length).toBeLessThanOrEqual(100);
+    }
+    // Every menu command but /ask is one the runner answers.
+    expect(menu.filter((c) => !c.text).every((c) => parseCommand(`/${c.name}`) === c.name)).toBe(true);
+  });
+
+  it('turn a menu invocation into the message it stands for: /new, or the text of /ask', () => {
+    const menu = menuCommands();
+    expect(invocationText(menu, 'new')).toBe('/new');
+    expect(invocationText(menu, 'STATUS', 'ignored')).toBe('/status');
+    expect(invocationText(menu, 'ask', '  what is up?  ')).toBe('what is up?');
+    expect(invocationText(menu, 'ask', '   ')).toBeUndefined();
+    expect(invocationText(menu, 'weather')).toBeUndefined();
+    expect(invocationText([], 'new')).toBeUndefined();
+  });
 });
 
 describe('access', () => {
@@ -56,6 +84,9 @@ describe('access', () => {
     expect(decideAccess(message({ text: '/status' }), { groupPolicy: 'command_only' })).toBe('answer');
     expect(decideAccess(message({ addressed: true }), { groupPolicy: 'command_only' })).toBe('ignore');
     expect(decideAccess(message(), { groupPolicy: 'respond_all' })).toBe('answer');
+    // A platform's slash command (/ask hello) is the bot's command, whatever its text.
+    expect(decideAccess(message({ text: 'hello', addressed: true, slashCommand: 'ask' }), { groupPolicy: 'command_only' })).toBe('answer');
+    expect(decideAccess(message({ text: 'hello', slashCommand: 'ask' }), {})).toBe('answer');
   });
 
   it('in groups counts only Threadline\'s commands as addressed: another bot\'s /report is not', () => {

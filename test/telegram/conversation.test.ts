@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { menuCommands } from '../../src/runner/commands.js';
 import { defaultHandler, type FakeHandler } from '../fakes/fake-openai-server.js';
 import { sqliteTestFile } from '../support/databases.js';
 import { killAll } from '../support/processes.js';
@@ -71,6 +72,10 @@ describe('threadline bot telegram: commands (SQLite, polling)', () => {
     world = await startWorld(sqliteTestFile('commands'));
     const { tg, llm } = world;
     const worker = await startWorker(world);
+    // The command menu, derived from the runner's list: its commands but /ask (any plain message asks on Telegram).
+    const menu = await tg.waitFor((f) => f.myCommands, 15_000);
+    expect(menu).toEqual(menuCommands().filter((c) => !c.text).map((c) => ({ command: c.name, description: c.description })));
+    expect(menu.map((c) => c.command)).toEqual(['new', 'status', 'stop', 'history', 'help']);
     /** Sends a text and returns the bot's answer once complete (a streamed reply ends with its "(saw N messages)"). */
     const say = async (text: string) => {
       const before = tg.messagesInChat(4).length;
@@ -102,6 +107,20 @@ describe('threadline bot telegram: commands (SQLite, polling)', () => {
       const listed = (await store.listSessions({ prefix: chatSession(4) })).sessions.map((s) => s.id);
       expect(listed).toEqual(expect.arrayContaining([chatSession(4), fresh]));
     });
+    expect(loggedErrors(worker)).toEqual([]);
+  });
+
+  it('a refused command menu (setMyCommands) is a warning: the bot starts, and typed commands work', async () => {
+    world = await startWorld(sqliteTestFile('menu_refused'));
+    const { tg } = world;
+    tg.failCalls({ method: 'setMyCommands', error: { error_code: 400, description: 'Bad Request: BOT_COMMAND_INVALID' } });
+    const worker = await startWorker(world);
+    const warning = await worker.proc.waitForLine(/could not set the Telegram command menu/, 15_000);
+    expect(JSON.parse(warning)).toMatchObject({ level: 40, reason: 'Bad Request: BOT_COMMAND_INVALID' });
+    tg.pushUpdate(tg.textUpdate({ chatId: 5, userId: 5, text: '/help' }));
+    await tg.waitFor((f) => f.messagesInChat(5).some((m) => m.text.includes('\n/new - ')), 15_000);
+    expect(tg.myCommands).toBeUndefined();
+    await stopWorker(worker);
     expect(loggedErrors(worker)).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ interface SlackCliOptions extends RunnerCliOptions {
   socketMode?: boolean;
   port: number;
   apiUrl?: string;
+  slashCommand: string;
 }
 
 /**
@@ -26,6 +27,8 @@ export interface SlackSettings {
   signingSecret?: string;
   /** HTTP mode: port of the events server. */
   port: number;
+  /** The slash command's name as created in the Slack app (default `/threadline`). */
+  slashCommand?: string;
 }
 
 /** The Slack adapter for `settings`, identified, so a wrong token fails before the runner starts. */
@@ -36,6 +39,7 @@ export async function makeSlackAdapter(settings: SlackSettings, { logger }: BotC
     token: settings.token,
     apiUrl: settings.apiUrl,
     logger,
+    ...(settings.slashCommand ? { slashCommand: settings.slashCommand } : {}),
     receive: settings.socketMode
       ? { kind: 'socket', appToken: settings.appToken! }
       : { kind: 'http', signingSecret: settings.signingSecret!, port: settings.port },
@@ -54,7 +58,8 @@ export function registerSlackBot(bot: Command): void {
     .addOption(new Option('--socket-mode', 'receive events over a Socket Mode connection instead of HTTP'))
     .addOption(new Option('--app-token <token>', 'Socket Mode: app-level token, xapp-… with connections:write (default: $SLACK_APP_TOKEN)'))
     .addOption(new Option('--port <port>', 'HTTP mode: port of the events server (POST /slack/events)').argParser(Number).default(3000))
-    .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'));
+    .addOption(new Option('--api-url <url>', 'Web API base URL (default: $SLACK_API_URL, else https://slack.com/api/)'))
+    .addOption(new Option('--slash-command <name>', 'the slash command created in the Slack app: /threadline new, /threadline <message>…').default('/threadline'));
   addExamples(command, ['SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… threadline bot slack --db postgres://app@db/threadline', 'SLACK_APP_TOKEN=xapp-… threadline bot slack --socket-mode']);
   addRunnerOptions(command).action(async (options: SlackCliOptions) => {
     const env = process.env;
@@ -67,6 +72,7 @@ export function registerSlackBot(bot: Command): void {
       appToken: options.appToken ?? env.SLACK_APP_TOKEN,
       signingSecret: options.signingSecret ?? env.SLACK_SIGNING_SECRET,
       port: options.port,
+      slashCommand: options.slashCommand,
     };
     if (settings.socketMode && !settings.appToken) {
       throw new CliError('Socket Mode needs an app-level token: pass --app-token or set SLACK_APP_TOKEN (xapp-…, scope connections:write)', 2);
