@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { ThreadlineError } from '../../src/store/errors.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
 import { answerRecordingFailure } from '../shared/webhook-http.js';
@@ -19,6 +19,8 @@ import { RecordFirstSocketModeReceiver } from './record-first-socket-mode-receiv
 export const SLACK_TEXT_LIMIT = 3_000;
 /** `chat.update` is a Tier 3 method (about 50 calls a minute per workspace): at most one edit a second per reply. */
 export const SLACK_MIN_EDIT_INTERVAL_MS = 1_000;
+/** `chat.postMessage`: about one message a second per channel, short bursts allowed (`--send-limit channel=…`). */
+export const SLACK_SEND_LIMITS: Readonly<Record<'channel', SendLimit>> = { channel: { ratePerSec: 1, burst: 3 } };
 /** A display name is looked up before the event is acknowledged, so the lookup must stay well inside Slack's 3 s. */
 const NAME_LOOKUP_TIMEOUT_MS = 1_000;
 /** `WebSocket.OPEN`: the Socket Mode connection's ready state while it is connected. */
@@ -51,6 +53,7 @@ export class SlackAdapter implements PlatformAdapter {
   readonly platform = 'slack';
   readonly textLimit = SLACK_TEXT_LIMIT;
   readonly minEditIntervalMs = SLACK_MIN_EDIT_INTERVAL_MS;
+  readonly sendLimits = SLACK_SEND_LIMITS;
   private readonly client: webApi.WebClient;
   /** Display-name lookups happen while Slack waits for the ack: no retries, short timeout. */
   private readonly lookupClient: webApi.WebClient;
@@ -229,6 +232,11 @@ export class SlackAdapter implements PlatformAdapter {
 
   classifyError(error: unknown): DeliveryFault {
     return classifySlackError(error);
+  }
+
+  /** The channel's budget (a thread shares its channel's), for every worker of the workspace's app. */
+  sendScopes(target: ReplyTarget): SendScope[] {
+    return [{ limit: 'channel', key: `slack:${this.botId ?? 'unknown'}:channel:${target.chatId}` }];
   }
 
   /** Slack shows no "typing…" for bots outside its AI-assistant surface; the first streamed text stands in for it. */
