@@ -213,11 +213,11 @@ export class BotRunner {
     try {
       const purged = await this.store.purgeInbox(new Date(Date.now() - retention));
       if (purged > 0) this.log.info({ purged }, 'purged old answered inbox entries');
-      // Send budgets of chats quiet for an hour are full again: forgetting them changes nothing.
-      await this.store.purgeSendBudgets(PURGE_EVERY_MS);
     } catch (error) {
       this.log.warn({ err: error }, 'could not purge old inbox entries; trying again in an hour');
     }
+    // Send budgets of chats quiet for an hour are full again: forgetting them changes nothing.
+    await this.store.purgeSendBudgets(PURGE_EVERY_MS).catch((error: unknown) => this.log.warn({ err: error }, 'could not forget idle send budgets; trying again in an hour'));
   }
 
   /** True while this process still has work for the session: pending entries, or a turn in progress. */
@@ -267,9 +267,12 @@ export class BotRunner {
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, refused: reason });
     if (duplicate) return { duplicate };
     this.log.info({ sessionId: entry.sessionId, inboxId: id, reason, outcome: 'refused' }, 'message refused');
-    await this.budget.deliver(message.replyTarget, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) =>
-      this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused'),
-    );
+    // The platform waits for this answer (Slack for 3 s): the refusal goes only if the send budget has room now.
+    const told = await this.budget.offer(message.replyTarget, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) => {
+      this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused');
+      return undefined;
+    });
+    if (told?.sent === false) this.log.info({ sessionId: entry.sessionId, inboxId: id, waitMs: told.waitMs }, "the sender was not told their message was refused: the chat's send budget had no room");
     return { duplicate };
   }
 
