@@ -69,7 +69,9 @@ describe('Telegram rate limits shared by two workers on one Postgres', () => {
     world = await startFaultWorld('ratelim', {
       handler: slowStream,
       sendLimits: true,
-      args: ['--session-scope', 'user', '--group-policy', 'respond_all', '--send-limit', `group=${GROUP_LIMIT.ratePerSec}/s:${GROUP_LIMIT.burst}`],
+      // Two sessions at a time per worker: with four members' sessions held up by the pause (and the private chat
+      // busy), neither worker can hold them all, so both are sending to the group while it is paused.
+      args: ['--session-scope', 'user', '--group-policy', 'respond_all', '--concurrency', '2', '--send-limit', `group=${GROUP_LIMIT.ratePerSec}/s:${GROUP_LIMIT.burst}`],
     });
     const { tg } = world;
     const started = Date.now();
