@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
@@ -22,6 +22,8 @@ import { DEFAULT_SLASH_COMMAND, isSlashCommandName, normalizeSlashCommand, slash
 export const SLACK_TEXT_LIMIT = 3_000;
 /** `chat.update` is a Tier 3 method (about 50 calls a minute per workspace): at most one edit a second per reply. */
 export const SLACK_MIN_EDIT_INTERVAL_MS = 1_000;
+/** `chat.postMessage`: about one message a second per channel, short bursts allowed (`--send-limit channel=…`). */
+export const SLACK_SEND_LIMITS: Readonly<Record<'channel', SendLimit>> = { channel: { ratePerSec: 1, burst: 3 } };
 /** A display name is looked up before the event is acknowledged, so the lookup must stay well inside Slack's 3 s. */
 const NAME_LOOKUP_TIMEOUT_MS = 1_000;
 /** `WebSocket.OPEN`: the Socket Mode connection's ready state while it is connected. */
@@ -55,6 +57,7 @@ export class SlackAdapter implements PlatformAdapter {
   readonly platform = 'slack';
   readonly textLimit = SLACK_TEXT_LIMIT;
   readonly minEditIntervalMs = SLACK_MIN_EDIT_INTERVAL_MS;
+  readonly sendLimits = SLACK_SEND_LIMITS;
   private readonly client: webApi.WebClient;
   /** Display-name lookups happen while Slack waits for the ack: no retries, short timeout. */
   private readonly lookupClient: webApi.WebClient;
@@ -282,6 +285,11 @@ export class SlackAdapter implements PlatformAdapter {
 
   classifyError(error: unknown): DeliveryFault {
     return classifySlackError(error);
+  }
+
+  /** The channel's budget (a thread shares its channel's), for every worker of the workspace's app. */
+  sendScopes(target: ReplyTarget): SendScope[] {
+    return [{ limit: 'channel', key: `slack:${this.botId ?? 'unknown'}:channel:${target.chatId}` }];
   }
 
   /** Slack shows no "typing…" for bots outside its AI-assistant surface; the first streamed text stands in for it. */

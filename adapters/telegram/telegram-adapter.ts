@@ -2,7 +2,7 @@ import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
 import type { MenuCommand } from '../../src/runner/commands.js';
-import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { Lease } from '../../src/store/types.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
@@ -14,6 +14,16 @@ import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js
 
 /** Telegram's limit for one message, in UTF-16 code units. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
+
+/**
+ * Telegram's published limits (the Bot FAQ): about 30 messages a second per bot, one a second in a chat (short
+ * bursts allowed), 20 a minute in a group. Edits count like messages. `--send-limit bot=…|private=…|group=…`.
+ */
+export const TELEGRAM_SEND_LIMITS: Readonly<Record<'bot' | 'private' | 'group', SendLimit>> = {
+  bot: { ratePerSec: 30, burst: 10 },
+  private: { ratePerSec: 1, burst: 3 },
+  group: { ratePerSec: 20 / 60, burst: 3 },
+};
 const STANDBY_RETRY_MS = 2_000;
 
 /** The part of the store the adapter uses: a lease, so only one of several workers polls at a time. */
@@ -42,6 +52,7 @@ export interface TelegramAdapterOptions {
 export class TelegramAdapter implements PlatformAdapter {
   readonly platform = 'telegram';
   readonly textLimit = TELEGRAM_TEXT_LIMIT;
+  readonly sendLimits = TELEGRAM_SEND_LIMITS;
   private readonly bot: Telegraf;
   private me?: TelegramBotIdentity;
   private stopped = false;
@@ -298,6 +309,13 @@ export class TelegramAdapter implements PlatformAdapter {
 
   classifyError(error: unknown): DeliveryFault {
     return classifyTelegramError(error);
+  }
+
+  /** The bot's budget, then the chat's (a topic shares its group's): users' chat ids are positive, groups' and channels' not. */
+  sendScopes(target: ReplyTarget): SendScope[] {
+    const bot = `telegram:${this.botId ?? 'unknown'}`;
+    const kind = /^\d+$/.test(target.chatId) ? 'private' : 'group';
+    return [{ limit: 'bot', key: bot }, { limit: kind, key: `${bot}:chat:${target.chatId}` }];
   }
 
   async typing(target: ReplyTarget): Promise<void> {

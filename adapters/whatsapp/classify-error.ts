@@ -33,10 +33,21 @@ const KIND_BY_CODE = new Map<number, DeliveryFaultKind>([
 /** Graph's 200–299 are permission errors (the app lacks one for this number). */
 const isPermissionCode = (code: number) => code >= 200 && code <= 299;
 
+/**
+ * Rate limits Graph names by code without saying how long to wait: the number's throughput (a second) and the pair
+ * rate of one number and one user (one message every 6 seconds). The wait pauses that send limit for every worker.
+ */
+const PAUSE_BY_CODE = new Map<number, { limit: 'number' | 'recipient'; ms: number }>([
+  [130429, { limit: 'number', ms: 1_000 }],
+  [131056, { limit: 'recipient', ms: 6_000 }],
+]);
+
 /** What a failed send meant, from Graph's code first, then from the HTTP status (429/5xx transient). */
 export function classifyWhatsAppError(error: unknown): DeliveryFault {
   if (!(error instanceof WhatsAppApiError)) return networkFault(error) ?? unrecognisedFault(error);
   const reason = error.graphMessage ? `${error.graphMessage} (code ${error.code ?? '?'}${error.subcode ? `/${error.subcode}` : ''})` : error.message;
+  const pause = error.code === undefined ? undefined : PAUSE_BY_CODE.get(error.code);
+  if (pause) return { ...deliveryFault('transient', reason, pause.ms), limit: pause.limit };
   const known = error.code === undefined ? undefined : (KIND_BY_CODE.get(error.code) ?? (isPermissionCode(error.code) ? 'permanent' : undefined));
   if (known) return deliveryFault(known, reason);
   return deliveryFault(isTransientStatus(error.status) ? 'transient' : 'permanent', reason);

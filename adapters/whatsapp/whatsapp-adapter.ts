@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { refuseUnusable } from '../shared/unusable-event.js';
 import { answerRecordingFailure, BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
 import { classifyWhatsAppError } from './classify-error.js';
@@ -10,6 +10,15 @@ import { MalformedWebhookError, normalizeWebhook } from './normalize-webhook.js'
 
 /** WhatsApp's limit for one text message body. */
 export const WHATSAPP_TEXT_LIMIT = 4096;
+
+/**
+ * The Cloud API's throughput of a business number (80 messages a second by default) and its pair rate (about one
+ * message every 6 seconds to one user; short bursts pass). `--send-limit number=…|recipient=…`.
+ */
+export const WHATSAPP_SEND_LIMITS: Readonly<Record<'number' | 'recipient', SendLimit>> = {
+  number: { ratePerSec: 80, burst: 80 },
+  recipient: { ratePerSec: 1 / 6, burst: 10 },
+};
 
 export interface WhatsAppAdapterOptions {
   accessToken: string;
@@ -38,6 +47,7 @@ export class WhatsAppAdapter implements PlatformAdapter {
   readonly platform = 'whatsapp';
   readonly textLimit = WHATSAPP_TEXT_LIMIT;
   readonly canEdit = false;
+  readonly sendLimits = WHATSAPP_SEND_LIMITS;
   /** The business phone number id: sessions are `whatsapp:<phone number id>:…`, the runner's queue `whatsapp:<phone number id>`. */
   readonly botId: string;
   private readonly graph: WhatsAppGraphClient;
@@ -78,6 +88,12 @@ export class WhatsAppAdapter implements PlatformAdapter {
 
   classifyError(error: unknown): DeliveryFault {
     return classifyWhatsAppError(error);
+  }
+
+  /** The business number's throughput, then the pair rate of this number and the user. */
+  sendScopes(target: ReplyTarget): SendScope[] {
+    const number = `whatsapp:${this.botId}`;
+    return [{ limit: 'number', key: number }, { limit: 'recipient', key: `${number}:to:${target.chatId}` }];
   }
 
   /** The Cloud API has no edit; the runner never calls this on an adapter with `canEdit` false. */

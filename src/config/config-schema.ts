@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSendLimit } from '../runner/send-budget.js';
 import { envInteger, envPositiveNumber, envText } from './env-reference.js';
 
 /*
@@ -30,7 +31,21 @@ function runnerFields(env: NodeJS.ProcessEnv) {
     maxAttempts: envInteger(env, 1).optional(),
     /** Seconds. */
     llmRetryWindow: z.number().positive().optional(),
+    /** `--no-send-limits` is `sendLimits: false`. */
+    sendLimits: z.boolean().optional(),
+    /** `--send-limit`, as a list: `[private=1/s:3, group=20/min]`. */
+    sendLimit: z.array(envText(env).superRefine(checkSendLimit)).optional(),
+    /** Seconds. */
+    sendWait: z.number().positive().optional(),
   };
+}
+
+function checkSendLimit(spec: string, ctx: z.RefinementCtx): void {
+  try {
+    parseSendLimit(spec);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
 }
 
 export function configSchema(env: NodeJS.ProcessEnv = process.env) {

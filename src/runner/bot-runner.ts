@@ -8,12 +8,12 @@ import type { AttemptFailure, HistoryStore, InboxEntry, InboxQueueSelection, Loc
 import { decideAccess, type AccessOptions } from './access-policy.js';
 import { commandReply } from './command-replies.js';
 import { menuCommands, parseCommand, type CommandName } from './commands.js';
-import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import { runnerQueues } from './inbox-queue.js';
 import { unusableContent } from './message-content.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
+import { SendBudget, type SendBudgetSettings } from './send-budget.js';
 import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
@@ -62,6 +62,11 @@ export interface BotRunnerOptions {
   followed?: boolean;
   /** Where turns, model calls and lock waits are reported (default: nowhere). */
   metrics?: RunnerMetrics;
+  /**
+   * Outbound rate limits, shared by every worker through the store (default: on, with the adapter's limits, waiting
+   * at most 10 s for a reply's budget within an attempt). See SendBudget.
+   */
+  sendLimits?: SendBudgetSettings;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -115,6 +120,10 @@ export class BotRunner {
   private readonly maxAttempts: number;
   private readonly llmRetryWindowMs: number;
   private readonly metrics: RunnerMetrics;
+  /** Every send to the platform takes its share of the platform's rate limits here. */
+  private readonly budget: SendBudget;
+  /** Ends every wait for a send budget when the runner stops (the message is then tried again later). */
+  private readonly stopSignal = new AbortController();
 
   /**
    * Runners of other platforms, other bots of this platform (or other consoles) on the same database leave this
@@ -140,6 +149,7 @@ export class BotRunner {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
     this.metrics = options.metrics ?? NO_RUNNER_METRICS;
+    this.budget = new SendBudget(this.store, this.adapter, this.log, options.sendLimits, this.stopSignal.signal);
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
@@ -147,6 +157,7 @@ export class BotRunner {
       llmRetry: options.llmRetry ?? LLM_RETRY,
       slowNoteAfterMs: options.slowNoteAfterMs ?? 20_000,
       metrics: this.metrics,
+      budget: this.budget,
     }, options.replies);
   }
 
@@ -178,6 +189,11 @@ export class BotRunner {
     }
     this.purgeTimer = setInterval(() => void this.purgeInbox(), PURGE_EVERY_MS).unref();
     void this.purgeInbox();
+    const unknown = this.budget.unknownLimits();
+    if (unknown.length > 0) {
+      const known = Object.keys(this.adapter.sendLimits ?? {}).join(', ') || 'none';
+      this.log.warn({ platform: this.adapter.platform, unknown, known }, `send limits ${unknown.join(', ')} are not ${this.adapter.platform}'s (its limits: ${known}): ignored`);
+    }
     this.log.info({ platform: this.adapter.platform, queue: this.queue, store: this.store.kind, worker: this.worker }, 'bot runner started');
   }
 
@@ -187,6 +203,8 @@ export class BotRunner {
     this.stopping = true;
     clearInterval(this.purgeTimer);
     await this.adapter.stop().catch((error: unknown) => this.log.warn({ err: error }, 'adapter did not stop cleanly'));
+    // A reply waiting for its send budget is not waited for: its message stays pending, its draft kept.
+    this.stopSignal.abort();
     this.wake();
     const deadline = this.options.shutdownDeadlineMs ?? 30_000;
     const finished = await Promise.race([this.loop?.then(() => true), new Promise<false>((r) => setTimeout(r, deadline, false).unref())]);
@@ -204,6 +222,8 @@ export class BotRunner {
     } catch (error) {
       this.log.warn({ err: error }, 'could not purge old inbox entries; trying again in an hour');
     }
+    // Send budgets of chats quiet for an hour are full again: forgetting them changes nothing.
+    await this.store.purgeSendBudgets(PURGE_EVERY_MS).catch((error: unknown) => this.log.warn({ err: error }, 'could not forget idle send budgets; trying again in an hour'));
   }
 
   /** True while this process still has work for the session: pending entries, or a turn in progress. */
@@ -262,9 +282,12 @@ export class BotRunner {
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, refused: reason });
     if (duplicate) return { duplicate };
     this.log.info({ sessionId: entry.sessionId, inboxId: id, eventId: message.eventId, reason, ...logFields, outcome: 'refused' }, 'message refused');
-    await delivering(this.adapter, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) =>
-      this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused'),
-    );
+    // The platform waits for this answer (Slack for 3 s): the refusal goes only if the send budget has room now.
+    const told = await this.budget.offer(message.replyTarget, () => this.adapter.send(message.replyTarget, reply)).catch((error: unknown) => {
+      this.log.warn({ err: error, sessionId: entry.sessionId, inboxId: id }, 'could not tell the sender their message was refused');
+      return undefined;
+    });
+    if (told?.sent === false) this.log.info({ sessionId: entry.sessionId, inboxId: id, waitMs: told.waitMs }, "the sender was not told their message was refused: the chat's send budget had no room");
     return { duplicate };
   }
 
@@ -408,7 +431,8 @@ export class BotRunner {
           const { engine } = this.options;
           const text = await commandReply(command, { store: this.store, chat, state, agentName: engine.name, modelName: engine.model.model, stopped: held.stopped === true, adapterHelp: this.adapter.commandHelp });
           if (command === 'stop') held.stopped = false;
-          await delivering(this.adapter, () => this.adapter.send(batch[0].payload.replyTarget, text));
+          const target = batch[0].payload.replyTarget;
+          await this.budget.deliver(target, () => this.adapter.send(target, text));
           progress.stage = 'committing';
           await chat.completeInbox([batch[0].id], 'done');
           outcome = 'answered';
@@ -448,12 +472,14 @@ export class BotRunner {
     const failure = classifyFailure(error);
     if (failure.source === 'database') throw error;
     const attempts = Math.max(...batch.map((e) => e.attempts));
-    // A transient LLM failure reaching here has spent its retry window already.
-    if (failure.errorClass === 'transient' && failure.source !== 'llm' && attempts < this.maxAttempts) {
+    // A transient LLM failure reaching here has spent its retry window already. A platform's rate limit says nothing
+    // about the message: it waits as long as it takes, its attempt not counted (a reply is never dropped for it).
+    const rateLimited = failure.rateLimited === true && failure.source === 'platform';
+    if (failure.errorClass === 'transient' && failure.source !== 'llm' && (attempts < this.maxAttempts || rateLimited)) {
       await reply?.abandon();
       const delayMs = backoffMs(attempts, failure.retryAfterMs, this.options.attemptRetry ?? ATTEMPT_RETRY);
-      await chat.deferInbox(batch.map((e) => e.id), ledgerFailure(failure, stage), new Date(Date.now() + delayMs));
-      log.warn({ err: error, stage, retryInMs: delayMs, source: failure.source }, 'attempt failed for now; trying again later');
+      await chat.deferInbox(batch.map((e) => e.id), ledgerFailure(failure, stage), new Date(Date.now() + delayMs), { refundAttempt: rateLimited });
+      log.warn({ err: error, stage, retryInMs: delayMs, source: failure.source, ...(rateLimited ? { rateLimited } : {}) }, 'attempt failed for now; trying again later');
       return 'deferred';
     }
     return this.deadLetter(chat, held, batch, failure, stage, log, reply);
@@ -478,7 +504,8 @@ export class BotRunner {
     }
     const text = gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
     try {
-      await delivering(this.adapter, () => this.adapter.send(batch.at(-1)!.payload.replyTarget, text));
+      const target = batch.at(-1)!.payload.replyTarget;
+      await this.budget.deliver(target, () => this.adapter.send(target, text));
       await chat.recordNotice(batch[0].id, text);
     } catch (error) {
       log.error({ err: error }, 'could not tell the user their message was given up on');

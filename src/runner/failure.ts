@@ -17,6 +17,11 @@ export interface Failure {
   retryAfterMs?: number;
   /** The platform will not take messages for this chat (blocked, chat gone): nobody can be told. */
   unreachable?: boolean;
+  /**
+   * The platform asked to slow down (a 429, or a 5xx with how long to wait), or the send budget had no room for the
+   * reply in time: nothing about the message failed, so the attempt is not counted against its attempts.
+   */
+  rateLimited?: boolean;
 }
 
 export function classifyFailure(error: unknown): Failure {
@@ -29,6 +34,7 @@ export function classifyFailure(error: unknown): Failure {
       reason: fault.reason,
       ...(fault.retryAfterMs !== undefined ? { retryAfterMs: fault.retryAfterMs } : {}),
       ...(fault.kind === 'unreachable' ? { unreachable: true } : {}),
+      ...(fault.kind === 'transient' && fault.retryAfterMs !== undefined ? { rateLimited: true } : {}),
     };
   }
   if (error instanceof LlmError) {

@@ -109,6 +109,26 @@ export interface DeliveryFault {
   reason: string;
   /** When the platform said how long to wait (Telegram's retry_after, Slack's Retry-After). */
   retryAfterMs?: number;
+  /**
+   * With `retryAfterMs`: which of the adapter's `sendLimits` the platform said was exceeded (WhatsApp's error codes
+   * tell the number's throughput from the pair rate). Default: the narrowest scope of the send (its last).
+   */
+  limit?: string;
+}
+
+/** A platform's limit on sends: `ratePerSec` sustained, up to `burst` at once after a quiet spell. */
+export interface SendLimit {
+  ratePerSec: number;
+  burst: number;
+}
+
+/**
+ * One budget a send or edit takes from: which of the adapter's `sendLimits` applies, and whose budget it is. The
+ * key names it for every worker on the store (`telegram:<bot id>:chat:<chat id>`): unique across bots and platforms.
+ */
+export interface SendScope {
+  limit: string;
+  key: string;
 }
 
 export interface PlatformAdapter {
@@ -119,6 +139,14 @@ export interface PlatformAdapter {
   readonly canEdit?: boolean;
   /** How often a streaming reply may be edited without upsetting the platform's rate limits (ms). */
   readonly minEditIntervalMs?: number;
+  /**
+   * The platform's limits on sends, by the adapter's name for each (`bot`, `private`, `group`; `channel`…): the
+   * defaults of `--send-limit <name>=…`. Every worker of the bot shares them through the store (see SendBudget).
+   * Adapters whose SDK paces itself (discord.js follows Discord's buckets) have none.
+   */
+  readonly sendLimits?: Readonly<Record<string, SendLimit>>;
+  /** The budgets a send or edit to `target` takes from, widest first (the bot's, then the chat's); needs `sendLimits`. */
+  sendScopes?(target: ReplyTarget): SendScope[];
   /** Begin receiving; every inbound event goes to `inbox`. Resolves when receiving has started. */
   start(inbox: InboundSink): Promise<void>;
   /** Stop receiving new events (turns in flight are the runner's to finish). */

@@ -1,6 +1,7 @@
 import type { InboxEntry, LockedSession } from '../store/types.js';
-import { DeliveryError, delivering } from './delivery-error.js';
+import { DeliveryError } from './delivery-error.js';
 import type { PlatformAdapter, ReplyTarget } from './platform-adapter.js';
+import type { SendBudget } from './send-budget.js';
 import { splitText } from './split-text.js';
 import type { TurnReply } from './turn-pipeline.js';
 
@@ -14,7 +15,12 @@ export interface ReplyStreamOptions {
   editIntervalMs: number;
   /** With nothing on screen after this long, post `slowNote.text` once (the model is slow or being retried). */
   slowNote?: { afterMs: number; text: string };
+  /** Where every send and edit takes its share of the platform's rate limits (shared by every worker). */
+  budget: SendBudget;
 }
+
+/** A final render shows the whole text whatever it waits for; an interim one (while streaming) only what the budget allows now. */
+type RenderMode = 'final' | 'interim';
 
 /**
  * One reply on its way to the platform: "typing…" until text arrives, then a message edited as the text grows,
@@ -26,13 +32,23 @@ export interface ReplyStreamOptions {
  * text it refuses is sent once more as plain text (without `formatText`); anything else ends `finish` with a
  * `DeliveryError` for the runner to settle. Failed edits while streaming are only cosmetic: the final render
  * decides.
+ *
+ * Rate limits: every call takes from the send budget. While streaming, an edit the budget has no room for is left
+ * out (the next one shows the newer text), and the next is not tried before the budget says; once the budget is
+ * under pressure (paused after a 429, or drained by other senders) the reply stops streaming and is shown once, in
+ * full, when it is complete. The final render waits for the budget (see `SendBudget.deliver`) and is never left out.
  */
 export class ReplyStream implements TurnReply {
   private text = '';
   /** What each posted part shows now; index = part number. */
   private shown: string[] = [];
   private messageIds: string[] = [];
-  private lastFlush = 0;
+  /** No interim render before this: the edit interval, or longer when the budget said so. */
+  private nextFlushAt = 0;
+  /** An interim render waits its turn: it will show the newest text, so no other is queued meanwhile. */
+  private interimQueued = false;
+  /** The budget is under pressure: no more interim renders, only the final one. */
+  private finalOnly = false;
   private pending: Promise<void> = Promise.resolve();
   private typingTimer: NodeJS.Timeout | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
@@ -56,12 +72,19 @@ export class ReplyStream implements TurnReply {
     if (slowNote) this.slowTimer = setTimeout(() => this.postSlowNote(slowNote.text), slowNote.afterMs);
   }
 
-  /** Text from the model; shown at most once per edit interval. */
+  /** Text from the model; shown at most once per edit interval, and only as often as the send budget allows. */
   push(delta: string): void {
     this.text += delta;
-    if (!this.options.stream || Date.now() - this.lastFlush < this.options.editIntervalMs) return;
-    this.lastFlush = Date.now();
-    this.enqueue(this.text, false);
+    if (!this.options.stream || this.finalOnly || this.interimQueued || Date.now() < this.nextFlushAt) return;
+    this.nextFlushAt = Date.now() + this.options.editIntervalMs;
+    this.interimQueued = true;
+    this.pending = this.pending
+      .then(() => {
+        this.interimQueued = false;
+        if (!this.finalOnly) return this.render(this.text, 'interim');
+      })
+      // A failed edit mid-stream is redone by the next flush or the last.
+      .catch(() => {});
   }
 
   /** The model is asked again from the start: text streamed so far is replaced by the new answer, in place. */
@@ -74,7 +97,7 @@ export class ReplyStream implements TurnReply {
     this.stopWaitingSignals();
     this.text = finalText;
     let failure: unknown;
-    this.enqueue(finalText, true, (error) => (failure = error));
+    this.enqueue(finalText, (error) => (failure = error));
     await this.pending;
     if (failure !== undefined) throw failure;
   }
@@ -86,57 +109,82 @@ export class ReplyStream implements TurnReply {
   async abandon(note?: string): Promise<void> {
     this.stopWaitingSignals();
     // Only a reply already on screen gets the note (with all the text that had arrived): none is started for it.
-    if (note !== undefined && this.messageIds.length > 0 && this.adapter.canEdit !== false) this.enqueue(this.text + note, false);
+    // The note waits for the budget like a final render, but its failure changes nothing: the entry has its fate.
+    if (note !== undefined && this.messageIds.length > 0 && this.adapter.canEdit !== false) this.enqueue(this.text + note, () => {});
     await this.pending;
   }
 
-  /** Flushes run one after another, so parts are posted in order and never edited concurrently. */
-  private enqueue(text: string, final: boolean, onFailure?: (error: unknown) => void): void {
-    this.pending = this.pending
-      .then(() => this.render(text))
-      // Only the final render's failure counts: a failed edit mid-stream is redone by the next flush or the last.
-      .catch((error: unknown) => (final ? onFailure?.(error) : undefined));
+  /** A final render, after whatever is queued: flushes run one after another, so parts are posted in order and never edited concurrently. */
+  private enqueue(text: string, onFailure: (error: unknown) => void): void {
+    this.pending = this.pending.then(() => this.render(text, 'final')).catch(onFailure);
   }
 
-  private async render(text: string): Promise<void> {
+  private async render(text: string, mode: RenderMode): Promise<void> {
     try {
-      await this.renderParts(text);
+      await this.renderParts(text, mode);
     } catch (error) {
       if (!(error instanceof DeliveryError) || error.fault.kind !== 'content' || this.plain || !this.adapter.formatText) throw error;
       // The platform refused our formatting: once more, as the model wrote it.
       this.plain = true;
-      await this.renderParts(text);
+      await this.renderParts(text, mode);
     }
   }
 
-  private async renderParts(text: string): Promise<void> {
+  private async renderParts(text: string, mode: RenderMode): Promise<void> {
     const formatted = this.adapter.formatText && !this.plain ? this.adapter.formatText(text) : text;
     const parts = splitText(formatted, this.adapter.textLimit);
     for (let i = 0; i < parts.length; i++) {
       if (this.shown[i] === parts[i]) continue;
       const existing = this.messageIds[i];
-      if (existing === undefined) await this.post(i, parts[i]);
+      let done = true;
+      if (existing === undefined) done = await this.post(i, parts[i], mode);
       // Posted by an earlier attempt: bring it up to date, or leave it where messages cannot be edited.
-      else if (this.adapter.canEdit !== false) await this.editOrRepost(i, existing, parts[i]);
+      else if (this.adapter.canEdit !== false) done = await this.editOrRepost(i, existing, parts[i], mode);
+      // The budget had no room for this interim call: the next flush, or the final render, shows the rest.
+      if (!done) return;
       this.shown[i] = parts[i];
       if (i === 0) this.stopWaitingSignals();
     }
   }
 
-  private async post(part: number, text: string): Promise<void> {
+  /** Whether the part was posted (an interim post the budget has no room for is not). */
+  private async post(part: number, text: string, mode: RenderMode): Promise<boolean> {
     // A lost lock's retry would post this part again: post it only while the lock is known to be held.
     this.session.assertHeld?.();
-    const id = await delivering(this.adapter, () => this.adapter.send(this.target, text));
-    this.messageIds[part] = id;
-    await this.session.recordReplyPart(this.entry.id, part, id);
+    const sent = await this.call(mode, () => this.adapter.send(this.target, text));
+    if (!sent.sent) return false;
+    this.messageIds[part] = sent.value;
+    await this.session.recordReplyPart(this.entry.id, part, sent.value);
+    return true;
   }
 
-  private async editOrRepost(part: number, messageId: string, text: string): Promise<void> {
+  private async editOrRepost(part: number, messageId: string, text: string, mode: RenderMode): Promise<boolean> {
     try {
-      await delivering(this.adapter, () => this.adapter.edit(this.target, messageId, text));
+      return (await this.call(mode, () => this.adapter.edit(this.target, messageId, text))).sent;
     } catch (error) {
       if (!(error instanceof DeliveryError) || error.fault.kind !== 'edit_refused') throw error;
-      await this.post(part, text);
+      return this.post(part, text, mode);
+    }
+  }
+
+  /**
+   * One platform call through the budget: a final one waits for it; an interim one goes only if it has room now,
+   * and tells the stream to edit less often (the budget's wait) or, under pressure, to stop streaming.
+   */
+  private async call<T>(mode: RenderMode, send: () => Promise<T>): Promise<{ sent: true; value: T } | { sent: false }> {
+    const { budget } = this.options;
+    if (mode === 'final') return { sent: true, value: await budget.deliver(this.target, send) };
+    try {
+      const offered = await budget.offer(this.target, send);
+      if (!offered.sent) {
+        this.nextFlushAt = Math.max(this.nextFlushAt, Date.now() + offered.waitMs);
+        if (offered.pressure) this.finalOnly = true;
+      }
+      return offered;
+    } catch (error) {
+      // The platform asked to slow down: the rest of this reply is shown once, complete.
+      if (error instanceof DeliveryError && error.fault.retryAfterMs !== undefined) this.finalOnly = true;
+      throw error;
     }
   }
 
@@ -145,8 +193,9 @@ export class ReplyStream implements TurnReply {
     this.pending = this.pending.then(async () => {
       if (this.messageIds.length > 0) return;
       try {
-        await delivering(this.adapter, () => this.adapter.send(this.target, text));
-        await this.session.recordNotice(this.entry.id, text);
+        // Left out when the budget has no room for it: the reply needs that room more.
+        const sent = await this.options.budget.offer(this.target, () => this.adapter.send(this.target, text));
+        if (sent.sent) await this.session.recordNotice(this.entry.id, text);
       } catch {
         // Only a courtesy: the reply itself, or its failure, is what the entry's fate is made of.
       }
@@ -154,8 +203,11 @@ export class ReplyStream implements TurnReply {
   }
 
   private startTyping(): void {
-    // "typing…" is a courtesy with no fate of its own: a refusal shows up again when the reply is sent.
-    const tick = () => void this.adapter.typing(this.target).catch(() => {});
+    // "typing…" is a courtesy with no fate of its own: a refusal shows up again when the reply is sent. It takes
+    // no budget, but is not shown while this process knows the chat's budget to be paused or empty.
+    const tick = () => {
+      if (this.options.budget.mayShowTyping(this.target)) void this.adapter.typing(this.target).catch(() => {});
+    };
     tick();
     this.typingTimer = setInterval(tick, TYPING_RENEW_MS);
   }

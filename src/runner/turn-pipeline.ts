@@ -6,6 +6,7 @@ import type { InboxEntry, LockedSession, NewMessage } from '../store/types.js';
 import { modelText } from './message-content.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
+import type { SendBudget } from './send-budget.js';
 import { backoffMs, type RetryPolicy } from './retry-policy.js';
 import { timedLlmCall, type RunnerMetrics } from './runner-metrics.js';
 import { SLOW_MODEL, STOPPED } from './user-notices.js';
@@ -23,6 +24,8 @@ export interface PipelineSettings {
   slowNoteAfterMs: number;
   /** Where each model call's duration and result are reported (default: nowhere). */
   metrics?: RunnerMetrics;
+  /** Every send and edit of a reply takes its share of the platform's rate limits here. */
+  budget: SendBudget;
 }
 
 /**
@@ -83,6 +86,7 @@ export class TurnPipeline {
       stream: this.settings.stream && this.adapter.canEdit !== false,
       editIntervalMs: this.settings.editIntervalMs,
       slowNote: { afterMs: this.settings.slowNoteAfterMs, text: SLOW_MODEL },
+      budget: this.settings.budget,
     });
   }
 

@@ -125,9 +125,11 @@ export interface LockedSession {
   claimInbox(limit: number, worker: string): Promise<InboxEntry[]>;
   /**
    * The attempt on these entries failed in a way worth trying again (`retryAt`): they stay pending, and no worker
-   * takes the session before then. Fenced like a commit.
+   * takes the session before then. Fenced like a commit. With `refundAttempt`, the attempt is not counted against the
+   * entry's attempts (it was held up by a rate limit, which says nothing about the message): its ledger row stays,
+   * and the next attempt has its number again.
    */
-  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void>;
+  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options?: { refundAttempt?: boolean }): Promise<void>;
   /** Give entries their final fate without a turn (a command answered, an entry dead-lettered). Fenced like a commit. */
   completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void>;
   /** Remember that part `part` of the reply to an entry was posted as `platformMessageId` (before the turn commits). */
@@ -316,6 +318,19 @@ export interface ReadMessagesOptions {
   limit?: number;
 }
 
+/**
+ * A budget of sends shared by every process on the store: a token bucket the store keeps without knowing what it
+ * stands for (the runner's adapters name a bot, a chat, a channel).
+ */
+export interface SendBudgetScope {
+  /** Any string of at most 500 characters; every process that names it takes from the same budget. */
+  key: string;
+  /** Sends per second the bucket refills with (above 0). */
+  ratePerSec: number;
+  /** Most tokens the bucket holds: sends allowed at once after a quiet spell (at least 1). A new scope starts full. */
+  burst: number;
+}
+
 /** A named lock held by this process until released or until the process dies (leader election, shards). */
 export interface Lease {
   readonly name: string;
@@ -408,6 +423,22 @@ export interface HistoryStore {
   revokeApiKey(name: string): Promise<boolean>;
   /** The live (not revoked) key with this digest; null when none. */
   findApiKey(keyHash: string): Promise<ApiKeyRecord | null>;
+
+  /**
+   * Take one send from every scope, atomically for all of them and for every process on the store: when each bucket
+   * holds a token now (refilled at its `ratePerSec` since it was last taken from, up to `burst`) and none is paused,
+   * a token is taken from each and `waitMs` is 0. Otherwise nothing is taken, and `waitMs` says how long until every
+   * scope would hold one: ask again then (another caller may get there first). Time is the database server's clock
+   * on Postgres, this machine's on SQLite: one clock for every worker. Scopes named twice count once (the strictest).
+   */
+  takeSendBudget(scopes: SendBudgetScope[]): Promise<{ waitMs: number }>;
+  /**
+   * No take of `key` succeeds for `pauseMs` from now, in any process (a platform's 429 with its retry_after); after
+   * the pause the bucket holds one token and refills from there. A pause already in force that ends later stays.
+   */
+  pauseSendScope(key: string, pauseMs: number): Promise<void>;
+  /** Forget budgets neither taken from nor paused for `idleMs` (a forgotten scope comes back full); returns the count. */
+  purgeSendBudgets(idleMs: number): Promise<number>;
 
   /** Take the named lease if no live process holds it; null when it is held. */
   tryAcquireLease(name: string): Promise<Lease | null>;

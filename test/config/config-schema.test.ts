@@ -111,7 +111,13 @@ describe('config file schema', () => {
     expect(parseConfig(`opsPort: 0\n${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s, port: 0 } }\n`, 'bot.yaml', {}).opsPort).toBe(0);
   });
 
+  it('takes send limits at the top level or per bot, as --send-limit values', () => {
+    const config = parseConfig(`sendWait: 2.5\nsendLimit: [private=2/s:4]\n${MINIMAL}  telegram: { token: t, sendLimits: false, sendLimit: [group=20/min:5] }\n`, 'bot.yaml', {});
+    expect(config).toMatchObject({ sendWait: 2.5, sendLimit: ['private=2/s:4'], platforms: { telegram: { sendLimits: false, sendLimit: ['group=20/min:5'] } } });
+  });
+
   it.each([
+    ['a bad send limit', `sendLimit: [private=fast]\n${MINIMAL}`, ENV, 'config file bot.yaml: sendLimit[0]: expected <name>=<rate>/s or /min, optionally :<burst> (such as private=1/s:3 or group=20/min), got "private=fast"'],
     ['an unset variable', EXAMPLE, { ...ENV, WHATSAPP_APP_SECRET: undefined }, 'config file bot.yaml: platforms.whatsapp.appSecret: environment variable WHATSAPP_APP_SECRET is not set'],
     ['an empty variable', EXAMPLE, { ...ENV, TELEGRAM_BOT_TOKEN: '' }, 'config file bot.yaml: platforms.telegram.token: environment variable TELEGRAM_BOT_TOKEN is not set'],
     ['an unknown key', 'platforms:\n  telegram: { tokn: x }\n', ENV, 'config file bot.yaml: platforms.telegram.tokn: unknown key (did you mean token?)'],

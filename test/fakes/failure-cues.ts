@@ -10,20 +10,30 @@ export interface FailureCue<E> {
   chatId?: string | number;
   /** How many matching calls fail (default 1; `Infinity` for every one until `clearFailures`). */
   times?: number;
+  /** Instead of `times`: every matching call fails for this long from now (a platform rate-limiting for a while). */
+  forMs?: number;
   error: E;
 }
 
 export class FailureCues<E> {
-  private cues: Array<{ method: string; chatId?: string; remaining: number; error: E }> = [];
+  private cues: Array<{ method: string; chatId?: string; remaining: number; until?: number; error: E }> = [];
 
   add(cue: FailureCue<E>): void {
-    const remaining = cue.times ?? 1;
+    const remaining = cue.forMs !== undefined ? Infinity : (cue.times ?? 1);
     if (!(remaining > 0)) throw new Error(`a failure cue needs times > 0 (got ${cue.times})`);
-    this.cues.push({ method: cue.method.toLowerCase(), ...(cue.chatId !== undefined ? { chatId: String(cue.chatId) } : {}), remaining, error: cue.error });
+    this.cues.push({
+      method: cue.method.toLowerCase(),
+      ...(cue.chatId !== undefined ? { chatId: String(cue.chatId) } : {}),
+      remaining,
+      ...(cue.forMs !== undefined ? { until: Date.now() + cue.forMs } : {}),
+      error: cue.error,
+    });
   }
 
   /** The error this call must answer with, using up one turn of the oldest cue it matches; undefined: answer normally. */
   take(method: string, chatId: unknown): E | undefined {
+    const now = Date.now();
+    this.cues = this.cues.filter((c) => c.until === undefined || c.until > now);
     const cue = this.cues.find((c) => c.method === method.toLowerCase() && (c.chatId === undefined || c.chatId === String(chatId)));
     if (!cue) return undefined;
     cue.remaining -= 1;

@@ -62,6 +62,8 @@ export interface CallbackAnswer {
 export interface ApiCall {
   method: string;
   params: RequestParams;
+  /** When the call arrived (Date.now()). */
+  at: number;
   /** Telegram's description when the call was answered with an error. */
   error?: string;
 }
@@ -218,7 +220,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     } catch (err) {
       return sendError(res, badRequest(`can't parse request: ${(err as Error).message}`));
     }
-    const call: ApiCall = { method, params };
+    const call: ApiCall = { method, params, at: Date.now() };
     const bot = bots.get(token);
     if (bot) bot.handle(method, params, call, req, res);
     else {

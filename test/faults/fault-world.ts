@@ -21,6 +21,8 @@ export interface FaultWorldOptions {
   workers?: number;
   /** CLI flags every worker gets (`--llm-retry-window 3`, `--no-stream`…). */
   args?: string[];
+  /** Pace sends by Telegram's rate limits (default off: see `WorkerOptions.sendLimits`). */
+  sendLimits?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function startFaultWorld(label: string, options: FaultWorldOptions 
   try {
     // Migrated once, so the workers do not race to create the schema.
     await withStore(world.db, async () => {});
-    const workers = await Promise.all(Array.from({ length: options.workers ?? 2 }, () => startWorker(world, { webhook: true, args: options.args })));
+    const workers = await Promise.all(Array.from({ length: options.workers ?? 2 }, () => startWorker(world, { webhook: true, args: options.args, sendLimits: options.sendLimits })));
     return { ...world, workers };
   } catch (error) {
     await world.close();

@@ -13,8 +13,8 @@ import { sqliteTestFile } from '../support/databases.js';
  * on a real SQLite store. Fast, and exact about what reached the "platform" and the model.
  */
 
-/** One model call's behaviour: an answer, or an error to throw. */
-export type ModelStep = { text: string; delayMs?: number } | { error: LlmError };
+/** One model call's behaviour: an answer (streamed word by word, `chunkMs` apart, when given), or an error to throw. */
+export type ModelStep = { text: string; delayMs?: number; chunkMs?: number } | { error: LlmError };
 
 export class ScriptedModel implements ChatModel {
   readonly model = 'scripted';
@@ -29,7 +29,14 @@ export class ScriptedModel implements ChatModel {
     if ('error' in step) throw step.error;
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (request.signal?.aborted) throw new LlmError('aborted', { failure: 'aborted' });
-    yield step.text;
+    if (step.chunkMs === undefined) yield step.text;
+    else {
+      for (const word of step.text.split(/(?<= )/)) {
+        await new Promise((r) => setTimeout(r, step.chunkMs));
+        if (request.signal?.aborted) throw new LlmError('aborted', { failure: 'aborted' });
+        yield word;
+      }
+    }
     return { content: step.text, toolCalls: [] };
   }
 }
@@ -71,7 +78,8 @@ export class ScriptedPlatform implements PlatformAdapter {
   readonly rules: PlatformRule[] = [];
   /** Messages on screen by id, as they read now. */
   readonly messages = new Map<string, { chatId: string; text: string }>();
-  readonly calls: Array<{ op: 'send' | 'edit'; chatId: string; text: string; failed?: string }> = [];
+  /** Every send and edit, with when it reached the platform (Date.now()). */
+  readonly calls: Array<{ op: 'send' | 'edit'; chatId: string; text: string; at: number; failed?: string }> = [];
   /** Formats like a platform with its own markup, so "retry as plain text" is visible. */
   formatText?: (markdown: string) => string;
   private inbox?: InboundSink;
@@ -121,7 +129,7 @@ export class ScriptedPlatform implements PlatformAdapter {
   private check(op: 'send' | 'edit', chatId: string, text: string): void {
     const rule = this.rules.find((r) => r.op === op && (r.text?.test(text) ?? true) && (r.times ?? 1) > 0);
     if (rule?.times !== undefined) rule.times--;
-    this.calls.push({ op, chatId, text, ...(rule ? { failed: rule.fault.reason } : {}) });
+    this.calls.push({ op, chatId, text, at: Date.now(), ...(rule ? { failed: rule.fault.reason } : {}) });
     if (rule) throw new PlatformRefusal(rule.fault);
   }
 }
@@ -178,12 +186,12 @@ const FAST: Partial<BotRunnerOptions> = {
 const engineFor = (model: ScriptedModel) => new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
 
 export async function startRunnerWorld(
-  options: Partial<BotRunnerOptions> = {},
+  options: Partial<BotRunnerOptions> & { platform?: ScriptedPlatform } = {},
   setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
 ): Promise<RunnerWorld> {
   const store = await openStore(sqliteTestFile('runner'));
   const model = new ScriptedModel();
-  const platform = new ScriptedPlatform();
+  const { platform = new ScriptedPlatform(), ...runnerOptions } = options;
   const { logger, logs } = capturingLogger();
   const partial = {
     store,
@@ -194,7 +202,7 @@ export async function startRunnerWorld(
     settled: (timeoutMs?: number) => settledStore(store, timeoutMs),
   };
   await setup?.(partial);
-  const runner = new BotRunner({ store, engine: engineFor(model), adapter: platform, logger, ...FAST, ...options });
+  const runner = new BotRunner({ store, engine: engineFor(model), adapter: platform, logger, ...FAST, ...runnerOptions });
   await runner.start();
   return {
     ...partial,

@@ -61,6 +61,28 @@ describe.each(BACKENDS)('$name inbox fate ledger', ({ freshDb }) => {
     expect((await claim(store, 1)).map((e) => [e.eventKey, e.attempts])).toEqual([['a', 2]]);
   });
 
+  it('an attempt deferred with refundAttempt (a rate limit) is not counted: the next one has its number again', async () => {
+    const store = await fresh();
+    const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'a', payload: {} });
+    const rateLimited = { stage: 'delivering', errorClass: 'transient' as const, error: 'rate limited: retry after 2 s' };
+    for (let i = 0; i < 3; i++) {
+      await store.withSessionLock('chat', async (s) => {
+        expect((await s.claimInbox(1, 'host:1')).map((e) => e.attempts)).toEqual([1]);
+        await s.deferInbox([id!], rateLimited, new Date(Date.now() - 1), { refundAttempt: true });
+      });
+    }
+    const timeline = await store.inboxTimeline('a');
+    expect(timeline?.entry).toMatchObject({ status: 'pending', attempts: 0, lastError: 'rate limited: retry after 2 s' });
+    // Every rate-limited attempt is in the ledger, each with the number the next one takes again.
+    expect(timeline?.attempts.map((a) => [a.attempt, a.stage, a.error])).toEqual(Array(3).fill([1, 'delivering', 'rate limited: retry after 2 s']));
+    // Without the refund the attempt counts as before.
+    await store.withSessionLock('chat', async (s) => {
+      await s.claimInbox(1, 'host:1');
+      await s.deferInbox([id!], failure('HTTP 503'), new Date(Date.now() - 1));
+    });
+    expect((await claim(store, 1)).map((e) => e.attempts)).toEqual([2]);
+  });
+
   it('dead-letters with the last error, retries a dead entry with a fresh budget, and keeps drafts and notices', async () => {
     const store = await fresh();
     const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'a', payload: { text: 'hi' } });

@@ -16,7 +16,9 @@ const assistant = (content: string): NewMessage => ({ role: 'assistant', content
 const HEARD_WITHIN_MS = 5_000;
 
 /** The schema version this code migrates each backend to: SQLite has no counterpart of Postgres's migration 4. */
-const LATEST = { postgres: 5, sqlite: 4 } as const;
+const LATEST = { postgres: 6, sqlite: 5 } as const;
+/** The migration that added what serve needs (followed entries, turn logs, API keys). */
+const SERVE_MIGRATION = { postgres: 5, sqlite: 4 } as const;
 
 describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox stats, message pages', ({ name, freshDb }) => {
   const open: HistoryStore[] = [];
@@ -343,9 +345,9 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
     expect(capped.at(-1)).toMatchObject({ seq: 1000, content: 'm1000' });
   });
 
-  it('upgrades a store of the previous schema version: its entries are not followed and get turn logs', async () => {
+  it('upgrades a store of the schema before serve: its entries are not followed and get turn logs', async () => {
     const db = freshDb('upgrade');
-    const previous = LATEST[name] - 1;
+    const previous = SERVE_MIGRATION[name] - 1;
     if (name === 'postgres') {
       const schema = `"${schemaOf(db)}"`;
       const steps = POSTGRES_MIGRATIONS.slice(0, previous).map((m) => m(schema));

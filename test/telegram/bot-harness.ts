@@ -38,6 +38,11 @@ export interface WorkerOptions {
   args?: string[];
   webhook?: boolean;
   token?: string;
+  /**
+   * Pace sends by Telegram's rate limits (one a second per private chat…), as a deployment does. Off by default:
+   * tests of everything else send faster than Telegram would allow, and must not wait for it.
+   */
+  sendLimits?: boolean;
 }
 
 /** Starts one worker and waits until it receives updates (polling leader, standby, or webhook listening). */
@@ -71,6 +76,7 @@ export function spawnWorker(world: World, options: WorkerOptions = {}, webhookUr
     '--stream-edit-interval',
     '50',
     ...(webhookUrl ? ['--webhook-url', webhookUrl, '--webhook-secret', WEBHOOK_SECRET, '--port', String(port)] : []),
+    ...(options.sendLimits ? [] : ['--no-send-limits']),
     ...(options.args ?? []),
   ];
   return spawnTs(MAIN, args, {

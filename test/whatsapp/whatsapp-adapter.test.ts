@@ -103,7 +103,9 @@ describe('WhatsAppAdapter', () => {
       [{ status: 400, code: 131047, message: 'Re-engagement message' }, { kind: 'unreachable', reason: 'Re-engagement message (code 131047)' }],
       [{ status: 400, code: 131026, message: 'Message Undeliverable' }, { kind: 'unreachable', reason: 'Message Undeliverable (code 131026)' }],
       [{ status: 400, code: 131030, message: 'Recipient phone number not in allowed list' }, { kind: 'unreachable', reason: 'Recipient phone number not in allowed list (code 131030)' }],
-      [{ status: 400, code: 130429, message: 'Rate limit hit' }, { kind: 'transient', reason: 'Rate limit hit (code 130429)' }],
+      // The number's throughput, or the pair rate: paused for a moment (for every worker, by the runner).
+      [{ status: 400, code: 130429, message: 'Rate limit hit' }, { kind: 'transient', reason: 'Rate limit hit (code 130429)', retryAfterMs: 1_000, limit: 'number' }],
+      [{ status: 400, code: 131056, message: 'Pair rate limit hit' }, { kind: 'transient', reason: 'Pair rate limit hit (code 131056)', retryAfterMs: 6_000, limit: 'recipient' }],
       [{ status: 400, code: 131048, message: 'Spam rate limit hit' }, { kind: 'transient', reason: 'Spam rate limit hit (code 131048)' }],
       [{ status: 400, code: 80007, message: 'Rate limit issues' }, { kind: 'transient', reason: 'Rate limit issues (code 80007)' }],
       [{ status: 400, code: 4, message: 'Application request limit reached' }, { kind: 'transient', reason: 'Application request limit reached (code 4)' }],

@@ -179,4 +179,47 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
       revoked_at      timestamptz
     );
   `,
+  // 6: outbound send budgets every worker shares: a token bucket per opaque key (a platform's bot, chat or
+  // channel to the runner), refilled by elapsed time, and paused until a time a platform named (a 429's
+  // retry_after). UNLOGGED: no WAL, so a take costs no fsync; after a crash or a failover the table is empty, and
+  // every bucket starts full again, which only forgets a few seconds of pacing. take_send_budget is one call: it
+  // creates missing buckets, locks every scope's row in key order (so two callers never deadlock), reads the clock
+  // once it holds them, and takes a token from every bucket or from none, returning the wait in milliseconds.
+  (s) => `
+    CREATE UNLOGGED TABLE ${s}.send_budgets (
+      key          text PRIMARY KEY,
+      tokens       double precision NOT NULL,
+      refilled_at  timestamptz NOT NULL,
+      paused_until timestamptz
+    );
+
+    CREATE FUNCTION ${s}.take_send_budget(p_keys text[], p_rates double precision[], p_bursts double precision[])
+    RETURNS double precision
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    DECLARE
+      t timestamptz;
+      v_wait double precision;
+    BEGIN
+      INSERT INTO ${s}.send_budgets (key, tokens, refilled_at)
+      SELECT k.key, k.burst, clock_timestamp() FROM unnest(p_keys, p_bursts) AS k(key, burst) ORDER BY k.key
+      ON CONFLICT (key) DO NOTHING;
+      PERFORM 1 FROM ${s}.send_budgets WHERE key = ANY (p_keys) ORDER BY key FOR UPDATE;
+      t := clock_timestamp();
+      SELECT coalesce(max(greatest(
+               extract(epoch FROM (b.paused_until - t))::double precision * 1000,
+               (1 - least(k.burst, b.tokens + greatest(0, extract(epoch FROM (t - b.refilled_at))::double precision) * k.rate)) / k.rate * 1000)), 0)
+        INTO v_wait
+        FROM unnest(p_keys, p_rates, p_bursts) AS k(key, rate, burst) JOIN ${s}.send_budgets b ON b.key = k.key;
+      IF v_wait > 0 THEN
+        RETURN v_wait;
+      END IF;
+      UPDATE ${s}.send_budgets b
+         SET tokens = least(k.burst, b.tokens + greatest(0, extract(epoch FROM (t - b.refilled_at))::double precision) * k.rate) - 1,
+             refilled_at = greatest(t, b.refilled_at)
+        FROM unnest(p_keys, p_rates, p_bursts) AS k(key, rate, burst)
+       WHERE b.key = k.key;
+      RETURN 0;
+    END
+    $fn$;
+  `,
 ];

@@ -28,6 +28,7 @@ import {
   type TurnProgressRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
+import { checkPause, checkScopeKey, reportedWait, uniqueScopes } from '../send-budget.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
   ApiKeyRecord,
@@ -52,6 +53,7 @@ import type {
   NewTurnEvent,
   ReadMessagesOptions,
   RuntimeState,
+  SendBudgetScope,
   SessionInfo,
   SessionMetadata,
   SessionPage,
@@ -274,9 +276,9 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** @internal */
-  async deferInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
+  async deferInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], failure: AttemptFailure, retryAt: Date, refundAttempt: boolean): Promise<void> {
     const { rows } = await client.query<{ locked: boolean }>(
-      this.q('deferInbox', [this.options.schema, sessionId, ids, retryAt, failure.stage, failure.errorClass, failure.error]),
+      this.q('deferInbox', [this.options.schema, sessionId, ids, retryAt, failure.stage, failure.errorClass, failure.error, refundAttempt]),
     );
     if (!rows[0].locked) throw new LockLostError(sessionId);
   }
@@ -432,6 +434,27 @@ export class PostgresHistoryStore implements HistoryStore {
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
     const { rows } = await this.pool.query<ApiKeyRow>(this.q('findApiKey', [keyHash]));
     return rows[0] ? toApiKeyRecord(rows[0]) : null;
+  }
+
+  async takeSendBudget(scopes: SendBudgetScope[]): Promise<{ waitMs: number }> {
+    const unique = uniqueScopes(scopes);
+    if (unique.length === 0) return { waitMs: 0 };
+    const { rows } = await this.pool.query<{ wait_ms: number }>(
+      this.q('takeSendBudget', [unique.map((k) => k.key), unique.map((k) => k.ratePerSec), unique.map((k) => k.burst)]),
+    );
+    return { waitMs: reportedWait(rows[0].wait_ms) };
+  }
+
+  async pauseSendScope(key: string, pauseMs: number): Promise<void> {
+    checkScopeKey(key);
+    checkPause(pauseMs);
+    await this.pool.query(this.q('pauseSendScope', [key, pauseMs]));
+  }
+
+  async purgeSendBudgets(idleMs: number): Promise<number> {
+    checkPause(idleMs);
+    const { rowCount } = await this.pool.query(this.q('purgeSendBudgets', [idleMs]));
+    return rowCount ?? 0;
   }
 
   async tryAcquireLease(name: string): Promise<Lease | null> {
@@ -608,8 +631,8 @@ class PostgresLockedSession implements LockedSession {
     return this.serial((client) => this.store.claimInboxOn(client, this.sessionId, limit, worker));
   }
 
-  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
-    return this.serial((client) => this.store.deferInboxOn(client, this.sessionId, ids, failure, retryAt));
+  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options: { refundAttempt?: boolean } = {}): Promise<void> {
+    return this.serial((client) => this.store.deferInboxOn(client, this.sessionId, ids, failure, retryAt, options.refundAttempt === true));
   }
 
   completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {

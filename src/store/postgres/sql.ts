@@ -177,10 +177,11 @@ export function postgresSql(schema: string) {
       )
       SELECT b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
         FROM bumped b ORDER BY b.id`,
-    /** $1 schema, $2 session id, $3 inbox ids, $4 retry at, $5 stage, $6 error class, $7 error */
+    /** $1 schema, $2 session id, $3 inbox ids, $4 retry at, $5 stage, $6 error class, $7 error, $8 refund the attempt */
     deferInbox: `
       WITH d AS (
-        UPDATE ${s}.inbox SET next_attempt_at = $4::timestamptz, last_error = $7::text
+        UPDATE ${s}.inbox SET next_attempt_at = $4::timestamptz, last_error = $7::text,
+                              attempts = CASE WHEN $8::boolean THEN greatest(attempts - 1, 0) ELSE attempts END
          WHERE id = ANY ($3::bigint[]) AND status = 'pending' AND ${HOLDS_SESSION_LOCK}
         RETURNING id
       ), a AS (
@@ -281,6 +282,25 @@ export function postgresSql(schema: string) {
              min(received_at) FILTER (WHERE status = 'pending') AS oldest_pending_at,
              count(*) FILTER (WHERE status = 'dead') AS dead
         FROM ${s}.inbox GROUP BY queue ORDER BY queue COLLATE "C"`,
+
+    // --- send budgets: token buckets every worker shares (see migration 6) --------------------------------
+    /** $1 keys (unique, sorted), $2 rates per second, $3 bursts: the wait in ms, 0 when a token was taken from each */
+    takeSendBudget: `SELECT ${s}.take_send_budget($1::text[], $2::float8[], $3::float8[]) AS wait_ms`,
+    /**
+     * A pause of $2 ms for key $1 from now (a longer one in force stays); the bucket then holds one token from the
+     * pause's end, so the first send after it goes at once and the rest at the bucket's rate.
+     */
+    pauseSendScope: `
+      INSERT INTO ${s}.send_budgets AS b (key, tokens, refilled_at, paused_until)
+      VALUES ($1::text, 1, now() + $2::float8 * interval '1 millisecond', now() + $2::float8 * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET
+        paused_until = greatest(b.paused_until, excluded.paused_until),
+        refilled_at  = greatest(b.paused_until, excluded.paused_until),
+        tokens       = 1`,
+    /** Buckets idle for $1 ms (no take, no pause in force): full by now, so forgetting them changes nothing. */
+    purgeSendBudgets: `
+      DELETE FROM ${s}.send_budgets
+       WHERE refilled_at < now() - $1::float8 * interval '1 millisecond' AND (paused_until IS NULL OR paused_until < now())`,
 
     // --- API keys: digests only ----------------------------------------------------------------------
     /**

@@ -128,4 +128,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     revoked_at      INTEGER
   );
   `,
+  // 5: outbound send budgets every worker shares (Postgres's migration 6, which says what they are for). The
+  // store takes from them in one IMMEDIATE transaction; times are milliseconds of this machine's clock.
+  `
+  CREATE TABLE send_budgets (
+    key          TEXT PRIMARY KEY,
+    tokens       REAL NOT NULL,
+    refilled_at  INTEGER NOT NULL,
+    paused_until INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];

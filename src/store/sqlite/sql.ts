@@ -75,7 +75,9 @@ export const SQLITE_SQL = {
   startAttempt: `INSERT INTO inbox_attempts (inbox_id, attempt, worker, started_at) VALUES (?, ?, ?, ?)`,
   endAttempt: `UPDATE inbox_attempts SET ended_at = @now, stage = @stage, error_class = @errorClass, error = @error
                 WHERE id = (SELECT max(id) FROM inbox_attempts WHERE inbox_id = @id) AND ended_at IS NULL`,
-  deferInbox: `UPDATE inbox SET next_attempt_at = @retryAt, last_error = @error WHERE id = @id AND status = 'pending'`,
+  deferInbox: `UPDATE inbox SET next_attempt_at = @retryAt, last_error = @error,
+                                attempts = CASE WHEN @refund THEN max(attempts - 1, 0) ELSE attempts END
+                WHERE id = @id AND status = 'pending'`,
   /** No row when the entry was not pending; `followed` says whether to announce its fate. */
   completeInbox: `UPDATE inbox SET status = @outcome, done_at = @now, last_error = coalesce(@error, last_error), draft = NULL, next_attempt_at = NULL
                   WHERE id = @id AND status = 'pending' RETURNING followed`,
@@ -126,6 +128,16 @@ export const SQLITE_SQL = {
                       min(CASE WHEN status = 'pending' THEN received_at END) AS oldest_pending_at,
                       sum(status = 'dead') AS dead
                  FROM inbox GROUP BY queue ORDER BY queue`,
+
+  /** A send budget's bucket (see takeSendBudget: read and written in one IMMEDIATE transaction). */
+  getSendBudget: `SELECT tokens, refilled_at, paused_until FROM send_budgets WHERE key = ?`,
+  putSendBudget: `INSERT INTO send_budgets (key, tokens, refilled_at, paused_until) VALUES (@key, @tokens, @refilledAt, @pausedUntil)
+                  ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, refilled_at = excluded.refilled_at, paused_until = excluded.paused_until`,
+  /** A pause until @until (a longer one in force stays); the bucket then holds one token from the pause's end. */
+  pauseSendScope: `INSERT INTO send_budgets AS b (key, tokens, refilled_at, paused_until) VALUES (@key, 1, @until, @until)
+                   ON CONFLICT (key) DO UPDATE SET paused_until = max(coalesce(b.paused_until, 0), excluded.paused_until),
+                                                   refilled_at = max(coalesce(b.paused_until, 0), excluded.paused_until), tokens = 1`,
+  purgeSendBudgets: `DELETE FROM send_budgets WHERE refilled_at < @before AND (paused_until IS NULL OR paused_until < @now)`,
 
   /** Nothing on a name taken already (revoked or not); a clashing digest is a bug and fails as a constraint error. */
   createApiKey: `INSERT INTO api_keys (name, key_hash, sessions_prefix, created_at) VALUES (@name, @keyHash, @sessionsPrefix, @now)

@@ -32,6 +32,7 @@ import {
   type TurnProgressRow,
 } from '../row-mapping.js';
 import { assertRuntimeStateSize } from '../runtime-state.js';
+import { checkPause, checkScopeKey, reportedWait, tokensAt, uniqueScopes, waitFor, type BucketState } from '../send-budget.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
   ApiKeyRecord,
@@ -56,6 +57,7 @@ import type {
   NewTurnEvent,
   ReadMessagesOptions,
   RuntimeState,
+  SendBudgetScope,
   SessionInfo,
   SessionMetadata,
   SessionPage,
@@ -366,6 +368,43 @@ export class SqliteHistoryStore implements HistoryStore {
     return row ? toApiKeyRecord(row) : null;
   }
 
+  /** One IMMEDIATE transaction; budgets need no fsync (a take lost in a crash only forgets a moment of pacing). */
+  async takeSendBudget(scopes: SendBudgetScope[]): Promise<{ waitMs: number }> {
+    const unique = uniqueScopes(scopes);
+    if (unique.length === 0) return { waitMs: 0 };
+    const waitMs = this.withoutSync(() =>
+      this.db
+        .transaction(() => {
+          const now = Date.now();
+          const buckets = unique.map((scope) => {
+            const row = this.stmt.getSendBudget.get(scope.key) as { tokens: number; refilled_at: number; paused_until: number | null } | undefined;
+            const bucket: BucketState = row ? { tokens: row.tokens, refilledAt: row.refilled_at, pausedUntil: row.paused_until } : { tokens: scope.burst, refilledAt: now, pausedUntil: null };
+            return { scope, bucket };
+          });
+          const wait = Math.max(...buckets.map(({ scope, bucket }) => waitFor(bucket, scope, now)));
+          if (wait > 0) return wait;
+          for (const { scope, bucket } of buckets) {
+            this.stmt.putSendBudget.run({ key: scope.key, tokens: tokensAt(bucket, scope, now) - 1, refilledAt: Math.max(now, bucket.refilledAt), pausedUntil: bucket.pausedUntil });
+          }
+          return 0;
+        })
+        .immediate(),
+    );
+    return { waitMs: reportedWait(waitMs) };
+  }
+
+  async pauseSendScope(key: string, pauseMs: number): Promise<void> {
+    checkScopeKey(key);
+    checkPause(pauseMs);
+    this.withoutSync(() => this.stmt.pauseSendScope.run({ key, until: Math.ceil(Date.now() + pauseMs) }));
+  }
+
+  async purgeSendBudgets(idleMs: number): Promise<number> {
+    checkPause(idleMs);
+    const now = Date.now();
+    return this.stmt.purgeSendBudgets.run({ before: now - idleMs, now }).changes;
+  }
+
   async tryAcquireLease(name: string): Promise<Lease | null> {
     const key = LEASE_PREFIX + name;
     const owner = randomUUID();
@@ -487,9 +526,10 @@ class SqliteLockedSession implements LockedSession {
     return this.store.claimInboxAs(this.owner, this.sessionId, limit, worker);
   }
 
-  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date): Promise<void> {
+  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options: { refundAttempt?: boolean } = {}): Promise<void> {
+    const refund = options.refundAttempt ? 1 : 0;
     this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error }).changes),
+      this.store.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error, refund }).changes),
     );
   }
 

@@ -3,6 +3,7 @@ import { TurnEngine } from '../../../core/turn-engine.js';
 import { createLogger, type Logger } from '../../../log.js';
 import { BotRunner } from '../../../runner/bot-runner.js';
 import { runnerQueues } from '../../../runner/inbox-queue.js';
+import { parseSendLimits } from '../../../runner/send-budget.js';
 import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
 import { openStoreWhenReachable } from '../../../store/open-store-when-reachable.js';
 import type { HistoryStore } from '../../../store/types.js';
@@ -21,7 +22,18 @@ export interface BotContext {
 /** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
 export type PlatformRunnerOptions = Pick<
   RunnerCliOptions,
-  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow'
+  | 'allow'
+  | 'groupPolicy'
+  | 'sessionScope'
+  | 'queueMode'
+  | 'stream'
+  | 'streamEditInterval'
+  | 'concurrency'
+  | 'maxAttempts'
+  | 'llmRetryWindow'
+  | 'sendLimits'
+  | 'sendLimit'
+  | 'sendWait'
 >;
 
 export interface PlatformBot {
@@ -96,6 +108,7 @@ export async function runBots(
         concurrency: concurrencies[i],
         maxAttempts: bot.options.maxAttempts,
         llmRetryWindowMs: bot.options.llmRetryWindow * 1000,
+        sendLimits: { enabled: bot.options.sendLimits, limits: parseSendLimits(bot.options.sendLimit ?? []), maxWaitMs: bot.options.sendWait * 1000 },
         metrics: ops?.adapterMade(adapter),
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {

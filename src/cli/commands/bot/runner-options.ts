@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { GroupPolicy } from '../../../runner/access-policy.js';
 import type { QueueMode } from '../../../runner/bot-runner.js';
+import { parseSendLimit } from '../../../runner/send-budget.js';
 import type { SessionScope } from '../../../runner/session-key.js';
 import { addDbOption, addInstructionsOption, addLlmOptions, type DbOptions, type InstructionsOptions, type LlmOptions } from '../../common-options.js';
 
@@ -16,6 +17,12 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   concurrency: number;
   maxAttempts: number;
   llmRetryWindow: number;
+  /** Pace sends by the platform's rate limits, shared by every worker (`--no-send-limits`: off). */
+  sendLimits: boolean;
+  /** `--send-limit <name>=<rate>/s|/min[:<burst>]`, as written (checked when parsed). */
+  sendLimit?: string[];
+  /** Seconds a reply may wait for its send budget within one attempt. */
+  sendWait: number;
   /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
   opsPort?: number;
   opsHost: string;
@@ -57,11 +64,37 @@ export function addAttemptOptions(command: Command): Command {
     );
 }
 
+/** A repeatable `--send-limit`: each one checked, all of them kept in order. */
+const sendLimitSpec = (value: string, previous: string[] | undefined) => {
+  try {
+    parseSendLimit(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return [...(previous ?? []), value];
+};
+
+/** How sends are paced by the platform's rate limits (see README "Rate limits"). */
+export function addSendLimitOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--no-send-limits', "send as fast as replies come, without pacing by the platform's rate limits"))
+    .addOption(
+      new Option('--send-limit <name=rate>', "replace one of the platform's send limits: <name>=<n>/s or /min, optionally :<burst> (private=1/s:3, group=20/min); repeatable")
+        .argParser(sendLimitSpec),
+    )
+    .addOption(
+      new Option('--send-wait <seconds>', 'longest a reply waits for its send budget (or a 429 pause) before its message is tried again later')
+        .argParser(positiveSeconds)
+        .default(10),
+    );
+}
+
 export function addRunnerOptions(command: Command): Command {
   addLlmOptions(command);
   addAttemptOptions(command);
   addInstructionsOption(command);
   addDbOption(command);
+  addSendLimitOptions(command);
   return command
     .addOption(new Option('--name <name>', 'the bot\'s name, used in its greeting').default('Threadline'))
     .addOption(
