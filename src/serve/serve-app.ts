@@ -7,6 +7,7 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { answerError, ApiError, errorBody } from './api-error.js';
 import { requireApiKey, type ServeEnv } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
+import { keyRoutes } from './routes/key.js';
 import { chatCompletionRoutes } from './routes/chat-completions.js';
 import { modelRoutes } from './routes/models.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -69,6 +70,7 @@ export function createServeApp(deps: ServeDeps, limits: ServeLimits): OpenAPIHon
     );
   }
 
+  app.route('/v1', keyRoutes());
   app.route('/v1', sessionRoutes(deps));
   app.route('/v1', turnRoutes(deps));
   app.route('/v1', adminRoutes(deps));

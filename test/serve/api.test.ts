@@ -73,6 +73,8 @@ describe('threadline serve: the HTTP API on Postgres', () => {
     expect((await fetch(`${serve.url}/v1/admin/inbox`, { headers: bearer(scoped) })).status).toBe(403);
     const inside = await post(bearer(scoped), '{"text":"hi","stream":false}', 'acme:1');
     expect(inside.status).toBe(200);
+    expect(await (await fetch(`${serve.url}/v1/key`, { headers: bearer(scoped) })).json()).toEqual({ name: 'acme', sessionsPrefix: 'acme:', operator: false });
+    expect(await (await fetch(`${serve.url}/v1/key`, { headers: bearer(key) })).json()).toEqual({ name: 'ops', operator: true });
     const own = (await (await fetch(`${serve.url}/v1/sessions`, { headers: bearer(scoped) })).json()) as { sessions: Array<{ id: string }> };
     expect(own.sessions.map((s) => s.id)).toEqual(['acme:1']);
 

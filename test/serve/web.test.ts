@@ -190,6 +190,9 @@ describe('the web pages of threadline serve, in Chromium', () => {
     const { context, page, problems } = await openPage(`${serve.url}/`);
     await useKey(page, scoped);
     await page.locator('#sessions button[data-session="acme:tools"]').waitFor();
+    // The new session's id is offered inside the key's prefix (GET /v1/key).
+    expect(await page.inputValue('#session-id')).toMatch(/^acme:web-[0-9a-f]{8}$/);
+    await page.fill('#session-id', 'web-outside');
     await page.click('#open-form button');
     await page.locator('#notice', { hasText: 'Not allowed with this key' }).waitFor();
     expect(await page.textContent('#notice')).toContain('"acme:"');

@@ -8,12 +8,14 @@ const RESUMES = 3;
 
 let current = null;
 let busy = false;
+/** New session ids start with the key's sessions prefix (GET /v1/key), so a scoped key can start one. */
+let keyPrefix = '';
 const sessionsOrder = requestOrder();
 const openOrder = requestOrder();
 
 function newSessionId() {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return `${keyPrefix}web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function setComposer(enabled) {
@@ -134,6 +136,8 @@ async function start() {
     return;
   }
   notify('');
+  keyPrefix = (await apiJson('/v1/key')).sessionsPrefix ?? '';
+  $('#session-id').value = newSessionId();
   await loadSessions();
   const last = localStorage.getItem(LAST_SESSION_ITEM);
   if (!last) return;
