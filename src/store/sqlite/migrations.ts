@@ -128,4 +128,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     revoked_at      INTEGER
   );
   `,
+  // 5: media by content, and the links from inbox entries' attachments to them (Postgres's migration 6, which says
+  // what each part is for; may be renumbered at merge with the rate-limit migration of another branch).
+  `
+  CREATE TABLE media (
+    hash       TEXT PRIMARY KEY,
+    mime       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    bytes      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE inbox_media (
+    inbox_id INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    hash     TEXT NOT NULL REFERENCES media (hash),
+    PRIMARY KEY (inbox_id, position)
+  ) WITHOUT ROWID;
+  `,
 ];
