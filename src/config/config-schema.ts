@@ -30,6 +30,10 @@ function runnerFields(env: NodeJS.ProcessEnv) {
     maxAttempts: envInteger(env, 1).optional(),
     /** Seconds. */
     llmRetryWindow: z.number().positive().optional(),
+    /** The model sees images (`--vision`). */
+    vision: z.boolean().optional(),
+    /** Largest attachment downloaded, in MB (`--max-media-mb`). */
+    maxMediaMb: z.number().positive().optional(),
   };
 }
 

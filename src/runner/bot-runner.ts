@@ -11,6 +11,7 @@ import { parseCommand, type CommandName } from './commands.js';
 import { delivering } from './delivery-error.js';
 import { classifyFailure, type Failure } from './failure.js';
 import { runnerQueues } from './inbox-queue.js';
+import { MediaResolver, tooLargeReply, type MediaOptions } from './media.js';
 import { unusableContent } from './message-content.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
@@ -62,6 +63,8 @@ export interface BotRunnerOptions {
   followed?: boolean;
   /** Where turns, model calls and lock waits are reported (default: nowhere). */
   metrics?: RunnerMetrics;
+  /** What the bot does with media its adapter can fetch: size limit, vision (see src/runner/media.ts). */
+  media?: MediaOptions;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -115,6 +118,7 @@ export class BotRunner {
   private readonly maxAttempts: number;
   private readonly llmRetryWindowMs: number;
   private readonly metrics: RunnerMetrics;
+  private readonly media: MediaResolver;
 
   /**
    * Runners of other platforms, other bots of this platform (or other consoles) on the same database leave this
@@ -140,7 +144,9 @@ export class BotRunner {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
     this.metrics = options.metrics ?? NO_RUNNER_METRICS;
+    this.media = new MediaResolver(options.store, options.adapter, options.media);
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
+      media: this.media,
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
       llmRetryWindowMs: this.llmRetryWindowMs,
@@ -211,7 +217,7 @@ export class BotRunner {
     const decision = decideAccess(raw, this.options.access ?? {});
     if (decision === 'ignore') return { duplicate: false };
     // Media shared in a group, not for the bot: a "cannot open it" reply there would answer every photo.
-    if (!raw.isPrivate && !raw.addressed && unusableContent(raw)) {
+    if (!raw.isPrivate && !raw.addressed && unusableContent(raw, this.media.abilities)) {
       this.log.debug({ platform: raw.platform, chatId: raw.chatId, eventId: raw.eventId }, 'ignored a group message without text that was not addressed to the bot');
       return { duplicate: false };
     }
@@ -232,8 +238,13 @@ export class BotRunner {
       return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
     }
     // Nothing in it the bot can use yet (a voice message, a photo without a caption…): never a model call.
-    const content = unusableContent(message);
+    const content = unusableContent(message, this.media.abilities);
     if (content) return this.refuseWithReply(entry, message, `unsupported content: ${content.kinds}`, content.reply, { content: content.kinds });
+    // The platform says the file is over the limit: no download is tried.
+    const oversized = this.media.oversized(message);
+    if (oversized) {
+      return this.refuseWithReply(entry, message, `${oversized.kind} of ${oversized.size} bytes, over the ${this.media.maxBytes} byte limit`, tooLargeReply(this.media.maxBytes, oversized.size));
+    }
     const command = this.command(message.text);
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined, followed: this.options.followed });
     if (duplicate) {
@@ -471,7 +482,7 @@ export class BotRunner {
       await this.markUnreachable(chat, held, failure.reason);
       return 'dead';
     }
-    const text = gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
+    const text = failure.userText ?? gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
     try {
       await delivering(this.adapter, () => this.adapter.send(batch.at(-1)!.payload.replyTarget, text));
       await chat.recordNotice(batch[0].id, text);

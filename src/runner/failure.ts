@@ -2,6 +2,7 @@ import { LlmError } from '../core/llm/chat-model.js';
 import { oneLine } from '../core/one-line.js';
 import { isStoreUnreachable, LockLostError } from '../store/errors.js';
 import { DeliveryError } from './delivery-error.js';
+import { MediaRefusal } from './media.js';
 
 /**
  * What went wrong with a message, decided here and nowhere else. `transient`: the entry stays pending and is tried
@@ -17,6 +18,8 @@ export interface Failure {
   retryAfterMs?: number;
   /** The platform will not take messages for this chat (blocked, chat gone): nobody can be told. */
   unreachable?: boolean;
+  /** What the sender is told when the message is given up on, instead of the usual apology (a file over the limit). */
+  userText?: string;
 }
 
 export function classifyFailure(error: unknown): Failure {
@@ -31,6 +34,7 @@ export function classifyFailure(error: unknown): Failure {
       ...(fault.kind === 'unreachable' ? { unreachable: true } : {}),
     };
   }
+  if (error instanceof MediaRefusal) return { errorClass: 'permanent', source: 'internal', reason, userText: error.reply };
   if (error instanceof LlmError) {
     return { errorClass: error.transient ? 'transient' : 'permanent', source: 'llm', reason, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
   }

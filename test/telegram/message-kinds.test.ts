@@ -15,6 +15,9 @@ const TOKEN = '123456:kinds-token';
 const SECRET = 'kinds-secret';
 const BOT_ID = 7_000_000_001;
 const UNSUPPORTED = (what: string) => `Sorry, I can't open ${what} yet. Please send text (a caption on a photo or file works too).`;
+/** Media the bot could fetch, but this bot (no vision, no transcription) cannot use. */
+const NO_VISION = 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).';
+const NO_TRANSCRIPTION = (what: string) => `Sorry, I can't listen to ${what}: no transcription is set up for this bot. Please send text.`;
 const UNKNOWN = "Sorry, I can't read this kind of message yet. Please send text (a caption on a photo or file works too).";
 
 let tg: FakeTelegram | undefined;
@@ -48,11 +51,11 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
 
     const answers = Object.fromEntries(cases.map((name) => [name, textsIn(fake, (f[name] as Update.MessageUpdate).message.chat.id)]));
     expect(answers).toEqual({
-      audio: [UNSUPPORTED('audio files')],
-      voice: [UNSUPPORTED('voice messages')],
+      audio: [NO_TRANSCRIPTION('audio files')],
+      voice: [NO_TRANSCRIPTION('voice messages')],
       document: [UNSUPPORTED('files')],
       sticker: ['re: [sticker 😀]'],
-      photo: [UNSUPPORTED('images')],
+      photo: [NO_VISION],
       photoWithCaption: ['re: [The user attached an image, which you cannot see.]\nWhat breed is this dog?'],
       dice: ['re: [dice 🎲 4]'],
       poll: ['re: [poll "Lunch?": pizza / sushi]'],
@@ -76,7 +79,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     // Telegram sends the voice message again (our 200 was lost): recognised, the user is not told twice.
     expect(await post(fixtures().voice)).toBe(200);
     await world.settled();
-    expect(textsIn(fake, 1102)).toEqual([UNSUPPORTED('voice messages')]);
+    expect(textsIn(fake, 1102)).toEqual([NO_TRANSCRIPTION('voice messages')]);
 
     // The refusal is in the ledger with its kind, and what a later media download needs is kept with it.
     const voice = await world.store.inboxTimeline(`telegram:${BOT_ID}:800102`);
@@ -118,7 +121,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     expect(await command(moderated, '/new@threadline_test_bot')).toBe(200);
     await world.settled();
 
-    expect(textsIn(fake, group)).toEqual([UNSUPPORTED('voice messages')]);
+    expect(textsIn(fake, group)).toEqual([NO_TRANSCRIPTION('voice messages')]);
     expect(textsIn(fake, moderated)).toEqual([expect.stringMatching(/^\/start - greeting\n/), expect.stringMatching(/^Started a new conversation\./)]);
     expect(world.model.calls).toEqual([]);
   });

@@ -21,7 +21,7 @@ export interface BotContext {
 /** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
 export type PlatformRunnerOptions = Pick<
   RunnerCliOptions,
-  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow'
+  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow' | 'vision' | 'maxMediaMb'
 >;
 
 export interface PlatformBot {
@@ -97,6 +97,8 @@ export async function runBots(
         maxAttempts: bot.options.maxAttempts,
         llmRetryWindowMs: bot.options.llmRetryWindow * 1000,
         metrics: ops?.adapterMade(adapter),
+        // The echo model "sees" images: it describes what arrived, so demos and tests show it.
+        media: { vision: bot.options.vision === true || model.model === 'echo', maxBytes: Math.round(bot.options.maxMediaMb * 1024 * 1024) },
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {
         botLogger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');

@@ -16,6 +16,10 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   concurrency: number;
   maxAttempts: number;
   llmRetryWindow: number;
+  /** The model sees images (they go to it as image parts); off, a photo without a caption is answered that it cannot. */
+  vision?: boolean;
+  /** Largest attachment downloaded, in MB (default 20, Telegram's own limit for bots). */
+  maxMediaMb: number;
   /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
   opsPort?: number;
   opsHost: string;
@@ -43,6 +47,12 @@ export const portNumber = (value: string) => {
 export const positiveSeconds = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0, such as 300 or 0.5');
+  return n;
+};
+
+export const positiveMegabytes = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of megabytes above 0, such as 20 or 0.5');
   return n;
 };
 
@@ -75,6 +85,12 @@ export function addRunnerOptions(command: Command): Command {
     .addOption(new Option('--no-stream', 'send each reply once, complete, instead of editing it as it streams'))
     .addOption(new Option('--stream-edit-interval <ms>', 'least time between two edits of a streaming reply').argParser(positiveInt).default(700))
     .addOption(new Option('--concurrency <n>', 'conversations this worker answers at once').argParser(positiveInt).default(4))
+    .addOption(new Option('--vision', 'the model can see images: photos go to it as image parts (default: off, except for the echo model)'))
+    .addOption(
+      new Option('--max-media-mb <mb>', 'largest attachment (photo, voice message, file) the bot downloads; bigger ones get a reply naming the limit')
+        .argParser(positiveMegabytes)
+        .default(20),
+    )
     .addOption(new Option('--ops-port <port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this port (0: any free one; default: none)').argParser(portNumber))
     .addOption(new Option('--ops-host <host>', 'address the ops server listens on').default('127.0.0.1'))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));
