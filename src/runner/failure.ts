@@ -1,4 +1,5 @@
 import { LlmError } from '../core/llm/chat-model.js';
+import { TranscriptionError } from '../core/llm/transcriber.js';
 import { oneLine } from '../core/one-line.js';
 import { isStoreUnreachable, LockLostError } from '../store/errors.js';
 import { DeliveryError } from './delivery-error.js';
@@ -35,6 +36,8 @@ export function classifyFailure(error: unknown): Failure {
     };
   }
   if (error instanceof MediaRefusal) return { errorClass: 'permanent', source: 'internal', reason, userText: error.reply };
+  // Not the chat model's retry window: a failing transcription is tried again by the entry's attempts.
+  if (error instanceof TranscriptionError) return { errorClass: error.transient ? 'transient' : 'permanent', source: 'internal', reason };
   if (error instanceof LlmError) {
     return { errorClass: error.transient ? 'transient' : 'permanent', source: 'llm', reason, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
   }

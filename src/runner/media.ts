@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChatImage } from '../core/llm/chat-model.js';
+import type { Transcriber } from '../core/llm/transcriber.js';
 import type { Logger } from '../log.js';
 import { ThreadlineError } from '../store/errors.js';
 import type { HistoryStore, InboxEntry, NewMessage } from '../store/types.js';
@@ -21,6 +22,8 @@ export interface MediaOptions {
   maxBytes?: number;
   /** The model sees images (default false): images go to it as content parts; otherwise the sender is told it cannot. */
   vision?: boolean;
+  /** Voice messages and audio files become the turn's text through it (default none: the sender is told). */
+  transcriber?: Transcriber;
 }
 
 /** An attachment as the turn uses it: its bytes, from the store. */
@@ -40,6 +43,8 @@ export interface MediaRef {
   mimeType: string;
   size: number;
   fileName?: string;
+  /** The message's text holds this attachment's transcript. */
+  transcript?: true;
 }
 
 /** A message the bot will not answer for what it carries, with the one reply its sender gets (a file over the limit). */
@@ -93,10 +98,15 @@ export class MediaResolver {
   constructor(
     private readonly store: HistoryStore,
     private readonly adapter: PlatformAdapter,
-    options: MediaOptions = {},
+    private readonly options: MediaOptions = {},
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_MEDIA_BYTES;
-    this.abilities = { fetch: typeof adapter.fetchAttachment === 'function', vision: options.vision === true, transcription: false, documents: false };
+    this.abilities = {
+      fetch: typeof adapter.fetchAttachment === 'function',
+      vision: options.vision === true,
+      transcription: options.transcriber !== undefined,
+      documents: false,
+    };
   }
 
   /** A usable attachment the platform says is over the limit: refused at intake, before any download. */
@@ -112,24 +122,44 @@ export class MediaResolver {
       const message = entry.payload;
       const media = await this.fetchAll(entry, log);
       const shown = media.filter((m) => m.attachment.kind === 'image');
-      const lines = media.map(describe);
+      const lines: string[] = [];
+      const transcripts: string[] = [];
+      const refs: MediaRef[] = [];
+      for (const m of media) {
+        const ref: MediaRef = {
+          kind: m.attachment.kind,
+          hash: m.hash,
+          mimeType: m.mimeType,
+          size: m.size,
+          ...(m.attachment.fileName !== undefined ? { fileName: m.attachment.fileName } : {}),
+        };
+        if (m.attachment.kind === 'voice' || m.attachment.kind === 'audio') {
+          transcripts.push(await this.transcribe(m, log));
+          ref.transcript = true;
+        } else lines.push(describe(m));
+        refs.push(ref);
+      }
       const text = modelText(message, new Set(media.map((m) => m.position)));
-      const refs: MediaRef[] = media.map((m) => ({
-        kind: m.attachment.kind,
-        hash: m.hash,
-        mimeType: m.mimeType,
-        size: m.size,
-        ...(m.attachment.fileName !== undefined ? { fileName: m.attachment.fileName } : {}),
-      }));
+      const metadata = { ...(refs.length ? { media: refs } : {}), ...(transcripts.length ? { transcript: true } : {}) };
       input.push({
         role: 'user',
-        content: [...lines, text].filter((line) => line !== '').join('\n'),
+        // A voice message's transcript is the turn's text (after the caption an audio file may have).
+        content: [...lines, text, ...transcripts].filter((line) => line !== '').join('\n'),
         ...(message.isPrivate ? {} : { name: message.userName ?? message.userId }),
-        ...(refs.length ? { metadata: { media: refs } } : {}),
+        ...(refs.length ? { metadata } : {}),
       });
       images.push(shown.length ? shown.map((m) => ({ mimeType: m.mimeType, base64: m.bytes.toString('base64') })) : undefined);
     }
     return { input, images };
+  }
+
+  private async transcribe(media: FetchedMedia, log: Logger): Promise<string> {
+    const transcriber = this.options.transcriber!;
+    const fileName = media.attachment.fileName ?? `${media.attachment.kind}.${extensionFor(media.mimeType)}`;
+    const text = (await transcriber.transcribe({ bytes: media.bytes, fileName, mimeType: media.mimeType })).trim();
+    log.info({ position: media.position, model: transcriber.model, chars: text.length }, 'transcribed');
+    if (text === '') throw new MediaRefusal('the transcription is empty', `Sorry, I could not make out any words in that ${media.attachment.kind === 'voice' ? 'voice message' : 'audio file'}. Please try again or send text.`);
+    return text;
   }
 
   private async fetchAll(entry: InboxEntry<InboundMessage>, log: Logger): Promise<FetchedMedia[]> {
@@ -175,6 +205,12 @@ function pickMimeType(downloaded: string | undefined, declared: string | undefin
   const clean = downloaded?.split(';')[0].trim().toLowerCase();
   if (clean && clean !== 'application/octet-stream') return clean;
   return declared ?? clean ?? 'application/octet-stream';
+}
+
+/** What the transcription endpoint recognises the format by: the file name's extension. */
+function extensionFor(mimeType: string): string {
+  const known: Record<string, string> = { 'audio/ogg': 'ogg', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'audio/x-m4a': 'm4a', 'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/webm': 'webm', 'audio/flac': 'flac' };
+  return known[mimeType] ?? 'ogg';
 }
 
 /** `[image image/png 1234 bytes]`: the textual form of a fetched attachment, kept in the history. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Update } from 'telegraf/types';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
 import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
+import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
 import { TurnEngine } from '../../src/core/turn-engine.js';
 import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -51,6 +52,14 @@ function photoUpdate(tg: FakeTelegram, chatId: number, file: FakeTelegramFile, c
   return { update_id: base.update_id, message: { ...message, photo, ...(caption !== undefined ? { caption } : {}) } } as unknown as Update;
 }
 
+/** A private voice message from `chatId` (Telegram's `voice`: OGG/Opus, no caption). */
+function voiceUpdate(tg: FakeTelegram, chatId: number, file: FakeTelegramFile): Update {
+  const base = tg.textUpdate({ chatId, userId: chatId, text: 'x' });
+  const { text: _text, entities: _entities, ...message } = base.message as unknown as Record<string, unknown>;
+  const voice = { file_id: file.file_id, file_unique_id: file.file_unique_id, duration: 2, mime_type: 'audio/ogg', file_size: file.file_size };
+  return { update_id: base.update_id, message: { ...message, voice } } as unknown as Update;
+}
+
 interface OpenAIWorld {
   tg: FakeTelegram;
   llm: FakeOpenAI;
@@ -60,7 +69,7 @@ interface OpenAIWorld {
 }
 
 /** The real OpenAI client against the fake endpoint, the runner, a Telegram webhook adapter, a SQLite store. */
-async function openAIWorld(media: BotRunnerOptions['media']): Promise<OpenAIWorld> {
+async function openAIWorld(media: BotRunnerOptions['media'], transcriptionModel?: string): Promise<OpenAIWorld> {
   const tg = await fakeTelegram();
   const llm = await startFakeOpenAI();
   cleanups.push(() => llm.close());
@@ -70,7 +79,8 @@ async function openAIWorld(media: BotRunnerOptions['media']): Promise<OpenAIWorl
   const adapter = webhookAdapter(tg, logger);
   const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
   const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media });
+  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
+  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media: { ...media, ...(transcriber ? { transcriber } : {}) } });
   await runner.start();
   cleanups.push(() => runner.stop());
   const url = `http://127.0.0.1:${adapter.port}/tg`;
@@ -161,5 +171,32 @@ describe('Telegram media (real telegraf, fake Bot API with getFile and file down
     expect(entry).toMatchObject({ status: 'done', attempts: 2 });
     expect(await world.store.inboxMedia(entry.id)).toEqual([{ position: 0, hash: sha256(PNG) }]);
     expect(world.logs.filter((l) => l.msg === 'media read from the store (stored by an earlier attempt)')).toHaveLength(1);
+  });
+
+  it('a voice message is transcribed (/audio/transcriptions) and the transcript is the turn\'s text, marked as one', async () => {
+    const { tg, llm, store, post, settled } = await openAIWorld({}, 'whisper-1');
+    const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(60, 7)]);
+    const file = tg.addFile(ogg, { filePath: 'voice/file_3.oga' });
+    llm.setTranscriptionHandler(() => ({ text: ' Remind me to buy milk. ' }));
+    expect(await post(voiceUpdate(tg, 541, file))).toBe(200);
+    // A transcription that finds no words: the sender is told, the model not asked.
+    const silent = tg.addFile(Buffer.from('OggS-silence'), { filePath: 'voice/file_4.oga' });
+    await settled();
+    llm.setTranscriptionHandler(() => ({ text: '' }));
+    expect(await post(voiceUpdate(tg, 542, silent))).toBe(200);
+    await settled();
+
+    expect(llm.transcriptions).toEqual([
+      { model: 'whisper-1', fileName: 'voice.ogg', size: ogg.length },
+      { model: 'whisper-1', fileName: 'voice.ogg', size: 12 },
+    ]);
+    expect(llm.requests.map((r) => r.messages.at(-1)!.content)).toEqual(['Remind me to buy milk.']);
+    expect(tg.messagesInChat(541).map((m) => m.text)).toEqual(['reply to: Remind me to buy milk. (saw 2 messages)']);
+    const [user] = await store.fullHistory(`telegram:${BOT_ID}:541`);
+    expect(user).toMatchObject({
+      content: 'Remind me to buy milk.',
+      metadata: { transcript: true, media: [{ kind: 'voice', hash: sha256(ogg), mimeType: 'audio/ogg', size: ogg.length, transcript: true }] },
+    });
+    expect(tg.messagesInChat(542).map((m) => m.text)).toEqual(['Sorry, I could not make out any words in that voice message. Please try again or send text.']);
   });
 });

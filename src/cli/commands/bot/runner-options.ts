@@ -20,6 +20,8 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   vision?: boolean;
   /** Largest attachment downloaded, in MB (default 20, Telegram's own limit for bots). */
   maxMediaMb: number;
+  /** Transcribe voice messages and audio files with this model on the LLM endpoint (`/audio/transcriptions`). */
+  transcriptionModel?: string;
   /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
   opsPort?: number;
   opsHost: string;
@@ -90,6 +92,9 @@ export function addRunnerOptions(command: Command): Command {
       new Option('--max-media-mb <mb>', 'largest attachment (photo, voice message, file) the bot downloads; bigger ones get a reply naming the limit')
         .argParser(positiveMegabytes)
         .default(20),
+    )
+    .addOption(
+      new Option('--transcription-model <name>', 'transcribe voice messages and audio files with this model (e.g. whisper-1) on the LLM endpoint (default: none; the sender is told)'),
     )
     .addOption(new Option('--ops-port <port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this port (0: any free one; default: none)').argParser(portNumber))
     .addOption(new Option('--ops-host <host>', 'address the ops server listens on').default('127.0.0.1'))
