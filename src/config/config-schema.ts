@@ -34,6 +34,8 @@ function runnerFields(env: NodeJS.ProcessEnv) {
     vision: z.boolean().optional(),
     /** Largest attachment downloaded, in MB (`--max-media-mb`). */
     maxMediaMb: z.number().positive().optional(),
+    maxDocumentChars: envInteger(env, 1).optional(),
+    maxPdfPages: envInteger(env, 1).optional(),
     /** `--transcription-model`. */
     transcriptionModel: envText(env).optional(),
   };

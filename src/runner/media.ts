@@ -11,6 +11,7 @@ import type { Transcriber } from '../core/llm/transcriber.js';
 import type { Logger } from '../log.js';
 import { ThreadlineError } from '../store/errors.js';
 import type { HistoryStore, InboxEntry, NewMessage } from '../store/types.js';
+import { DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_MAX_PDF_PAGES, documentKind, documentText, UnreadableDocument } from './documents.js';
 import { modelText, usableAttachment, type Attachment, type MediaAbilities } from './message-content.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 
@@ -24,6 +25,10 @@ export interface MediaOptions {
   vision?: boolean;
   /** Voice messages and audio files become the turn's text through it (default none: the sender is told). */
   transcriber?: Transcriber;
+  /** Most characters of a file inlined as text (default 20 000). */
+  maxDocumentChars?: number;
+  /** Most pages of a PDF read (default 20). */
+  maxPdfPages?: number;
 }
 
 /** An attachment as the turn uses it: its bytes, from the store. */
@@ -105,7 +110,7 @@ export class MediaResolver {
       fetch: typeof adapter.fetchAttachment === 'function',
       vision: options.vision === true,
       transcription: options.transcriber !== undefined,
-      documents: false,
+      documents: true,
     };
   }
 
@@ -136,6 +141,8 @@ export class MediaResolver {
         if (m.attachment.kind === 'voice' || m.attachment.kind === 'audio') {
           transcripts.push(await this.transcribe(m, log));
           ref.transcript = true;
+        } else if (m.attachment.kind === 'document') {
+          lines.push(describe(m), await this.readDocument(m));
         } else lines.push(describe(m));
         refs.push(ref);
       }
@@ -151,6 +158,20 @@ export class MediaResolver {
       images.push(shown.length ? shown.map((m) => ({ mimeType: m.mimeType, base64: m.bytes.toString('base64') })) : undefined);
     }
     return { input, images };
+  }
+
+  private async readDocument(media: FetchedMedia): Promise<string> {
+    const kind = documentKind({ mimeType: media.attachment.mimeType ?? media.mimeType, fileName: media.attachment.fileName }) ?? documentKind({ mimeType: media.mimeType });
+    if (!kind) throw new MediaRefusal('the file is not of a readable type', 'Sorry, I can\'t read files of this type. I can read text files (txt, md, csv, json, source code) and PDFs.');
+    try {
+      return await documentText(media.bytes, kind, {
+        maxChars: this.options.maxDocumentChars ?? DEFAULT_MAX_DOCUMENT_CHARS,
+        maxPdfPages: this.options.maxPdfPages ?? DEFAULT_MAX_PDF_PAGES,
+      });
+    } catch (error) {
+      if (error instanceof UnreadableDocument) throw new MediaRefusal(error.message, error.reply);
+      throw error;
+    }
   }
 
   private async transcribe(media: FetchedMedia, log: Logger): Promise<string> {

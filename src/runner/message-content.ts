@@ -10,6 +10,8 @@
  * told what it cannot see.
  */
 
+import { documentKind, documentTypeName, DOCUMENT_TYPES_HELP } from './documents.js';
+
 /** Media the platform keeps as a file: what a later change can fetch. */
 export type AttachmentKind = 'image' | 'animation' | 'video' | 'video_note' | 'audio' | 'voice' | 'document' | 'sticker';
 
@@ -117,6 +119,9 @@ export function unusableContent(
   if (abilities.fetch && (only === 'voice' || only === 'audio')) {
     return { kinds, reply: `Sorry, I can't listen to ${MEDIA_NOUNS[only][1]}: no transcription is set up for this bot. Please send text.` };
   }
+  if (abilities.fetch && abilities.documents && only === 'document' && attachments.length === 1) {
+    return { kinds, reply: `Sorry, I can't read ${documentTypeName(attachments[0])}. ${DOCUMENT_TYPES_HELP}` };
+  }
   const sorry = only ? `I can't open ${MEDIA_NOUNS[only][1]} yet` : `I can't read this kind of message yet`;
   return { kinds, reply: `Sorry, ${sorry}. Please send text (a caption on a photo or file works too).` };
 }
@@ -144,7 +149,7 @@ export function usableAttachment(attachment: Attachment, abilities: MediaAbiliti
     case 'audio':
       return abilities.transcription;
     case 'document':
-      return abilities.documents;
+      return abilities.documents && documentKind(attachment) !== undefined;
     default:
       return false;
   }

@@ -149,7 +149,7 @@ export interface FakeTelegram {
    * A file the bot can fetch: getFile `{file_id}` answers `{file_id, file_unique_id, file_size, file_path}`, and the
    * bytes are at `{apiRoot}/file/bot<token>/<file_path>` (answered `application/octet-stream`, as Telegram does).
    */
-  addFile(bytes: Buffer, options?: { filePath?: string }): FakeTelegramFile;
+  addFile(bytes: Buffer, options?: { filePath?: string; fileId?: string }): FakeTelegramFile;
   /** File paths downloaded, in order (one per GET of a file). */
   readonly downloads: readonly string[];
   close(): Promise<void>;
@@ -562,7 +562,7 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     addFile(bytes, fileOptions = {}) {
       const n = files.size + 1;
       const file: FakeTelegramFile = {
-        file_id: `fake-file-${options.botId}-${n}`,
+        file_id: fileOptions.fileId ?? `fake-file-${options.botId}-${n}`,
         file_unique_id: `uniq${n}`,
         file_size: bytes.length,
         file_path: fileOptions.filePath ?? `documents/file_${n}.bin`,

@@ -11,6 +11,7 @@ import type { HistoryStore } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram, type FakeTelegramFile } from '../fakes/fake-telegram-server.js';
 import { sqliteTestFile } from '../support/databases.js';
+import { tinyPdf } from '../support/tiny-pdf.js';
 import { capturingLogger, startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 
 /*
@@ -58,6 +59,14 @@ function voiceUpdate(tg: FakeTelegram, chatId: number, file: FakeTelegramFile): 
   const { text: _text, entities: _entities, ...message } = base.message as unknown as Record<string, unknown>;
   const voice = { file_id: file.file_id, file_unique_id: file.file_unique_id, duration: 2, mime_type: 'audio/ogg', file_size: file.file_size };
   return { update_id: base.update_id, message: { ...message, voice } } as unknown as Update;
+}
+
+/** A private document message from `chatId`. */
+function documentUpdate(tg: FakeTelegram, chatId: number, file: FakeTelegramFile, fileName: string, mimeType: string, caption?: string): Update {
+  const base = tg.textUpdate({ chatId, userId: chatId, text: 'x' });
+  const { text: _text, entities: _entities, ...message } = base.message as unknown as Record<string, unknown>;
+  const document = { file_id: file.file_id, file_unique_id: file.file_unique_id, file_name: fileName, mime_type: mimeType, file_size: file.file_size };
+  return { update_id: base.update_id, message: { ...message, document, ...(caption !== undefined ? { caption } : {}) } } as unknown as Update;
 }
 
 interface OpenAIWorld {
@@ -198,5 +207,28 @@ describe('Telegram media (real telegraf, fake Bot API with getFile and file down
       metadata: { transcript: true, media: [{ kind: 'voice', hash: sha256(ogg), mimeType: 'audio/ogg', size: ogg.length, transcript: true }] },
     });
     expect(tg.messagesInChat(542).map((m) => m.text)).toEqual(['Sorry, I could not make out any words in that voice message. Please try again or send text.']);
+  });
+
+  it('documents: a text file is inlined (cut at the limit), a PDF read through pdfjs up to the page limit, other types get a reply naming them', async () => {
+    const { tg, llm, store, post, settled } = await openAIWorld({ maxDocumentChars: 40, maxPdfPages: 2 });
+    const notes = Buffer.from('# Shopping\n- milk\n- bread\n');
+    const long = Buffer.from('x'.repeat(100));
+    const pdf = tinyPdf(['Page one text', 'Page two text', 'Page three text']);
+    const zip = Buffer.from('PK\u0003\u0004 not really a zip');
+    expect(await post(documentUpdate(tg, 551, tg.addFile(notes, { filePath: 'documents/file_1.md' }), 'notes.md', 'text/markdown', 'Sort this list'))).toBe(200);
+    expect(await post(documentUpdate(tg, 552, tg.addFile(long, { filePath: 'documents/file_2.txt' }), 'long.txt', 'text/plain'))).toBe(200);
+    expect(await post(documentUpdate(tg, 553, tg.addFile(pdf, { filePath: 'documents/file_3.pdf' }), 'three.pdf', 'application/pdf'))).toBe(200);
+    expect(await post(documentUpdate(tg, 554, tg.addFile(zip, { filePath: 'documents/file_4.zip' }), 'archive.zip', 'application/zip'))).toBe(200);
+    await settled();
+
+    const asked = (chat: string) => llm.requests.map((r) => String(r.messages.at(-1)!.content)).find((c) => c.includes(chat));
+    expect(asked('notes.md')).toBe(`[document "notes.md" text/markdown ${notes.length} bytes]\n# Shopping\n- milk\n- bread\n\nSort this list`);
+    expect(asked('long.txt')).toBe(`[document "long.txt" text/plain 100 bytes]\n${'x'.repeat(40)}\n[cut at 40 of 100 characters]`);
+    expect(asked('three.pdf')).toBe(`[document "three.pdf" application/pdf ${pdf.length} bytes]\nPage one text\n\nPage two text\n[only the first 2 of 3 pages were read]`);
+    expect(llm.requests).toHaveLength(3);
+    expect(tg.messagesInChat(554).map((m) => m.text)).toEqual(["Sorry, I can't read .zip files. I can read text files (txt, md, csv, json, source code) and PDFs."]);
+    // The zip was never downloaded; the others are stored.
+    expect(tg.downloads).toEqual(['documents/file_1.md', 'documents/file_2.txt', 'documents/file_3.pdf']);
+    expect((await store.getMedia(sha256(pdf)))?.mimeType).toBe('application/pdf');
   });
 });

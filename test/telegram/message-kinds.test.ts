@@ -3,6 +3,7 @@ import type { Update } from 'telegraf/types';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { payloadFixtures } from '../support/payload-fixtures.js';
+import { tinyPdf } from '../support/tiny-pdf.js';
 import { startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 
 /*
@@ -45,6 +46,9 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
   it('media without a caption get one plain reply and no model call; stickers, dice, polls, places, contacts and captions are answered', async () => {
     const { fake, world, post } = await webhookWorld();
     const f = fixtures();
+    // The PDF the document message names, as Telegram would serve it.
+    const pdf = tinyPdf(['Quarterly report']);
+    fake.addFile(pdf, { fileId: 'BQACAgIAAxkBAAIBZWZsOnw', filePath: 'documents/file_7.pdf' });
     const cases = ['audio', 'voice', 'document', 'sticker', 'photo', 'photoWithCaption', 'dice', 'poll', 'location', 'contact', 'video', 'story'];
     for (const name of cases) expect(await post(f[name]), name).toBe(200);
     await world.settled();
@@ -53,7 +57,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     expect(answers).toEqual({
       audio: [NO_TRANSCRIPTION('audio files')],
       voice: [NO_TRANSCRIPTION('voice messages')],
-      document: [UNSUPPORTED('files')],
+      document: [`re: [document "report.pdf" application/pdf ${pdf.length} bytes]\nQuarterly report`],
       sticker: ['re: [sticker 😀]'],
       photo: [NO_VISION],
       photoWithCaption: ['re: [The user attached an image, which you cannot see.]\nWhat breed is this dog?'],
@@ -68,6 +72,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     expect(world.model.calls.sort()).toEqual(
       [
         '[sticker 😀]',
+        `[document "report.pdf" application/pdf ${pdf.length} bytes]\nQuarterly report`,
         '[The user attached an image, which you cannot see.]\nWhat breed is this dog?',
         '[dice 🎲 4]',
         '[poll "Lunch?": pizza / sushi]',
@@ -93,7 +98,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     ]);
     const refusals = world.logs.filter((l) => l.msg === 'message refused');
     expect(refusals.map((l) => [l.level, l.content]).sort()).toEqual(
-      [[30, 'audio'], [30, 'voice'], [30, 'document'], [30, 'image'], [30, 'video'], [30, 'story']].sort(),
+      [[30, 'audio'], [30, 'voice'], [30, 'image'], [30, 'video'], [30, 'story']].sort(),
     );
   });
 

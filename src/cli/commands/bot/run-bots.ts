@@ -22,7 +22,7 @@ export interface BotContext {
 /** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
 export type PlatformRunnerOptions = Pick<
   RunnerCliOptions,
-  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow' | 'vision' | 'maxMediaMb' | 'transcriptionModel'
+  'allow' | 'groupPolicy' | 'sessionScope' | 'queueMode' | 'stream' | 'streamEditInterval' | 'concurrency' | 'maxAttempts' | 'llmRetryWindow' | 'vision' | 'maxMediaMb' | 'maxDocumentChars' | 'maxPdfPages' | 'transcriptionModel'
 >;
 
 export interface PlatformBot {
@@ -102,6 +102,8 @@ export async function runBots(
         media: {
           vision: bot.options.vision === true || model.model === 'echo',
           maxBytes: Math.round(bot.options.maxMediaMb * 1024 * 1024),
+          maxDocumentChars: bot.options.maxDocumentChars,
+          maxPdfPages: bot.options.maxPdfPages,
           ...(bot.options.transcriptionModel ? { transcriber: transcriberFor(bot.options.transcriptionModel, options) } : {}),
         },
       });

@@ -20,6 +20,10 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   vision?: boolean;
   /** Largest attachment downloaded, in MB (default 20, Telegram's own limit for bots). */
   maxMediaMb: number;
+  /** Most characters of a file inlined as text (default 20 000). */
+  maxDocumentChars: number;
+  /** Most pages of a PDF read (default 20). */
+  maxPdfPages: number;
   /** Transcribe voice messages and audio files with this model on the LLM endpoint (`/audio/transcriptions`). */
   transcriptionModel?: string;
   /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
@@ -93,6 +97,8 @@ export function addRunnerOptions(command: Command): Command {
         .argParser(positiveMegabytes)
         .default(20),
     )
+    .addOption(new Option('--max-document-chars <n>', 'most characters of a text file or PDF the model is given (the rest is cut, and it is told)').argParser(atLeastOne).default(20_000))
+    .addOption(new Option('--max-pdf-pages <n>', 'most pages of a PDF read').argParser(atLeastOne).default(20))
     .addOption(
       new Option('--transcription-model <name>', 'transcribe voice messages and audio files with this model (e.g. whisper-1) on the LLM endpoint (default: none; the sender is told)'),
     )
