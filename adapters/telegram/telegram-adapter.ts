@@ -2,9 +2,11 @@ import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../../src/log.js';
 import type { MenuCommand } from '../../src/runner/commands.js';
-import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
+import { MediaTooLargeError } from '../../src/runner/media.js';
+import type { Attachment, DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { Lease } from '../../src/store/types.js';
+import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
@@ -291,6 +293,20 @@ export class TelegramAdapter implements PlatformAdapter {
     await this.server?.close();
   }
 
+  /**
+   * getFile, then the bytes at `{apiRoot}/file/bot<token>/<file_path>` (a path Telegram keeps for at least an hour:
+   * the runner stores the bytes, so a retry never needs it again). Telegram gives bots files up to 20 MB.
+   */
+  async fetchAttachment(attachment: Attachment, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }> {
+    if (!attachment.platformFileId) throw new Error(`the ${attachment.kind} has no Telegram file_id`);
+    const file = await this.bot.telegram.getFile(attachment.platformFileId);
+    if (file.file_size !== undefined && file.file_size > options.maxBytes) throw new MediaTooLargeError(options.maxBytes, file.file_size);
+    if (!file.file_path) throw new Error(`Telegram gave no file_path for the ${attachment.kind} (over its 20 MB limit for bots?)`);
+    const link = await this.bot.telegram.getFileLink(file);
+    const got = await downloadBytes(link.toString(), { maxBytes: options.maxBytes, signal: options.signal, what: `the Telegram ${attachment.kind}` });
+    return { bytes: got.bytes, ...(mimeFromPath(file.file_path) ?? got.mimeType ? { mimeType: mimeFromPath(file.file_path) ?? got.mimeType } : {}) };
+  }
+
   async send(target: ReplyTarget, text: string): Promise<string> {
     const sent = await this.bot.telegram.sendMessage(target.chatId, text, {
       ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
@@ -323,4 +339,11 @@ export class TelegramAdapter implements PlatformAdapter {
       ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
     });
   }
+}
+
+/** Telegram serves files as application/octet-stream; the path's extension says more (`photos/file_3.jpg`). */
+function mimeFromPath(path: string): string | undefined {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(path)?.[1]?.toLowerCase();
+  const known: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', oga: 'audio/ogg', ogg: 'audio/ogg', mp3: 'audio/mpeg', m4a: 'audio/mp4', pdf: 'application/pdf', txt: 'text/plain' };
+  return ext ? known[ext] : undefined;
 }

@@ -37,6 +37,14 @@ function runnerFields(env: NodeJS.ProcessEnv) {
     sendLimit: z.array(envText(env).superRefine(checkSendLimit)).optional(),
     /** Seconds. */
     sendWait: z.number().positive().optional(),
+    /** The model sees images (`--vision`). */
+    vision: z.boolean().optional(),
+    /** Largest attachment downloaded, in MB (`--max-media-mb`). */
+    maxMediaMb: z.number().positive().optional(),
+    maxDocumentChars: envInteger(env, 1).optional(),
+    maxPdfPages: envInteger(env, 1).optional(),
+    /** `--transcription-model`. */
+    transcriptionModel: envText(env).optional(),
   };
 }
 

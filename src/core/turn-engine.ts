@@ -1,6 +1,6 @@
 import type { HistoryWindow, NewMessage, StoredMessage } from '../store/types.js';
 import { buildContext } from './context.js';
-import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from './llm/chat-model.js';
+import { LlmError, type AssistantReply, type ChatImage, type ChatModel, type ChatRequest } from './llm/chat-model.js';
 import { runToolCall, toolSpec, type Tool } from './tools.js';
 
 /** A model that keeps calling tools is cut off here: the last round offers no tools, so it has to answer. */
@@ -20,6 +20,8 @@ export interface GenerateOptions {
   /** Called with every text delta as the model streams it. */
   onText?: (delta: string) => void;
   signal?: AbortSignal;
+  /** Images shown to the model with input message `i` (never part of the messages committed: see `buildContext`). */
+  images?: ReadonlyArray<readonly ChatImage[] | undefined>;
 }
 
 /** What one turn produced, not yet committed. */
@@ -61,7 +63,7 @@ export class TurnEngine {
     for (let round = 1; ; round++) {
       throwIfAborted(signal);
       const offered = round < MAX_TOOL_ROUNDS && specs.length > 0 ? specs : undefined;
-      const answer = await streamAnswer(this.model, { messages: buildContext(this.instructions, history, [...input, ...produced]), tools: offered, signal }, options.onText);
+      const answer = await streamAnswer(this.model, { messages: buildContext(this.instructions, history, [...input, ...produced], options.images), tools: offered, signal }, options.onText);
       reply += answer.content ?? '';
       // Calls the model makes when no tools were offered cannot be answered: they are dropped, not left dangling.
       const calls = offered ? answer.toolCalls : [];

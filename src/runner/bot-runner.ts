@@ -10,6 +10,7 @@ import { commandReply } from './command-replies.js';
 import { menuCommands, parseCommand, type CommandName } from './commands.js';
 import { classifyFailure, type Failure } from './failure.js';
 import { runnerQueues } from './inbox-queue.js';
+import { MediaResolver, tooLargeReply, type MediaOptions } from './media.js';
 import { unusableContent } from './message-content.js';
 import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
@@ -67,6 +68,8 @@ export interface BotRunnerOptions {
    * at most 10 s for a reply's budget within an attempt). See SendBudget.
    */
   sendLimits?: SendBudgetSettings;
+  /** What the bot does with media its adapter can fetch: size limit, vision (see src/runner/media.ts). */
+  media?: MediaOptions;
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -124,6 +127,7 @@ export class BotRunner {
   private readonly budget: SendBudget;
   /** Ends every wait for a send budget when the runner stops (the message is then tried again later). */
   private readonly stopSignal = new AbortController();
+  private readonly media: MediaResolver;
 
   /**
    * Runners of other platforms, other bots of this platform (or other consoles) on the same database leave this
@@ -150,7 +154,9 @@ export class BotRunner {
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
     this.metrics = options.metrics ?? NO_RUNNER_METRICS;
     this.budget = new SendBudget(this.store, this.adapter, this.log, options.sendLimits, this.stopSignal.signal);
+    this.media = new MediaResolver(options.store, options.adapter, options.media);
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
+      media: this.media,
       stream: options.stream ?? true,
       editIntervalMs: Math.max(options.editIntervalMs ?? 700, options.adapter.minEditIntervalMs ?? 0),
       llmRetryWindowMs: this.llmRetryWindowMs,
@@ -236,7 +242,7 @@ export class BotRunner {
     const decision = decideAccess(raw, this.options.access ?? {});
     if (decision === 'ignore') return { duplicate: false };
     // Media shared in a group, not for the bot: a "cannot open it" reply there would answer every photo.
-    if (!raw.isPrivate && !raw.addressed && unusableContent(raw)) {
+    if (!raw.isPrivate && !raw.addressed && unusableContent(raw, this.media.abilities)) {
       this.log.debug({ platform: raw.platform, chatId: raw.chatId, eventId: raw.eventId }, 'ignored a group message without text that was not addressed to the bot');
       return { duplicate: false };
     }
@@ -257,8 +263,13 @@ export class BotRunner {
       return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
     }
     // Nothing in it the bot can use yet (a voice message, a photo without a caption…): never a model call.
-    const content = unusableContent(message);
+    const content = unusableContent(message, this.media.abilities);
     if (content) return this.refuseWithReply(entry, message, `unsupported content: ${content.kinds}`, content.reply, { content: content.kinds });
+    // The platform says the file is over the limit: no download is tried.
+    const oversized = this.media.oversized(message);
+    if (oversized) {
+      return this.refuseWithReply(entry, message, `${oversized.kind} of ${oversized.size} bytes, over the ${this.media.maxBytes} byte limit`, tooLargeReply(this.media.maxBytes, oversized.size));
+    }
     const command = this.command(message.text);
     const { id, duplicate } = await this.store.enqueueInbox({ ...entry, solo: command !== undefined, followed: this.options.followed });
     if (duplicate) {
@@ -502,7 +513,7 @@ export class BotRunner {
       await this.markUnreachable(chat, held, failure.reason);
       return 'dead';
     }
-    const text = gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
+    const text = failure.userText ?? gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
     try {
       const target = batch.at(-1)!.payload.replyTarget;
       await this.budget.deliver(target, () => this.adapter.send(target, text));

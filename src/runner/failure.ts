@@ -1,7 +1,9 @@
 import { LlmError } from '../core/llm/chat-model.js';
+import { TranscriptionError } from '../core/llm/transcriber.js';
 import { oneLine } from '../core/one-line.js';
 import { isStoreUnreachable, LockLostError } from '../store/errors.js';
 import { DeliveryError } from './delivery-error.js';
+import { MediaRefusal } from './media.js';
 
 /**
  * What went wrong with a message, decided here and nowhere else. `transient`: the entry stays pending and is tried
@@ -22,6 +24,8 @@ export interface Failure {
    * reply in time: nothing about the message failed, so the attempt is not counted against its attempts.
    */
   rateLimited?: boolean;
+  /** What the sender is told when the message is given up on, instead of the usual apology (a file over the limit). */
+  userText?: string;
 }
 
 export function classifyFailure(error: unknown): Failure {
@@ -37,6 +41,9 @@ export function classifyFailure(error: unknown): Failure {
       ...(fault.kind === 'transient' && fault.retryAfterMs !== undefined ? { rateLimited: true } : {}),
     };
   }
+  if (error instanceof MediaRefusal) return { errorClass: 'permanent', source: 'internal', reason, userText: error.reply };
+  // Not the chat model's retry window: a failing transcription is tried again by the entry's attempts.
+  if (error instanceof TranscriptionError) return { errorClass: error.transient ? 'transient' : 'permanent', source: 'internal', reason };
   if (error instanceof LlmError) {
     return { errorClass: error.transient ? 'transient' : 'permanent', source: 'llm', reason, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
   }

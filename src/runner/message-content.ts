@@ -4,10 +4,13 @@
  * message's text with `composeText`; the runner decides what a message with no usable text gets (one short
  * reply, see `unusableContent`) and what the model is told about attachments it cannot see (`modelText`).
  *
- * Media (images, audio, video, files) are described, never fetched here: `platformFileId` / `url` are what a later
- * download needs. Until then a message that is only media gets a plain "not yet" reply, and media that come with a
- * caption are answered by their caption, the model told what it cannot see.
+ * Media (images, audio, video, files) are described, never fetched here: `platformFileId` / `url` are what the
+ * worker's download needs (src/runner/media.ts, through the adapter's `fetchAttachment`). Media the bot cannot use
+ * (see `usableAttachment`) without a caption get one plain reply; with a caption they are answered by it, the model
+ * told what it cannot see.
  */
+
+import { documentKind, documentTypeName, DOCUMENT_TYPES_HELP } from './documents.js';
 
 /** Media the platform keeps as a file: what a later change can fetch. */
 export type AttachmentKind = 'image' | 'animation' | 'video' | 'video_note' | 'audio' | 'voice' | 'document' | 'sticker';
@@ -100,21 +103,64 @@ export interface UnusableContent {
   reply: string;
 }
 
-export function unusableContent(message: { text: string; attachments?: Attachment[]; unsupported?: string }): UnusableContent | undefined {
+export function unusableContent(
+  message: { text: string; attachments?: Attachment[]; unsupported?: string },
+  abilities: MediaAbilities = NO_MEDIA,
+): UnusableContent | undefined {
+  const attachments = message.attachments ?? [];
+  // An attachment the bot can fetch and use is the message's content, with or without a caption.
+  if (attachments.some((a) => usableAttachment(a, abilities))) return undefined;
   if (message.text.trim() !== '') return undefined;
-  const media = [...new Set((message.attachments ?? []).map((a) => a.kind))];
+  const media = [...new Set(attachments.map((a) => a.kind))];
   if (media.length === 0 && message.unsupported === undefined) return undefined;
   const kinds = [...media, ...(message.unsupported !== undefined ? [message.unsupported] : [])].join(', ');
-  const sorry = media.length === 1 && message.unsupported === undefined ? `I can't open ${MEDIA_NOUNS[media[0]][1]} yet` : `I can't read this kind of message yet`;
+  const only = media.length === 1 && message.unsupported === undefined ? media[0] : undefined;
+  if (abilities.fetch && only === 'image') return { kinds, reply: 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).' };
+  if (abilities.fetch && (only === 'voice' || only === 'audio')) {
+    return { kinds, reply: `Sorry, I can't listen to ${MEDIA_NOUNS[only][1]}: no transcription is set up for this bot. Please send text.` };
+  }
+  if (abilities.fetch && abilities.documents && only === 'document' && attachments.length === 1) {
+    return { kinds, reply: `Sorry, I can't read ${documentTypeName(attachments[0])}. ${DOCUMENT_TYPES_HELP}` };
+  }
+  const sorry = only ? `I can't open ${MEDIA_NOUNS[only][1]} yet` : `I can't read this kind of message yet`;
   return { kinds, reply: `Sorry, ${sorry}. Please send text (a caption on a photo or file works too).` };
 }
 
 /**
- * The user's message as the model reads it: the text, after a note naming the attachments the model cannot see
- * (media come through as their captions until the bot can fetch them).
+ * What the bot can do with media: fetch them through its adapter (`fetchAttachment`), show images to a
+ * vision-capable model, transcribe voice and audio, read documents.
  */
-export function modelText(message: { text: string; attachments?: Attachment[] }): string {
-  const unseen = (message.attachments ?? []).filter((a) => !(a.kind === 'sticker' && a.description));
+export interface MediaAbilities {
+  fetch: boolean;
+  vision: boolean;
+  transcription: boolean;
+  documents: boolean;
+}
+
+export const NO_MEDIA: MediaAbilities = { fetch: false, vision: false, transcription: false, documents: false };
+
+/** True when the bot downloads this attachment and makes it part of the turn (see `MediaAbilities`). */
+export function usableAttachment(attachment: Attachment, abilities: MediaAbilities): boolean {
+  if (!abilities.fetch || (attachment.platformFileId === undefined && attachment.url === undefined)) return false;
+  switch (attachment.kind) {
+    case 'image':
+      return abilities.vision;
+    case 'voice':
+    case 'audio':
+      return abilities.transcription;
+    case 'document':
+      return abilities.documents && documentKind(attachment) !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The user's message as the model reads it: the text, after a note naming the attachments the model cannot see
+ * (those not `handled` otherwise: fetched media are described by src/runner/media.ts).
+ */
+export function modelText(message: { text: string; attachments?: Attachment[] }, handled: ReadonlySet<number> = new Set()): string {
+  const unseen = (message.attachments ?? []).filter((a, i) => !handled.has(i) && !(a.kind === 'sticker' && a.description));
   if (unseen.length === 0) return message.text;
   const kinds = [...new Set(unseen.map((a) => a.kind))];
   const named =

@@ -190,4 +190,11 @@ export interface PlatformAdapter {
    * Cheap and synchronous: it reads state the adapter keeps, it asks the platform nothing. Default: ready.
    */
   readiness?(): string | undefined;
+  /**
+   * The bytes of an attachment of a message this adapter received (Telegram getFile + download, WhatsApp's media
+   * endpoint, Slack's `url_private` with the bot token, Discord's CDN URL), for the runner to store: the adapter
+   * never sees the store. Stops with `MediaTooLargeError` (src/runner/media.ts) past `maxBytes`. Other failures are
+   * tried again, bounded by the entry's attempts. Without it, media are described to the model, never fetched.
+   */
+  fetchAttachment?(attachment: Attachment, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }>;
 }

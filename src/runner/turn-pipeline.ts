@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LlmError } from '../core/llm/chat-model.js';
-import { isAbort, type GeneratedTurn, type TurnEngine } from '../core/turn-engine.js';
+import { isAbort, type GeneratedTurn, type GenerateOptions, type TurnEngine } from '../core/turn-engine.js';
 import type { Logger } from '../log.js';
 import type { InboxEntry, LockedSession, NewMessage } from '../store/types.js';
+import type { MediaResolver } from './media.js';
 import { modelText } from './message-content.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
 import { ReplyStream } from './reply-stream.js';
@@ -26,6 +27,8 @@ export interface PipelineSettings {
   metrics?: RunnerMetrics;
   /** Every send and edit of a reply takes its share of the platform's rate limits here. */
   budget: SendBudget;
+  /** Fetches and stores the batch's media before the model is asked (default: media are only described). */
+  media?: MediaResolver;
 }
 
 /**
@@ -92,22 +95,23 @@ export class TurnPipeline {
 
   async run(job: TurnJob, reply: TurnReply): Promise<TurnOutcome> {
     const { batch, conversation, progress, log } = job;
-    const input = toInput(batch.map((e) => e.payload));
     const inboxIds = batch.map((e) => e.id);
     const last = batch.at(-1)!.payload;
     let turn = draftFor(batch);
     if (turn) log.debug('delivering the reply an earlier attempt generated');
     else {
+      // Media first, from the store when an earlier attempt kept them: nothing below depends on the platform's URLs.
+      const { input, images } = this.settings.media ? await this.settings.media.prepare(batch, log) : { input: toInput(batch.map((e) => e.payload)), images: [] };
       progress.stage = 'generating';
       log.debug('generating');
       try {
-        turn = await this.generate(job, input, reply);
+        turn = await this.generate(job, input, images, reply);
       } catch (error) {
         if (!isAbort(error, job.signal)) throw error;
         // /stop: the input is kept (marked interrupted) and the entries are done; the partial reply says so.
         await reply.abandon(STOPPED);
         progress.stage = 'committing';
-        await conversation.appendTurn(input.map((m) => ({ ...m, metadata: { interrupted: true } })), { completeInbox: inboxIds });
+        await conversation.appendTurn(input.map((m) => ({ ...m, metadata: { ...m.metadata, interrupted: true } })), { completeInbox: inboxIds });
         return 'stopped';
       }
     }
@@ -130,12 +134,12 @@ export class TurnPipeline {
   }
 
   /** Ask the model; transient failures are retried with capped back-off until the window is spent. */
-  private async generate(job: TurnJob, input: NewMessage[], reply: TurnReply): Promise<GeneratedTurn> {
+  private async generate(job: TurnJob, input: NewMessage[], images: GenerateOptions['images'], reply: TurnReply): Promise<GeneratedTurn> {
     const history = await job.conversation.loadWindow(this.engine.window);
     const deadline = Date.now() + this.settings.llmRetryWindowMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await timedLlmCall(this.settings.metrics, job.signal, () => this.engine.generate(history, input, { onText: (delta) => reply.push(delta), signal: job.signal }));
+        return await timedLlmCall(this.settings.metrics, job.signal, () => this.engine.generate(history, input, { onText: (delta) => reply.push(delta), signal: job.signal, images }));
       } catch (error) {
         if (!(error instanceof LlmError) || !error.transient || isAbort(error, job.signal)) throw error;
         const waitMs = backoffMs(attempt, error.retryAfterMs, this.settings.llmRetry);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors.js';
 import type {
+  StoredMedia,
   ApiKeyRecord,
   InboxAttempt,
   InboxEntry,
@@ -239,6 +241,33 @@ export function toTurnProgress(row: TurnProgressRow, limit: number): TurnProgres
   if (row.last_error !== null) progress.lastError = row.last_error;
   if (row.last_notice !== null) progress.lastNotice = row.last_notice;
   return progress;
+}
+
+export interface MediaRow {
+  hash: string;
+  mime: string;
+  size: number | string;
+  bytes: Buffer | Uint8Array;
+  created_at: Date | number;
+}
+
+export function toStoredMedia(row: MediaRow): StoredMedia {
+  return {
+    hash: row.hash,
+    mimeType: row.mime,
+    size: Number(row.size),
+    bytes: Buffer.isBuffer(row.bytes) ? row.bytes : Buffer.from(row.bytes),
+    createdAt: row.created_at instanceof Date ? row.created_at : new Date(Number(row.created_at)),
+  };
+}
+
+/** The digest media are kept under; `putMedia` refuses bytes that do not match theirs. */
+export function mediaHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function checkMediaHash(media: { hash: string; bytes: Uint8Array }): void {
+  if (media.hash !== mediaHash(media.bytes)) throw new TypeError(`media hash ${media.hash.slice(0, 16)}… is not the SHA-256 of its bytes`);
 }
 
 export interface ApiKeyRow {

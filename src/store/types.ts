@@ -331,6 +331,25 @@ export interface SendBudgetScope {
   burst: number;
 }
 
+/**
+ * Bytes a user sent (an image, a voice message, a file), kept by their SHA-256 so a retry never needs the
+ * platform's (expiring) URL again, and one file sent twice is kept once.
+ */
+export interface StoredMedia {
+  /** Lowercase hex SHA-256 of `bytes`. */
+  hash: string;
+  mimeType: string;
+  size: number;
+  bytes: Buffer;
+  createdAt: Date;
+}
+
+/** An inbox entry's attachment (by its position in the message's `attachments`) as stored: its bytes' digest. */
+export interface InboxMediaLink {
+  position: number;
+  hash: string;
+}
+
 /** A named lock held by this process until released or until the process dies (leader election, shards). */
 export interface Lease {
   readonly name: string;
@@ -414,6 +433,22 @@ export interface HistoryStore {
    * heard: a follower in another process must poll `turnProgress`.
    */
   onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>>;
+
+  /**
+   * Keep media bytes under their SHA-256 (`hash`, lowercase hex, checked against the bytes): storing the same
+   * bytes again changes nothing.
+   */
+  putMedia(media: { hash: string; mimeType: string; bytes: Buffer }): Promise<void>;
+  /** Media by digest; null when none is stored. */
+  getMedia(hash: string): Promise<StoredMedia | null>;
+  /**
+   * Remember that attachment `position` of inbox entry `inboxId` is stored as `hash` (which must be stored): a later
+   * attempt on the entry reads it from the store instead of downloading it again. Linking a position again keeps the
+   * first link. Links go with their entry (purgeInbox); the media stay, referenced from the messages' metadata.
+   */
+  linkInboxMedia(inboxId: number, position: number, hash: string): Promise<void>;
+  /** The entry's stored attachments, by position. */
+  inboxMedia(inboxId: number): Promise<InboxMediaLink[]>;
 
   /** Store a new API key's digest under a unique name; throws `ApiKeyNameTakenError` when the name exists (revoked or not). */
   createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord>;

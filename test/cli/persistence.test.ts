@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -146,6 +147,40 @@ describe.each(BACKENDS)('$name: threadline persistence', ({ freshDb }) => {
     expectOneLineFailure(failed, /line 4: not valid JSON.*nothing was imported/);
     expect(await to.getSession('other')).toBeNull();
     await to.close();
+  });
+});
+
+describe('threadline persistence: media in exports', () => {
+  it('export writes the media a session refers to once, in base64; import stores them (checked against their SHA-256)', async () => {
+    const source = sqliteTestFile('media_src');
+    const target = sqliteTestFile('media_dst');
+    const bytes = Buffer.from([0, 1, 2, 255, 254, 0, 10, 13]);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const from = await openStore(source);
+    await from.putMedia({ hash, mimeType: 'image/png', bytes });
+    const ref = { media: [{ kind: 'image', hash, mimeType: 'image/png', size: bytes.length }] };
+    await from.appendTurn('pics', [{ role: 'user', content: '[image image/png 8 bytes]', metadata: ref }, { role: 'assistant', content: 'a picture' }]);
+    await from.appendTurn('pics', [{ role: 'user', content: '[image image/png 8 bytes]\nagain', metadata: ref }, { role: 'assistant', content: 'the same one' }]);
+    await from.close();
+
+    const file = `${sqliteTestFile('media_export')}.jsonl`;
+    expect((await cli(['persistence', 'export', 'pics', '--db', source, '--output', file])).code).toBe(0);
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((r) => r.type === 'media')).toEqual([
+      { type: 'media', hash, mimeType: 'image/png', size: bytes.length, createdAt: expect.any(String), base64: bytes.toString('base64') },
+    ]);
+
+    const imported = await cli(['persistence', 'import', file, '--db', target, '--json']);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ sessions: 1, messagesImported: 4 });
+    const to = await openStore(target);
+    expect((await to.getMedia(hash))?.bytes.equals(bytes)).toBe(true);
+    expect((await to.fullHistory('pics'))[0].metadata).toEqual(ref);
+    await to.close();
+
+    // Bytes that do not match their digest import nothing.
+    const tampered = `${sqliteTestFile('media_tampered')}.jsonl`;
+    writeFileSync(tampered, readFileSync(file, 'utf8').replace(bytes.toString('base64'), Buffer.from('other').toString('base64')));
+    expectOneLineFailure(await cli(['persistence', 'import', tampered, '--db', sqliteTestFile('media_none')]), /do not match its SHA-256.*nothing was imported/);
   });
 });
 

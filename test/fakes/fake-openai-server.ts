@@ -5,6 +5,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chunkEvenly } from '../../src/core/llm/chunk-evenly.js';
+import { readRequestParams } from './http-json.js';
+
+/** A `POST /v1/audio/transcriptions` as the client sent it (multipart: `file`, `model`). */
+export interface FakeTranscriptionRequest {
+  model: string;
+  fileName: string;
+  /** Bytes of the uploaded file. */
+  size: number;
+}
+
+/** What a transcription answers: `{text}`, or an OpenAI-style error with `status`. */
+export type FakeTranscriptionHandler = (request: FakeTranscriptionRequest) => { text?: string; status?: number };
 
 /** A chat completion request body as the client sent it. */
 export interface FakeChatRequest {
@@ -58,6 +70,10 @@ export interface FakeOpenAI {
   /** Parsed chat completion request bodies, in arrival order. */
   requests: FakeChatRequest[];
   setHandler(handler: FakeHandler): void;
+  /** Transcription requests, in arrival order. */
+  transcriptions: FakeTranscriptionRequest[];
+  /** Default: `transcript of <file name> (<size> bytes)`. */
+  setTranscriptionHandler(handler: FakeTranscriptionHandler): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +88,8 @@ export const defaultHandler: FakeHandler = (request) => {
 export async function startFakeOpenAI(options: { handler?: FakeHandler } = {}): Promise<FakeOpenAI> {
   let handler = options.handler ?? defaultHandler;
   const requests: FakeChatRequest[] = [];
+  const transcriptions: FakeTranscriptionRequest[] = [];
+  let transcribe: FakeTranscriptionHandler = (t) => ({ text: `transcript of ${t.fileName} (${t.size} bytes)` });
   let completionCount = 0;
 
   const server = createServer((req, res) => {
@@ -86,6 +104,16 @@ export async function startFakeOpenAI(options: { handler?: FakeHandler } = {}): 
     if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, { object: 'list', data: [{ id: FAKE_MODEL_ID, object: 'model', created: 0, owned_by: 'threadline-tests' }] });
       return;
+    }
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+      const params = await readRequestParams(req);
+      const file = params.file as { filename?: string; size?: number } | undefined;
+      if (!file || typeof params.model !== 'string') return sendError(res, 400, 'a transcription needs a file and a model (multipart)');
+      const request = { model: params.model, fileName: file.filename ?? '', size: file.size ?? 0 };
+      transcriptions.push(request);
+      const answer = transcribe(request);
+      if (answer.status) return sendError(res, answer.status, `fake transcription failure with status ${answer.status}`);
+      return sendJson(res, 200, { text: answer.text ?? '' });
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       sendError(res, 404, `no route ${req.method} ${path} on the fake OpenAI server`);
@@ -118,6 +146,10 @@ export async function startFakeOpenAI(options: { handler?: FakeHandler } = {}): 
     requests,
     setHandler(next) {
       handler = next;
+    },
+    transcriptions,
+    setTranscriptionHandler(next) {
+      transcribe = next;
     },
     close() {
       // Hung and keep-alive connections would otherwise keep `close` waiting.

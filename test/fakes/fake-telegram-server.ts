@@ -159,7 +159,21 @@ export interface FakeTelegram {
    * (no polling); rejects after `timeoutMs` with the calls seen so far, so a failing test says what happened.
    */
   waitFor<T>(predicate: (fake: FakeTelegram) => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  /**
+   * A file the bot can fetch: getFile `{file_id}` answers `{file_id, file_unique_id, file_size, file_path}`, and the
+   * bytes are at `{apiRoot}/file/bot<token>/<file_path>` (answered `application/octet-stream`, as Telegram does).
+   */
+  addFile(bytes: Buffer, options?: { filePath?: string; fileId?: string }): FakeTelegramFile;
+  /** File paths downloaded, in order (one per GET of a file). */
+  readonly downloads: readonly string[];
   close(): Promise<void>;
+}
+
+export interface FakeTelegramFile {
+  file_id: string;
+  file_unique_id: string;
+  file_size: number;
+  file_path: string;
 }
 
 /** Telegram's limit on a message text, in UTF-16 code units. */
@@ -195,6 +209,8 @@ interface FakeBot {
   release(): void;
   /** Adds a call to this bot's `calls` without answering it. */
   record(call: ApiCall): void;
+  /** Answers a GET of a file's bytes. */
+  serveFile(path: string, res: ServerResponse): void;
 }
 
 /** The server its bots share: routing by token, and one set of listeners (a wait sees every bot's calls). */
@@ -211,7 +227,16 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   const listeners = new Set<() => void>();
   let first: FakeBot | undefined;
   const server = await listenOnLoopback(async (req, res) => {
-    const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    const pathname = new URL(req.url ?? '/', 'http://fake').pathname;
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(pathname);
+    if (download && req.method === 'GET') {
+      const bot = bots.get(download[1]);
+      if (!bot) return sendError(res, new ApiError(401, 'Unauthorized'));
+      bot.serveFile(decodeURIComponent(download[2]), res);
+      for (const listener of [...listeners]) listener();
+      return;
+    }
+    const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(pathname);
     if (!route) return sendError(res, new ApiError(404, 'Not Found'));
     const [, token, method] = route;
     let params: RequestParams;
@@ -279,6 +304,8 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
   const lastMessageIdByChat = new Map<string, number>();
   const knownChats = new Map<string, Chat>();
   const failures = new FailureCues<TelegramErrorAnswer>();
+  const files = new Map<string, { file: FakeTelegramFile; bytes: Buffer }>();
+  const downloads: string[] = [];
 
   const notify = () => {
     for (const listener of [...listeners]) listener();
@@ -448,6 +475,12 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
     return true;
   };
 
+  const getFile = (params: RequestParams) => {
+    const known = files.get(stringParam(params, 'file_id') ?? '');
+    if (!known) throw badRequest('invalid file_id');
+    return known.file;
+  };
+
   const getWebhookInfo = () => ({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: queue.length });
 
   const methods = new Map<string, Handler>(
@@ -465,6 +498,7 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
       setMyCommands,
       getMyCommands,
       deleteMyCommands,
+      getFile,
     } satisfies Record<string, Handler>).map(([name, handler]) => [name.toLowerCase(), handler]),
   );
 
@@ -575,6 +609,20 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
         check();
       });
     },
+    addFile(bytes, fileOptions = {}) {
+      const n = files.size + 1;
+      const file: FakeTelegramFile = {
+        file_id: fileOptions.fileId ?? `fake-file-${options.botId}-${n}`,
+        file_unique_id: `uniq${n}`,
+        file_size: bytes.length,
+        file_path: fileOptions.filePath ?? `documents/file_${n}.bin`,
+      };
+      files.set(file.file_id, { file, bytes });
+      return file;
+    },
+    get downloads() {
+      return downloads;
+    },
     close: () => shared.close(),
   };
 
@@ -591,6 +639,13 @@ function makeBot(shared: FakeServer, options: FakeBotOptions): FakeBot {
       if (heldPoll) answerPoll(heldPoll, []);
     },
     record: (call) => calls.push(call),
+    serveFile: (path, res) => {
+      const known = [...files.values()].find((f) => f.file.file_path === path);
+      if (!known) return sendError(res, new ApiError(404, 'Not Found'));
+      downloads.push(path);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': known.bytes.length });
+      res.end(known.bytes);
+    },
   };
   shared.bots.set(options.token, bot);
   return bot;

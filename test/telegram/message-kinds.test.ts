@@ -3,6 +3,7 @@ import type { Update } from 'telegraf/types';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { payloadFixtures } from '../support/payload-fixtures.js';
+import { tinyPdf } from '../support/tiny-pdf.js';
 import { startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 
 /*
@@ -15,6 +16,9 @@ const TOKEN = '123456:kinds-token';
 const SECRET = 'kinds-secret';
 const BOT_ID = 7_000_000_001;
 const UNSUPPORTED = (what: string) => `Sorry, I can't open ${what} yet. Please send text (a caption on a photo or file works too).`;
+/** Media the bot could fetch, but this bot (no vision, no transcription) cannot use. */
+const NO_VISION = 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).';
+const NO_TRANSCRIPTION = (what: string) => `Sorry, I can't listen to ${what}: no transcription is set up for this bot. Please send text.`;
 const UNKNOWN = "Sorry, I can't read this kind of message yet. Please send text (a caption on a photo or file works too).";
 
 let tg: FakeTelegram | undefined;
@@ -42,17 +46,20 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
   it('media without a caption get one plain reply and no model call; stickers, dice, polls, places, contacts and captions are answered', async () => {
     const { fake, world, post } = await webhookWorld();
     const f = fixtures();
+    // The PDF the document message names, as Telegram would serve it.
+    const pdf = tinyPdf(['Quarterly report']);
+    fake.addFile(pdf, { fileId: 'BQACAgIAAxkBAAIBZWZsOnw', filePath: 'documents/file_7.pdf' });
     const cases = ['audio', 'voice', 'document', 'sticker', 'photo', 'photoWithCaption', 'dice', 'poll', 'location', 'contact', 'video', 'story'];
     for (const name of cases) expect(await post(f[name]), name).toBe(200);
     await world.settled();
 
     const answers = Object.fromEntries(cases.map((name) => [name, textsIn(fake, (f[name] as Update.MessageUpdate).message.chat.id)]));
     expect(answers).toEqual({
-      audio: [UNSUPPORTED('audio files')],
-      voice: [UNSUPPORTED('voice messages')],
-      document: [UNSUPPORTED('files')],
+      audio: [NO_TRANSCRIPTION('audio files')],
+      voice: [NO_TRANSCRIPTION('voice messages')],
+      document: [`re: [document "report.pdf" application/pdf ${pdf.length} bytes]\nQuarterly report`],
       sticker: ['re: [sticker 😀]'],
-      photo: [UNSUPPORTED('images')],
+      photo: [NO_VISION],
       photoWithCaption: ['re: [The user attached an image, which you cannot see.]\nWhat breed is this dog?'],
       dice: ['re: [dice 🎲 4]'],
       poll: ['re: [poll "Lunch?": pizza / sushi]'],
@@ -65,6 +72,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     expect(world.model.calls.sort()).toEqual(
       [
         '[sticker 😀]',
+        `[document "report.pdf" application/pdf ${pdf.length} bytes]\nQuarterly report`,
         '[The user attached an image, which you cannot see.]\nWhat breed is this dog?',
         '[dice 🎲 4]',
         '[poll "Lunch?": pizza / sushi]',
@@ -76,7 +84,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     // Telegram sends the voice message again (our 200 was lost): recognised, the user is not told twice.
     expect(await post(fixtures().voice)).toBe(200);
     await world.settled();
-    expect(textsIn(fake, 1102)).toEqual([UNSUPPORTED('voice messages')]);
+    expect(textsIn(fake, 1102)).toEqual([NO_TRANSCRIPTION('voice messages')]);
 
     // The refusal is in the ledger with its kind, and what a later media download needs is kept with it.
     const voice = await world.store.inboxTimeline(`telegram:${BOT_ID}:800102`);
@@ -90,7 +98,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     ]);
     const refusals = world.logs.filter((l) => l.msg === 'message refused');
     expect(refusals.map((l) => [l.level, l.content]).sort()).toEqual(
-      [[30, 'audio'], [30, 'voice'], [30, 'document'], [30, 'image'], [30, 'video'], [30, 'story']].sort(),
+      [[30, 'audio'], [30, 'voice'], [30, 'image'], [30, 'video'], [30, 'story']].sort(),
     );
   });
 
@@ -118,7 +126,7 @@ describe('Telegram message kinds (real telegraf, fake Bot API, the runner)', () 
     expect(await command(moderated, '/new@threadline_test_bot')).toBe(200);
     await world.settled();
 
-    expect(textsIn(fake, group)).toEqual([UNSUPPORTED('voice messages')]);
+    expect(textsIn(fake, group)).toEqual([NO_TRANSCRIPTION('voice messages')]);
     expect(textsIn(fake, moderated)).toEqual([expect.stringMatching(/^\/start - greeting\n/), expect.stringMatching(/^Started a new conversation\./)]);
     expect(world.model.calls).toEqual([]);
   });

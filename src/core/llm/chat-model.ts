@@ -10,6 +10,15 @@ export interface ChatMessage {
   tool_calls?: ToolCall[];
   /** On a `tool` message: the id of the call it answers. */
   tool_call_id?: string;
+  /** On a user message: images the model is shown with its text (as `image_url` content parts with data: URLs). */
+  images?: ChatImage[];
+}
+
+/** An image the user sent, as the model gets it. */
+export interface ChatImage {
+  mimeType: string;
+  /** The bytes, base64. */
+  base64: string;
 }
 
 /** A function the model may call, described for the model. */

@@ -9,6 +9,17 @@ export function toApiMessages(messages: ChatMessage[]): ChatCompletionMessagePar
       case 'system':
         return { role: 'system', content: message.content ?? '', ...name };
       case 'user':
+        if (message.images?.length) {
+          // Vision: the text first, then each image as a data: URL (no URL the model's provider would have to fetch).
+          return {
+            role: 'user',
+            content: [
+              { type: 'text', text: message.content ?? '' },
+              ...message.images.map((image) => ({ type: 'image_url' as const, image_url: { url: `data:${image.mimeType};base64,${image.base64}` } })),
+            ],
+            ...name,
+          };
+        }
         return { role: 'user', content: message.content ?? '', ...name };
       case 'assistant':
         return {

@@ -222,4 +222,23 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
     END
     $fn$;
   `,
+  // 7: media users sent, kept by content (SHA-256, lowercase hex), so a retry after a crash never depends on an
+  // expired platform URL and one file sent twice is kept once; inbox_media links an entry's attachments (by position
+  // in its payload's attachments) to them, and goes with its entry.
+  (s) => `
+    CREATE TABLE ${s}.media (
+      hash       text PRIMARY KEY,
+      mime       text NOT NULL,
+      size       bigint NOT NULL,
+      bytes      bytea NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+
+    CREATE TABLE ${s}.inbox_media (
+      inbox_id bigint NOT NULL REFERENCES ${s}.inbox (id) ON DELETE CASCADE,
+      position integer NOT NULL,
+      hash     text NOT NULL REFERENCES ${s}.media (hash),
+      PRIMARY KEY (inbox_id, position)
+    );
+  `,
 ];

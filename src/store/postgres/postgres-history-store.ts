@@ -10,6 +10,9 @@ import {
   encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
+  toStoredMedia,
+  checkMediaHash,
+  type MediaRow,
   toInboxEntry,
   toInboxQueueStats,
   toInboxRecord,
@@ -32,6 +35,8 @@ import { checkPause, checkScopeKey, reportedWait, uniqueScopes } from '../send-b
 import { assertValidSessionId } from '../session-id.js';
 import type {
   ApiKeyRecord,
+  InboxMediaLink,
+  StoredMedia,
   AttemptFailure,
   InboxFilter,
   InboxRecord,
@@ -413,6 +418,25 @@ export class PostgresHistoryStore implements HistoryStore {
     const page = pageLimit(limit, PAGE.turnEvents);
     const { rows } = await this.pool.query<TurnProgressRow>(this.q('turnProgress', [inboxId, afterSeq(after), page, ANSWER_MESSAGES]));
     return rows[0] ? toTurnProgress(rows[0], page) : null;
+  }
+
+  async putMedia(media: { hash: string; mimeType: string; bytes: Buffer }): Promise<void> {
+    checkMediaHash(media);
+    await this.pool.query(this.q('putMedia', [media.hash, media.mimeType, media.bytes]));
+  }
+
+  async getMedia(hash: string): Promise<StoredMedia | null> {
+    const { rows } = await this.pool.query<MediaRow>(this.q('getMedia', [hash]));
+    return rows[0] ? toStoredMedia(rows[0]) : null;
+  }
+
+  async linkInboxMedia(inboxId: number, position: number, hash: string): Promise<void> {
+    await this.pool.query(this.q('linkInboxMedia', [inboxId, position, hash]));
+  }
+
+  async inboxMedia(inboxId: number): Promise<InboxMediaLink[]> {
+    const { rows } = await this.pool.query<{ position: number; hash: string }>(this.q('inboxMedia', [inboxId]));
+    return rows.map((r) => ({ position: Number(r.position), hash: r.hash }));
   }
 
   async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {

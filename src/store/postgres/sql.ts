@@ -317,6 +317,14 @@ export function postgresSql(schema: string) {
     revokeApiKey: `UPDATE ${s}.api_keys SET revoked_at = now() WHERE name = $1::text AND revoked_at IS NULL`,
     findApiKey: `SELECT ${API_KEY_COLUMNS} FROM ${s}.api_keys WHERE key_hash = $1::text AND revoked_at IS NULL`,
 
+    // --- media: bytes by SHA-256 -------------------------------------------------------------------------
+    /** $1 hash, $2 mime, $3 bytes */
+    putMedia: `INSERT INTO ${s}.media (hash, mime, size, bytes) VALUES ($1::text, $2::text, octet_length($3::bytea), $3::bytea) ON CONFLICT (hash) DO NOTHING`,
+    getMedia: `SELECT hash, mime, size, bytes, created_at FROM ${s}.media WHERE hash = $1::text`,
+    /** $1 inbox id, $2 position, $3 hash */
+    linkInboxMedia: `INSERT INTO ${s}.inbox_media (inbox_id, position, hash) VALUES ($1::bigint, $2::integer, $3::text) ON CONFLICT DO NOTHING`,
+    inboxMedia: `SELECT position, hash FROM ${s}.inbox_media WHERE inbox_id = $1::bigint ORDER BY position`,
+
     /** $1 schema, $2 session id, $3 metadata patch */
     updateMetadata: `
       INSERT INTO ${s}.sessions AS t (id, metadata)

@@ -138,4 +138,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     paused_until INTEGER
   ) WITHOUT ROWID;
   `,
+  // 6: media by content, and the links from inbox entries' attachments to them (Postgres's migration 7, which says
+  // what each part is for).
+  `
+  CREATE TABLE media (
+    hash       TEXT PRIMARY KEY,
+    mime       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    bytes      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE inbox_media (
+    inbox_id INTEGER NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    hash     TEXT NOT NULL REFERENCES media (hash),
+    PRIMARY KEY (inbox_id, position)
+  ) WITHOUT ROWID;
+  `,
 ];

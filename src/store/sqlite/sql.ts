@@ -146,6 +146,11 @@ export const SQLITE_SQL = {
   revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
   findApiKey: `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`,
 
+  putMedia: `INSERT INTO media (hash, mime, size, bytes, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+  getMedia: `SELECT hash, mime, size, bytes, created_at FROM media WHERE hash = ?`,
+  linkInboxMedia: `INSERT INTO inbox_media (inbox_id, position, hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+  inboxMedia: `SELECT position, hash FROM inbox_media WHERE inbox_id = ? ORDER BY position`,
+
   ensureSession: `INSERT INTO sessions (id, created_at, updated_at, metadata) VALUES (?, ?, ?, coalesce(?, '{}'))
                   ON CONFLICT (id) DO NOTHING`,
   getSession: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`,

@@ -14,6 +14,9 @@ import {
   encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
+  toStoredMedia,
+  checkMediaHash,
+  type MediaRow,
   toInboxEntry,
   toInboxQueueStats,
   toInboxRecord,
@@ -36,6 +39,8 @@ import { checkPause, checkScopeKey, reportedWait, tokensAt, uniqueScopes, waitFo
 import { assertValidSessionId } from '../session-id.js';
 import type {
   ApiKeyRecord,
+  InboxMediaLink,
+  StoredMedia,
   AttemptFailure,
   InboxFilter,
   InboxRecord,
@@ -345,6 +350,24 @@ export class SqliteHistoryStore implements HistoryStore {
     const page = pageLimit(limit, PAGE.turnEvents);
     const row = this.stmt.turnProgress.get({ id: inboxId, after: afterSeq(after), limit: page, answerLimit: ANSWER_MESSAGES }) as TurnProgressRow | undefined;
     return row ? toTurnProgress(row, page) : null;
+  }
+
+  async putMedia(media: { hash: string; mimeType: string; bytes: Buffer }): Promise<void> {
+    checkMediaHash(media);
+    this.stmt.putMedia.run(media.hash, media.mimeType, media.bytes.length, media.bytes, Date.now());
+  }
+
+  async getMedia(hash: string): Promise<StoredMedia | null> {
+    const row = this.stmt.getMedia.get(hash) as MediaRow | undefined;
+    return row ? toStoredMedia(row) : null;
+  }
+
+  async linkInboxMedia(inboxId: number, position: number, hash: string): Promise<void> {
+    this.stmt.linkInboxMedia.run(inboxId, position, hash);
+  }
+
+  async inboxMedia(inboxId: number): Promise<InboxMediaLink[]> {
+    return (this.stmt.inboxMedia.all(inboxId) as Array<{ position: number; hash: string }>).map((r) => ({ position: Number(r.position), hash: r.hash }));
   }
 
   async createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord> {

@@ -59,11 +59,11 @@ function sharedOptions(config: ThreadlineConfig): RunnerCliOptions {
 
 /** The shared runner options with the platform section's overrides. */
 function runnerOptions(section: Partial<PlatformRunnerOptions>, shared: RunnerCliOptions): PlatformRunnerOptions {
-  const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait } = {
+  const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait, vision, maxMediaMb, maxDocumentChars, maxPdfPages, transcriptionModel } = {
     ...shared,
     ...withoutUndefined(section),
   };
-  return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait };
+  return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait, vision, maxMediaMb, maxDocumentChars, maxPdfPages, transcriptionModel };
 }
 
 /** `telegram, slack`, or `telegram ×2, slack` when a platform lists several bots. */

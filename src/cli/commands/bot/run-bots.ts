@@ -8,6 +8,7 @@ import type { PlatformAdapter } from '../../../runner/platform-adapter.js';
 import { openStoreWhenReachable } from '../../../store/open-store-when-reachable.js';
 import type { HistoryStore } from '../../../store/types.js';
 import { createChatModel } from '../../../core/llm/create-chat-model.js';
+import { OpenAITranscriber } from '../../../core/llm/transcriber.js';
 import { llmConfig, resolveDbUrl } from '../../common-options.js';
 import { CliError } from '../../cli-error.js';
 import { abortOnShutdownSignal } from '../../shutdown-signal.js';
@@ -34,6 +35,11 @@ export type PlatformRunnerOptions = Pick<
   | 'sendLimits'
   | 'sendLimit'
   | 'sendWait'
+  | 'vision'
+  | 'maxMediaMb'
+  | 'maxDocumentChars'
+  | 'maxPdfPages'
+  | 'transcriptionModel'
 >;
 
 export interface PlatformBot {
@@ -110,6 +116,14 @@ export async function runBots(
         llmRetryWindowMs: bot.options.llmRetryWindow * 1000,
         sendLimits: { enabled: bot.options.sendLimits, limits: parseSendLimits(bot.options.sendLimit ?? []), maxWaitMs: bot.options.sendWait * 1000 },
         metrics: ops?.adapterMade(adapter),
+        // The echo model "sees" images: it describes what arrived, so demos and tests show it.
+        media: {
+          vision: bot.options.vision === true || model.model === 'echo',
+          maxBytes: Math.round(bot.options.maxMediaMb * 1024 * 1024),
+          maxDocumentChars: bot.options.maxDocumentChars,
+          maxPdfPages: bot.options.maxPdfPages,
+          ...(bot.options.transcriptionModel ? { transcriber: transcriberFor(bot.options.transcriptionModel, options) } : {}),
+        },
       });
       if (adapter.platform !== 'console' && !bot.options.allow?.length) {
         botLogger.warn({ platform: adapter.platform }, 'no --allow list: everyone who can reach the bot may talk to it');
@@ -128,6 +142,16 @@ export async function runBots(
     await ops?.close();
     await store.close();
   }
+}
+
+/** The transcription model on the chat model's endpoint and key (a local endpoint needs no key). */
+function transcriberFor(model: string, options: RunnerCliOptions): OpenAITranscriber {
+  const config = llmConfig(options);
+  return new OpenAITranscriber({
+    model,
+    apiKey: process.env.OPENAI_API_KEY || 'no-key-needed-for-local-endpoint',
+    baseURL: config.baseURL || process.env.OPENAI_BASE_URL || undefined,
+  });
 }
 
 /** Two sections of a config file turned out to be one bot (its platform said so): one line saying which. */

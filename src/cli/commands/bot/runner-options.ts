@@ -23,6 +23,16 @@ export interface RunnerCliOptions extends DbOptions, LlmOptions, InstructionsOpt
   sendLimit?: string[];
   /** Seconds a reply may wait for its send budget within one attempt. */
   sendWait: number;
+  /** The model sees images (they go to it as image parts); off, a photo without a caption is answered that it cannot. */
+  vision?: boolean;
+  /** Largest attachment downloaded, in MB (default 20, Telegram's own limit for bots). */
+  maxMediaMb: number;
+  /** Most characters of a file inlined as text (default 20 000). */
+  maxDocumentChars: number;
+  /** Most pages of a PDF read (default 20). */
+  maxPdfPages: number;
+  /** Transcribe voice messages and audio files with this model on the LLM endpoint (`/audio/transcriptions`). */
+  transcriptionModel?: string;
   /** Port of the ops server (/healthz, /readyz, /metrics); without it the process serves none. */
   opsPort?: number;
   opsHost: string;
@@ -50,6 +60,12 @@ export const portNumber = (value: string) => {
 export const positiveSeconds = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0, such as 300 or 0.5');
+  return n;
+};
+
+export const positiveMegabytes = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of megabytes above 0, such as 20 or 0.5');
   return n;
 };
 
@@ -108,6 +124,17 @@ export function addRunnerOptions(command: Command): Command {
     .addOption(new Option('--no-stream', 'send each reply once, complete, instead of editing it as it streams'))
     .addOption(new Option('--stream-edit-interval <ms>', 'least time between two edits of a streaming reply').argParser(positiveInt).default(700))
     .addOption(new Option('--concurrency <n>', 'conversations this worker answers at once').argParser(positiveInt).default(4))
+    .addOption(new Option('--vision', 'the model can see images: photos go to it as image parts (default: off, except for the echo model)'))
+    .addOption(
+      new Option('--max-media-mb <mb>', 'largest attachment (photo, voice message, file) the bot downloads; bigger ones get a reply naming the limit')
+        .argParser(positiveMegabytes)
+        .default(20),
+    )
+    .addOption(new Option('--max-document-chars <n>', 'most characters of a text file or PDF the model is given (the rest is cut, and it is told)').argParser(atLeastOne).default(20_000))
+    .addOption(new Option('--max-pdf-pages <n>', 'most pages of a PDF read').argParser(atLeastOne).default(20))
+    .addOption(
+      new Option('--transcription-model <name>', 'transcribe voice messages and audio files with this model (e.g. whisper-1) on the LLM endpoint (default: none; the sender is told)'),
+    )
     .addOption(new Option('--ops-port <port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this port (0: any free one; default: none)').argParser(portNumber))
     .addOption(new Option('--ops-host <host>', 'address the ops server listens on').default('127.0.0.1'))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));

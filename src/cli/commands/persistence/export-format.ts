@@ -7,8 +7,16 @@
  *   {"type":"message","sessionId":"s-…","seq":1,"turn":1,"role":"user","content":"…","createdAt":"…", …}
  *
  * Message records carry `name`, `toolCalls`, `toolCallId` and `metadata` when the message has them.
+ *
+ * Media the messages refer to (`metadata.media[].hash`: images, voice messages, files users sent) follow their
+ * session's messages, each once per export, its bytes in base64:
+ *
+ *   {"type":"media","hash":"<sha256 hex>","mimeType":"image/png","size":1234,"createdAt":"…","base64":"iVBORw0…"}
+ *
+ * An import checks each one's SHA-256 against its bytes and stores it (media already there are kept as they are).
  */
-import type { NewMessage, Role, RuntimeState, SessionInfo, SessionMetadata, StoredMessage, ToolCall } from '../../../store/types.js';
+import { createHash } from 'node:crypto';
+import type { NewMessage, Role, RuntimeState, SessionInfo, SessionMetadata, StoredMedia, StoredMessage, ToolCall } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 
 export const EXPORT_FORMAT = 'threadline-export';
@@ -41,6 +49,23 @@ export function messageLine(message: StoredMessage): string {
   return JSON.stringify({ type: 'message', sessionId, seq, turn, role, content, name, toolCalls, toolCallId, metadata, createdAt: createdAt.toISOString() });
 }
 
+export function mediaLine(media: StoredMedia): string {
+  return JSON.stringify({ type: 'media', hash: media.hash, mimeType: media.mimeType, size: media.size, createdAt: media.createdAt.toISOString(), base64: media.bytes.toString('base64') });
+}
+
+/** The media digests a message refers to (`metadata.media[].hash`). */
+export function mediaHashesOf(message: { metadata?: Record<string, unknown> }): string[] {
+  const media = message.metadata?.media;
+  if (!Array.isArray(media)) return [];
+  return media.map((m: unknown) => (m as { hash?: unknown } | null)?.hash).filter((h): h is string => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h));
+}
+
+export interface ExportedMedia {
+  hash: string;
+  mimeType: string;
+  bytes: Buffer;
+}
+
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 
 /**
@@ -48,7 +73,13 @@ const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
  * so a broken file imports nothing.
  */
 export function parseExport(text: string, source: string): ExportedSession[] {
+  return parseExportWithMedia(text, source).sessions;
+}
+
+/** `parseExport`, with the media records (each checked against its digest). */
+export function parseExportWithMedia(text: string, source: string): { sessions: ExportedSession[]; media: ExportedMedia[] } {
   const sessions = new Map<string, ExportedSession>();
+  const media = new Map<string, ExportedMedia>();
   let headerSeen = false;
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
@@ -84,7 +115,16 @@ export function parseExport(text: string, source: string): ExportedSession[] {
       });
       return;
     }
-    if (record.type !== 'message') return fail(`unknown record type ${JSON.stringify(record.type)} (expected "session" or "message")`);
+    if (record.type === 'media') {
+      if (typeof record.hash !== 'string' || !/^[0-9a-f]{64}$/.test(record.hash)) return fail('a media record needs "hash", a SHA-256 in lowercase hex');
+      if (typeof record.mimeType !== 'string' || record.mimeType === '') return fail('a media record needs a string "mimeType"');
+      if (typeof record.base64 !== 'string') return fail('a media record needs its bytes as "base64"');
+      const bytes = Buffer.from(record.base64, 'base64');
+      if (createHash('sha256').update(bytes).digest('hex') !== record.hash) return fail(`media ${record.hash.slice(0, 12)}…: its bytes do not match its SHA-256`);
+      media.set(record.hash, { hash: record.hash, mimeType: record.mimeType, bytes });
+      return;
+    }
+    if (record.type !== 'message') return fail(`unknown record type ${JSON.stringify(record.type)} (expected "session", "message" or "media")`);
     const session = typeof record.sessionId === 'string' ? sessions.get(record.sessionId) : undefined;
     if (!session) return fail(`message of session ${JSON.stringify(record.sessionId)} comes before that session's record`);
     const expectedSeq = session.messages.length + 1;
@@ -112,7 +152,7 @@ export function parseExport(text: string, source: string): ExportedSession[] {
     });
   });
   if (!headerSeen) throw new CliError(`${source} is empty: expected a Threadline export (JSON Lines)`, 2);
-  return [...sessions.values()];
+  return { sessions: [...sessions.values()], media: [...media.values()] };
 }
 
 function isObjectOrAbsent(value: unknown): boolean {

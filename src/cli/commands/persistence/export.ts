@@ -9,7 +9,7 @@ import { CliError } from '../../cli-error.js';
 import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { withStore } from '../../with-store.js';
 import { addExamples } from '../../help-text.js';
-import { headerLine, messageLine, sessionLine } from './export-format.js';
+import { headerLine, mediaHashesOf, mediaLine, messageLine, sessionLine } from './export-format.js';
 import { requireSession } from './require-session.js';
 
 interface ExportOptions extends DbOptions {
@@ -38,12 +38,20 @@ export function registerExport(group: Command): void {
       const out = options.output ? createWriteStream(options.output) : process.stdout;
       await writeLine(out, headerLine());
       let messages = 0;
+      const mediaWritten = new Set<string>();
       for (const id of ids) {
         const session = await requireSession(store, id);
         await writeLine(out, sessionLine(session, await store.getRuntimeState(id)));
         const history = await store.fullHistory(id);
         for (const message of history) await writeLine(out, messageLine(message));
         messages += history.length;
+        // The media its messages refer to, each once per export.
+        for (const hash of history.flatMap(mediaHashesOf)) {
+          if (mediaWritten.has(hash)) continue;
+          mediaWritten.add(hash);
+          const media = await store.getMedia(hash);
+          if (media) await writeLine(out, mediaLine(media));
+        }
       }
       if (out !== process.stdout) {
         out.end();

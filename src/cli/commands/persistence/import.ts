@@ -8,7 +8,7 @@ import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../
 import { plural, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
 import { addExamples } from '../../help-text.js';
-import { parseExport, type ExportedMessage, type ExportedSession } from './export-format.js';
+import { parseExportWithMedia, type ExportedMessage, type ExportedSession } from './export-format.js';
 
 interface ImportOptions extends DbOptions {
   json?: boolean;
@@ -31,8 +31,10 @@ export function registerImport(group: Command): void {
   addExamples(command, ['threadline persistence import backup.jsonl --db postgres://app@db/threadline', 'threadline persistence export --all --db old.db | threadline persistence import - --db new.db']);
   command.action(async (file: string, options: ImportOptions) => {
     const text = file === '-' ? await readStream(process.stdin) : await readInput(file);
-    const sessions = parseExport(text, file === '-' ? 'stdin' : file);
+    const { sessions, media } = parseExportWithMedia(text, file === '-' ? 'stdin' : file);
     await withStore(resolveDbUrl(options), async (store) => {
+      // Media first: the messages imported next refer to them.
+      for (const item of media) await store.putMedia(item);
       // Every session is checked against the database before anything is written.
       const plans = await Promise.all(sessions.map((session) => planSession(store, session)));
       const total = plans.reduce((sum, plan) => sum + plan.missing.length, 0);
