@@ -69,7 +69,7 @@ describe('fake Telegram server with the real telegraf client', () => {
     const fake = await fakeTelegram();
     const bot = echoBot(fake, '999:wrong-token');
     await expect(bot.launch()).rejects.toMatchObject({ code: 401, description: 'Unauthorized' });
-    expect(fake.calls).toEqual([{ method: 'getMe', params: {}, error: 'Unauthorized' }]);
+    expect(fake.calls).toEqual([{ method: 'getMe', params: {}, at: expect.any(Number), error: 'Unauthorized' }]);
   });
 
   it('serves two bots at once: each token polls its own updates and sends as its own bot', async () => {

