@@ -1,8 +1,9 @@
 import { DiscordAPIError, MessageFlags, REST, Routes, Status, type APIAllowedMentions, type ChatInputCommandInteraction, type Client, type APIMessage, type APIUser, type Interaction, type Message, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { Attachment, DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
 import type { HistoryStore } from '../../src/store/types.js';
+import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { registerApplicationCommands } from './application-commands.js';
@@ -188,6 +189,17 @@ export class DiscordAdapter implements PlatformAdapter {
     await this.recording.run(inbound.chatId, () =>
       recordInbound(() => inbox.receive(inbound), inbound, { logger, stopping: () => this.stopping }).catch(() => {}),
     );
+  }
+
+  /**
+   * An attachment's bytes from its CDN `url`: signed (`ex`, `is`, `hm`), needing no authorization, so the bot token
+   * is never sent. The URL expires (about a day): the worker keeps the bytes for a retry.
+   */
+  async fetchAttachment(attachment: Attachment, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }> {
+    if (!attachment.url) throw new Error(`the Discord ${attachment.kind} has no CDN url`);
+    const got = await downloadBytes(attachment.url, { maxBytes: options.maxBytes, signal: options.signal, what: `the Discord ${attachment.kind}` });
+    const mimeType = attachment.mimeType ?? got.mimeType;
+    return { bytes: got.bytes, ...(mimeType ? { mimeType } : {}) };
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
+import type { Attachment, DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
+import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
@@ -267,6 +268,25 @@ export class SlackAdapter implements PlatformAdapter {
     await this.app?.stop();
     this.app = undefined;
     await this.recording.idle();
+  }
+
+  /**
+   * A shared file's bytes: its `url_private_download` (or `url_private`) with the bot token as a bearer header
+   * (the app needs the `files:read` scope). The token goes only to Slack's hosts (or the configured API's).
+   */
+  async fetchAttachment(attachment: Attachment, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }> {
+    if (!attachment.url) throw new Error(`the Slack ${attachment.kind} has no url_private`);
+    const url = new URL(attachment.url);
+    const apiHost = this.options.apiUrl ? new URL(this.options.apiUrl).host : undefined;
+    const slackHost = url.protocol === 'https:' && /(^|\.)(slack\.com|slack-edge\.com)$/.test(url.hostname);
+    if (!slackHost && url.host !== apiHost) throw new Error(`the Slack ${attachment.kind}'s URL is not on a Slack host (${url.host}): the bot token is not sent there`);
+    const got = await downloadBytes(url.toString(), { maxBytes: options.maxBytes, headers: { authorization: `Bearer ${this.options.token}` }, signal: options.signal, what: `the Slack ${attachment.kind}` });
+    // Without files:read (or with a wrong token) Slack answers a file URL with its sign-in page, status 200.
+    if (got.mimeType?.startsWith('text/html') && !attachment.mimeType?.startsWith('text/html')) {
+      throw new Error(`Slack answered the ${attachment.kind}'s URL with a web page, not the file: does the app have the files:read scope?`);
+    }
+    const mimeType = attachment.mimeType ?? got.mimeType;
+    return { bytes: got.bytes, ...(mimeType ? { mimeType } : {}) };
   }
 
   async send(target: ReplyTarget, text: string): Promise<string> {

@@ -1,4 +1,6 @@
+import { MediaTooLargeError } from '../../src/runner/media.js';
 import { ThreadlineError } from '../../src/store/errors.js';
+import { downloadBytes } from '../shared/download.js';
 
 /** Graph API base the Cloud API lives under; WHATSAPP_API_URL overrides it (tests, proxies, another version). */
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
@@ -34,13 +36,33 @@ export interface GraphClientOptions {
   apiUrl?: string;
 }
 
-/** The one Cloud API call the bot makes: send a text message. */
+/** The Cloud API calls the bot makes: send a text message, fetch a media file. */
 export class WhatsAppGraphClient {
+  private readonly base: string;
   private readonly messagesUrl: string;
 
   constructor(private readonly options: GraphClientOptions) {
-    const base = (options.apiUrl ?? DEFAULT_GRAPH_API_URL).replace(/\/+$/, '');
-    this.messagesUrl = `${base}/${encodeURIComponent(options.phoneNumberId)}/messages`;
+    this.base = (options.apiUrl ?? DEFAULT_GRAPH_API_URL).replace(/\/+$/, '');
+    this.messagesUrl = `${this.base}/${encodeURIComponent(options.phoneNumberId)}/messages`;
+  }
+
+  /**
+   * A media file's bytes: `GET /<media id>` (the access token) gives `{url, mime_type, file_size}`, then the URL
+   * (it expires after about 5 minutes) with the same bearer header. Over `maxBytes`: `MediaTooLargeError`, from the
+   * size Graph gives or once the download passes it.
+   */
+  async fetchMedia(mediaId: string, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }> {
+    const authorization = `Bearer ${this.options.accessToken}`;
+    const response = await fetch(`${this.base}/${encodeURIComponent(mediaId)}`, { headers: { authorization }, signal: options.signal });
+    const answer = (await response.json().catch(() => undefined)) as { url?: unknown; mime_type?: unknown; file_size?: unknown; error?: GraphError } | undefined;
+    if (!response.ok || typeof answer?.url !== 'string') {
+      throw new WhatsAppApiError(describeFailure(response.status, answer?.error, 'a media lookup'), response.status, answer?.error);
+    }
+    const size = typeof answer.file_size === 'number' ? answer.file_size : typeof answer.file_size === 'string' ? Number(answer.file_size) : undefined;
+    if (size !== undefined && Number.isFinite(size) && size > options.maxBytes) throw new MediaTooLargeError(options.maxBytes, size);
+    const got = await downloadBytes(answer.url, { maxBytes: options.maxBytes, headers: { authorization }, signal: options.signal, what: 'the WhatsApp media' });
+    const mimeType = typeof answer.mime_type === 'string' ? answer.mime_type : got.mimeType;
+    return { bytes: got.bytes, ...(mimeType ? { mimeType } : {}) };
   }
 
   /** Sends `text` to the user `to` (a wa_id); returns the new message's id (`wamid.…`). */
@@ -57,9 +79,9 @@ export class WhatsAppGraphClient {
   }
 }
 
-function describeFailure(status: number, error: GraphError | undefined): string {
+function describeFailure(status: number, error: GraphError | undefined, what = 'a send'): string {
   const detail = error?.message ? `: ${error.message}` : '';
   // Graph's code 190 is an expired or wrong token; the fix is always the same.
   if (status === 401 || error?.code === 190) return `WhatsApp rejected the access token (check WHATSAPP_ACCESS_TOKEN)${detail}`;
-  return `WhatsApp Cloud API answered ${status} to a send${detail}`;
+  return `WhatsApp Cloud API answered ${status} to ${what}${detail}`;
 }

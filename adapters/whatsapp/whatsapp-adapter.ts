@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/log.js';
-import type { DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
+import type { Attachment, DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { refuseUnusable } from '../shared/unusable-event.js';
 import { answerRecordingFailure, BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
 import { classifyWhatsAppError } from './classify-error.js';
@@ -84,6 +84,14 @@ export class WhatsAppAdapter implements PlatformAdapter {
 
   async send(target: ReplyTarget, text: string): Promise<string> {
     return this.graph.sendText(target.chatId, text);
+  }
+
+  /** The media the message named (its WhatsApp media id): looked up, then downloaded, both with the access token. */
+  async fetchAttachment(attachment: Attachment, options: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer; mimeType?: string }> {
+    if (!attachment.platformFileId) throw new Error(`the ${attachment.kind} has no WhatsApp media id`);
+    const got = await this.graph.fetchMedia(attachment.platformFileId, options);
+    const mimeType = got.mimeType ?? attachment.mimeType;
+    return { bytes: got.bytes, ...(mimeType ? { mimeType } : {}) };
   }
 
   classifyError(error: unknown): DeliveryFault {

@@ -26,10 +26,14 @@ afterEach(async () => {
   world = discord = undefined;
 });
 
+/** Media the bot could fetch, but this bot (no vision, no transcription) cannot use. */
+const NO_VISION = 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).';
+const NO_TRANSCRIPTION = (what: string) => `Sorry, I can't listen to ${what}: no transcription is set up for this bot. Please send text.`;
+
 const textsIn = (fake: FakeDiscord, channelId: string) => fake.messages.filter((m) => m.channelId === channelId).map((m) => fake.edits.findLast((e) => e.messageId === m.id)?.content ?? m.content);
 
 describe('Discord message kinds (real discord.js, fake gateway and REST, the runner)', () => {
-  it('image-only and voice messages get one plain reply, stickers are answered by name, a DM without channel_type is not lost', async () => {
+  it('image-only and voice messages this bot cannot use get one plain reply (nothing downloaded), stickers are answered by name, a DM without channel_type is not lost', async () => {
     expect(guildOnShard(0, 1)).toBe('4194304000');
     discord = await startFakeDiscord({ token: TOKEN, guilds: [guild('4194304000', [GENERAL])] });
     const fake = discord;
@@ -44,15 +48,16 @@ describe('Discord message kinds (real discord.js, fake gateway and REST, the run
 
     const answers = Object.fromEntries(['imageOnlyDm', 'voiceMessageDm', 'stickerOnlyDm', 'dmWithoutChannelType'].map((name) => [name, textsIn(fake, f[name].channel_id)]));
     expect(answers).toEqual({
-      imageOnlyDm: ["Sorry, I can't open images yet. Please send text (a caption on a photo or file works too)."],
-      voiceMessageDm: ["Sorry, I can't open voice messages yet. Please send text (a caption on a photo or file works too)."],
+      imageOnlyDm: [NO_VISION],
+      voiceMessageDm: [NO_TRANSCRIPTION('voice messages')],
       stickerOnlyDm: ['re: [sticker Wave]'],
       dmWithoutChannelType: ['re: hello from a DM'],
     });
     // In the server: the image that replies to the bot is told once, as a reply; the one shared with the channel is left alone.
     expect(fake.messages.filter((m) => m.channelId === GENERAL)).toEqual([
-      expect.objectContaining({ replyTo: f.imageReplyInGuild.id, content: "Sorry, I can't open images yet. Please send text (a caption on a photo or file works too)." }),
+      expect.objectContaining({ replyTo: f.imageReplyInGuild.id, content: NO_VISION }),
     ]);
+    expect(fake.cdnDownloads).toEqual([]);
     expect(world.model.calls.sort()).toEqual(['[sticker Wave]', 'hello from a DM']);
 
     const voice = await world.store.inboxTimeline(f.voiceMessageDm.id);

@@ -169,6 +169,13 @@ export interface FakeDiscord {
   dispatchMessage(message: Record<string, unknown> & { channel_id: string; author: { id: string } }): void;
   /** Shard ids that have identified and are still connected, ascending. */
   connectedShards(): number[];
+  /**
+   * Serves `bytes` as an attachment on the fake CDN (`/attachments/<channel>/<id>/<name>?ex&is&hm`, signed as
+   * Discord's are, no authorization needed); returns the message's `attachments[]` entry for it.
+   */
+  addAttachment(bytes: Buffer, file: { channelId: string; filename: string; contentType: string; declaredSize?: number; duration?: number }): Record<string, unknown> & { id: string; url: string };
+  /** CDN downloads, in order: the path, and whether the request carried an Authorization header (it never should). */
+  readonly cdnDownloads: ReadonlyArray<{ path: string; authorization: boolean }>;
   close(): Promise<void>;
 }
 
@@ -392,7 +399,27 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     });
   };
 
+  const cdnFiles = new Map<string, { bytes: Buffer; contentType: string; hm: string }>();
+  const cdnDownloads: Array<{ path: string; authorization: boolean }> = [];
+  let attachmentCount = 0;
+  const serveCdn = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method !== 'GET' || !url.pathname.startsWith('/attachments/')) return false;
+    const known = cdnFiles.get(url.pathname);
+    // Signed URLs: without the right signature the CDN answers "This content is no longer available."
+    if (!known || url.searchParams.get('hm') !== known.hm) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('This content is no longer available.');
+      return true;
+    }
+    cdnDownloads.push({ path: url.pathname, authorization: req.headers.authorization !== undefined });
+    res.writeHead(200, { 'content-type': known.contentType, 'content-length': known.bytes.length });
+    res.end(known.bytes);
+    return true;
+  };
+
   const http = await listenOnLoopback((req, res) => {
+    if (serveCdn(req, res)) return;
     handleRest(req, res).catch((err: unknown) => sendJson(res, 400, { message: `Invalid request: ${String(err)}`, code: 50035 }));
   });
 
@@ -590,6 +617,26 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     },
     connectedShards() {
       return [...sessions].flatMap((session) => (session.shard ? [session.shard[0]] : [])).sort((a, b) => a - b);
+    },
+    addAttachment(bytes, file) {
+      const id = nextId();
+      const path = `/attachments/${file.channelId}/${id}/${encodeURIComponent(file.filename)}`;
+      const hm = `${(++attachmentCount).toString(16)}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      cdnFiles.set(path, { bytes, contentType: file.contentType, hm });
+      const expires = Math.floor(Date.now() / 1000) + 86_400;
+      const url = `${http.url}${path}?ex=${expires.toString(16)}&is=${(expires - 86_400).toString(16)}&hm=${hm}&`;
+      return {
+        id,
+        filename: file.filename,
+        size: file.declaredSize ?? bytes.length,
+        url,
+        proxy_url: url,
+        content_type: file.contentType,
+        ...(file.duration !== undefined ? { duration_secs: file.duration, waveform: 'AAAA' } : {}),
+      };
+    },
+    get cdnDownloads() {
+      return cdnDownloads;
     },
     async close() {
       await closeWebSocketServer(gateway);

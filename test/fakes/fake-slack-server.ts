@@ -199,6 +199,18 @@ export interface FakeSlack {
   directMessage(input: { channel: string; user: string; text: string }): SlackEventEnvelope;
   /** Signs `body` with the signing secret and POSTs it to the app's events URL, as Slack does. */
   sendEvent(eventsUrl: string, body: object, options?: SendEventOptions): Promise<PostedResponse>;
+  /**
+   * Serves `bytes` as a file shared in Slack, at `/files-pri/<team>-<id>/download/<name>` (a Slack file URL's path)
+   * to the bot token only (anything else gets Slack's sign-in page, 200 text/html); returns the event's `files[]`
+   * entry for it (`url_private` / `url_private_download` on this fake).
+   */
+  addFile(bytes: Buffer, file: { id: string; name: string; mimetype: string; subtype?: string; declaredSize?: number }): Record<string, unknown>;
+  /** The fake's origin: fixtures' `https://files.slack.com` URLs rewritten to it are served (see `addFileAt`). */
+  fileOrigin: string;
+  /** Serves `bytes` at a file URL's path (`/files-pri/…`), as `addFile` does. */
+  addFileAt(path: string, bytes: Buffer, mimetype: string): void;
+  /** File paths downloaded with the bot token, in order. */
+  readonly fileDownloads: readonly string[];
   /** Pushes an event envelope over Socket Mode; resolves with the app's ack. */
   pushSocketEvent(body: SlackEventEnvelope): Promise<SocketModeAck>;
   /** Builds (does not send) what Slack sends when a user runs `command` (default `/threadline`) with `text`. */
@@ -282,8 +294,30 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     sendJson(res, 200, { ok: true, ...answer(params) });
   };
 
+  const files = new Map<string, { bytes: Buffer; mimetype: string }>();
+  const fileDownloads: string[] = [];
+  const serveFile = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    if (req.method !== 'GET' || !path.startsWith('/files-pri/')) return false;
+    const known = files.get(path);
+    if (req.headers.authorization !== `Bearer ${options.botToken}`) {
+      // Slack's answer to a file URL without a valid token: its sign-in page.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>');
+    } else if (!known) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('file not found');
+    } else {
+      fileDownloads.push(path);
+      res.writeHead(200, { 'content-type': known.mimetype, 'content-length': known.bytes.length });
+      res.end(known.bytes);
+    }
+    return true;
+  };
+
   const http = await listenOnLoopback((req, res) => {
-    const method = /^\/api\/([\w.]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname)?.[1];
+    const pathname = new URL(req.url ?? '/', 'http://fake').pathname;
+    if (serveFile(req, res, pathname)) return;
+    const method = /^\/api\/([\w.]+)$/.exec(pathname)?.[1];
     if (req.method !== 'POST' || !method) return sendJson(res, 404, { ok: false, error: 'not_found' });
     handleApi(req, res, method).catch((err: unknown) => sendJson(res, 400, { ok: false, error: 'invalid_arguments', detail: String(err) }));
   });
@@ -373,6 +407,30 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     },
     pushSocketEvent(body) {
       return pushEnvelope('events_api', body, false);
+    },
+    addFile(bytes, file) {
+      const base = `/files-pri/${teamId}-${file.id}`;
+      const name = encodeURIComponent(file.name.toLowerCase());
+      files.set(`${base}/download/${name}`, { bytes, mimetype: file.mimetype });
+      files.set(`${base}/${name}`, { bytes, mimetype: file.mimetype });
+      return {
+        id: file.id,
+        name: file.name,
+        title: file.name,
+        mimetype: file.mimetype,
+        ...(file.subtype ? { subtype: file.subtype } : {}),
+        mode: 'hosted',
+        size: file.declaredSize ?? bytes.length,
+        url_private: `${http.url}${base}/${name}`,
+        url_private_download: `${http.url}${base}/download/${name}`,
+      };
+    },
+    fileOrigin: http.url,
+    addFileAt(path, bytes, mimetype) {
+      files.set(path, { bytes, mimetype });
+    },
+    get fileDownloads() {
+      return fileDownloads;
     },
     async close() {
       await closeWebSocketServer(socketMode);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hmacSha256Hex, postRawJson, RecordedList, type PostedResponse } from './fake-slack-server.js';
 import { FailureCues, type FailureCue } from './failure-cues.js';
@@ -7,7 +7,8 @@ import { listenOnLoopback, readJsonBody, sendJson } from './http-json.js';
 /*
  * A fake WhatsApp Cloud API: the Graph send endpoint an adapter calls, plus senders for what Meta POSTs to the
  * adapter's webhook (signed inbound messages) and the GET verification handshake. Sends fail on cue
- * (`failSends`) with any Graph error.
+ * (`failSends`) with any Graph error. Media added with `addMedia` are served as the Cloud API serves them:
+ * `GET /<version>/<media id>` → `{url, mime_type, sha256, file_size, id}`, then `GET url`, both with the bearer token.
  */
 
 export interface FakeWhatsAppOptions {
@@ -55,6 +56,12 @@ export interface FakeWhatsApp {
   postInbound(webhookUrl: string, input: InboundTextInput, options?: { badSignature?: boolean }): Promise<PostedResponse & { messageId: string }>;
   /** POSTs `rawBody` as it is, signed as Meta signs (for notifications `postInbound` does not build). */
   postSigned(webhookUrl: string, rawBody: string, options?: { badSignature?: boolean }): Promise<PostedResponse>;
+  /** Makes `bytes` fetchable as the media `id` (default a new one); returns the id. */
+  addMedia(bytes: Buffer, options: { mimeType: string; id?: string }): string;
+  /** Media ids looked up (`GET /<media id>`), in order. */
+  readonly mediaLookups: readonly string[];
+  /** Media ids whose bytes were downloaded (`GET url`), in order. */
+  readonly mediaDownloads: readonly string[];
   /** The GET `hub.mode=subscribe` handshake Meta performs when the webhook is registered. */
   verify(webhookUrl: string, verifyToken: string, challenge: string): Promise<PostedResponse>;
   close(): Promise<void>;
@@ -75,6 +82,10 @@ const newMessageId = (): string => `wamid.${randomBytes(12).toString('hex')}`;
 export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<FakeWhatsApp> {
   const sent = new RecordedList<WhatsAppSentMessage>();
   const failures = new FailureCues<GraphErrorAnswer>();
+  const media = new Map<string, { bytes: Buffer; mimeType: string }>();
+  const mediaLookups: string[] = [];
+  const mediaDownloads: string[] = [];
+  let mediaCount = 0;
 
   const handleSend = async (req: IncomingMessage, res: ServerResponse, phoneNumberId: string): Promise<void> => {
     if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
@@ -97,7 +108,40 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
     sendJson(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] });
   };
 
+  const handleMedia = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    const download = /^\/media-download\/([^/]+)$/.exec(path)?.[1];
+    const lookup = download ? undefined : /^(?:\/v\d+\.\d+)?\/(\d+)$/.exec(path)?.[1];
+    if (req.method !== 'GET' || (!download && !lookup)) return false;
+    if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
+      graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+      return true;
+    }
+    const id = decodeURIComponent((download ?? lookup)!);
+    const known = media.get(id);
+    if (!known) {
+      graphError(res, 400, 100, `Unsupported get request. Object with ID '${id}' does not exist`, 33);
+      return true;
+    }
+    if (download) {
+      mediaDownloads.push(id);
+      res.writeHead(200, { 'content-type': known.mimeType, 'content-length': known.bytes.length });
+      res.end(known.bytes);
+    } else {
+      mediaLookups.push(id);
+      sendJson(res, 200, {
+        messaging_product: 'whatsapp',
+        url: `${http.url}/media-download/${encodeURIComponent(id)}`,
+        mime_type: known.mimeType,
+        sha256: createHash('sha256').update(known.bytes).digest('hex'),
+        file_size: known.bytes.length,
+        id,
+      });
+    }
+    return true;
+  };
+
   const http = await listenOnLoopback((req, res) => {
+    if (handleMedia(req, res, new URL(req.url ?? '/', 'http://fake').pathname)) return;
     // Graph accepts calls with or without the version prefix.
     const phoneNumberId = /^(?:\/v\d+\.\d+)?\/([^/]+)\/messages$/.exec(new URL(req.url ?? '/', 'http://fake').pathname)?.[1];
     if (req.method !== 'POST' || !phoneNumberId) return graphError(res, 400, 100, `Unknown path components: ${req.url}`);
@@ -126,6 +170,17 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions): Promise<F
         }],
       };
       return { ...(await fake.postSigned(webhookUrl, JSON.stringify(payload), postOptions)), messageId };
+    },
+    addMedia(bytes, mediaOptions) {
+      const id = mediaOptions.id ?? String(900_000_000_000_000 + ++mediaCount);
+      media.set(id, { bytes, mimeType: mediaOptions.mimeType });
+      return id;
+    },
+    get mediaLookups() {
+      return mediaLookups;
+    },
+    get mediaDownloads() {
+      return mediaDownloads;
     },
     postSigned(webhookUrl, rawBody, postOptions = {}) {
       const secret = postOptions.badSignature ? `not-${options.appSecret}` : options.appSecret;

@@ -3,6 +3,7 @@ import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.js';
 import { startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 import { payloadFixtures } from '../support/payload-fixtures.js';
+import { tinyPdf } from '../support/tiny-pdf.js';
 
 /*
  * Slack events beyond a plain text message, from real-shaped envelopes (test/fixtures/platform-payloads/slack.json),
@@ -30,6 +31,12 @@ async function slackWorld() {
   return { fake, world, send: async (body: object) => (await fake.sendEvent(url, body)).status };
 }
 
+/** Media the bot could fetch, but this bot (no vision, no transcription) cannot use. */
+const NO_VISION = 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).';
+const NO_TRANSCRIPTION = (what: string) => `Sorry, I can't listen to ${what}: no transcription is set up for this bot. Please send text.`;
+/** A fixture with its Slack file URLs pointing at the fake (which serves them to the bot token). */
+const onFake = (fake: FakeSlack, fixture: object): object => JSON.parse(JSON.stringify(fixture).replaceAll('https://files.slack.com', fake.fileOrigin));
+
 const texts = (fake: FakeSlack, channel: string, threadTs?: string) => fake.messagesIn(channel, threadTs).map((m) => m.text);
 
 describe('Slack events (real Bolt receiver and WebClient, fake Slack, the runner)', () => {
@@ -53,20 +60,26 @@ describe('Slack events (real Bolt receiver and WebClient, fake Slack, the runner
     expect((await world.store.inboxTimeline(`C0GEN-${thread}`))?.entry).toMatchObject({ status: 'done', redeliveries: 1 });
   });
 
-  it('Slackbot\'s notices are not answered; a file without a comment gets one plain reply; a file with a comment is answered by it', async () => {
+  it('Slackbot\'s notices are not answered; an image or a clip this bot cannot use gets one plain reply; a PDF with a comment is read and answered', async () => {
     const { fake, world, send } = await slackWorld();
-    for (const name of ['slackbotDm', 'imageDm', 'documentWithTextDm', 'audioClipDm']) expect(await send(fixtures()[name]), name).toBe(200);
+    // The PDF the document message shares, as Slack serves it to the bot token.
+    const pdf = tinyPdf(['Revenue grew']);
+    fake.addFileAt('/files-pri/T0FAKETEAM-F07DOCUMENT01/download/q2-report.pdf', pdf, 'application/pdf');
+    for (const name of ['slackbotDm', 'imageDm', 'documentWithTextDm', 'audioClipDm']) expect(await send(onFake(fake, fixtures()[name])), name).toBe(200);
     await world.settled();
     // Slack retries the image event (our 200 was lost): the user is not told twice.
-    expect(await send(fixtures().imageDm)).toBe(200);
+    expect(await send(onFake(fake, fixtures().imageDm))).toBe(200);
     await world.settled();
 
     expect(texts(fake, 'D0SLACKBOT')).toEqual([]);
     expect(await world.store.inboxTimeline('D0SLACKBOT-1718000300.000600')).toBeNull();
-    expect(texts(fake, 'D0DM1')).toEqual(["Sorry, I can't open images yet. Please send text (a caption on a photo or file works too)."]);
-    expect(texts(fake, 'D0DM3')).toEqual(["Sorry, I can't open voice messages yet. Please send text (a caption on a photo or file works too)."]);
-    expect(texts(fake, 'D0DM2')).toEqual(['re: [The user attached a file ("q2-report.pdf"), which you cannot see.]\ncan you summarise this?']);
-    expect(world.model.calls).toEqual(['[The user attached a file ("q2-report.pdf"), which you cannot see.]\ncan you summarise this?']);
+    expect(texts(fake, 'D0DM1')).toEqual([NO_VISION]);
+    expect(texts(fake, 'D0DM3')).toEqual([NO_TRANSCRIPTION('voice messages')]);
+    const read = `[document "q2-report.pdf" application/pdf ${pdf.length} bytes]\nRevenue grew\ncan you summarise this?`;
+    expect(texts(fake, 'D0DM2')).toEqual([`re: ${read}`]);
+    expect(world.model.calls).toEqual([read]);
+    // Only the PDF was downloaded (with the bot token): nothing this bot cannot use.
+    expect(fake.fileDownloads).toEqual(['/files-pri/T0FAKETEAM-F07DOCUMENT01/download/q2-report.pdf']);
 
     const image = await world.store.inboxTimeline('D0DM1-1718000400.000700');
     expect(image?.entry).toMatchObject({ status: 'refused', lastError: 'unsupported content: image', redeliveries: 1 });
@@ -76,7 +89,7 @@ describe('Slack events (real Bolt receiver and WebClient, fake Slack, the runner
         mimeType: 'image/jpeg',
         fileName: 'IMG_2041.jpg',
         platformFileId: 'F07IMAGE0001',
-        url: 'https://files.slack.com/files-pri/T0FAKETEAM-F07IMAGE0001/download/img_2041.jpg',
+        url: `${fake.fileOrigin}/files-pri/T0FAKETEAM-F07IMAGE0001/download/img_2041.jpg`,
         size: 183442,
       },
     ]);

@@ -4,6 +4,7 @@ import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
 import { startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 import { payloadFixtures } from '../support/payload-fixtures.js';
+import { tinyPdf } from '../support/tiny-pdf.js';
 import { WA } from './whatsapp-harness.js';
 
 /*
@@ -13,6 +14,9 @@ import { WA } from './whatsapp-harness.js';
  */
 
 const UNSUPPORTED = (what: string) => `Sorry, I can't open ${what} yet. Please send text (a caption on a photo or file works too).`;
+/** Media the bot could fetch, but this bot (no vision, no transcription) cannot use. */
+const NO_VISION = 'Sorry, this model cannot see images. Please describe the picture in text (or add a caption).';
+const NO_TRANSCRIPTION = (what: string) => `Sorry, I can't listen to ${what}: no transcription is set up for this bot. Please send text.`;
 const UNKNOWN = "Sorry, I can't read this kind of message yet. Please send text (a caption on a photo or file works too).";
 
 type Payload = Record<string, unknown> & { from?: string; id?: string };
@@ -44,6 +48,11 @@ describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, th
   it('media without a caption, stickers, orders and unsupported types get one plain reply; captions, places, contacts and button replies are answered', async () => {
     const { fake, world, post } = await whatsappWorld();
     const f = fixtures();
+    // The PDFs the document messages name, as the Graph API would serve them.
+    const contract = tinyPdf(['Contract terms']);
+    const invoice = tinyPdf(['Invoice 42']);
+    fake.addMedia(contract, { id: '1537185730223616', mimeType: 'application/pdf' });
+    fake.addMedia(invoice, { id: '1537185730223617', mimeType: 'application/pdf' });
     const cases = ['text', 'image', 'imageWithCaption', 'video', 'document', 'documentOnly', 'audio', 'voice', 'sticker', 'location', 'contacts', 'button', 'buttonReply', 'listReply', 'order', 'unsupported', 'reaction'];
     for (const name of cases) expect(await post(withSender(f[name])), name).toBe(200);
     await world.settled();
@@ -51,13 +60,13 @@ describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, th
     const answers = Object.fromEntries(cases.map((name) => [name, fake.sentTo(f[name].from!).map((m) => m.text)]));
     expect(answers).toEqual({
       text: ['re: Hello there'],
-      image: [UNSUPPORTED('images')],
+      image: [NO_VISION],
       imageWithCaption: ['re: [The user attached an image, which you cannot see.]\nIs this rash serious?'],
       video: ['re: [The user attached a video, which you cannot see.]\nLook at this'],
-      document: ['re: [The user attached a file ("contract.pdf"), which you cannot see.]\nPlease summarise this'],
-      documentOnly: [UNSUPPORTED('files')],
-      audio: [UNSUPPORTED('audio files')],
-      voice: [UNSUPPORTED('voice messages')],
+      document: [`re: [document "contract.pdf" application/pdf ${contract.length} bytes]\nContract terms\nPlease summarise this`],
+      documentOnly: [`re: [document "invoice.pdf" application/pdf ${invoice.length} bytes]\nInvoice 42`],
+      audio: [NO_TRANSCRIPTION('audio files')],
+      voice: [NO_TRANSCRIPTION('voice messages')],
       sticker: [UNSUPPORTED('stickers')],
       location: ['re: [location 37.48331, -122.14898: Meta Headquarters, 1 Hacker Way, Menlo Park, CA 94025]'],
       contacts: ['re: [contact Jane Doe +49 151 23456789]'],
@@ -70,7 +79,9 @@ describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, th
       // A reaction to a message is not a message to answer.
       reaction: [],
     });
-    expect(world.model.calls).toHaveLength(9);
+    expect(world.model.calls).toHaveLength(10);
+    // Only the two PDFs were fetched: nothing this bot cannot use is downloaded.
+    expect([...fake.mediaDownloads].sort()).toEqual(['1537185730223616', '1537185730223617']);
 
     // Meta delivers the voice message again: recognised, the user is not told twice.
     expect(await post(withSender(fixtures().voice))).toBe(200);
@@ -80,7 +91,7 @@ describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, th
     expect(voice?.entry).toMatchObject({ status: 'refused', lastError: 'unsupported content: voice', redeliveries: 1 });
     expect((voice?.entry.payload as { attachments: unknown }).attachments).toEqual([{ kind: 'voice', platformFileId: '1250218122717216', mimeType: 'audio/ogg; codecs=opus' }]);
     const refused = world.logs.filter((l) => l.msg === 'message refused').map((l) => [l.level, l.content]);
-    expect(refused.sort()).toEqual([[30, 'audio'], [30, 'document'], [30, 'image'], [30, 'order'], [30, 'sticker'], [30, 'unsupported'], [30, 'voice']]);
+    expect(refused.sort()).toEqual([[30, 'audio'], [30, 'image'], [30, 'order'], [30, 'sticker'], [30, 'unsupported'], [30, 'voice']]);
   });
 
   it('a failed delivery status is a warning naming the message, the recipient and the error; other statuses are quiet', async () => {
