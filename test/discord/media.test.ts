@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../adapters/discord/discord-adapter.js';
-import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
-import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
-import { TurnEngine } from '../../src/core/turn-engine.js';
-import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
-import { openStore } from '../../src/store/open-store.js';
+import type { BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
-import { sqliteTestFile } from '../support/databases.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { tinyPdf } from '../support/tiny-pdf.js';
-import { capturingLogger, startAdapterWorld } from '../runner/runner-world.js';
+import { startAdapterWorld, startOpenAIAdapterWorld } from '../runner/runner-world.js';
 import { guild, guildOnShard } from './discord-bot-harness.js';
 
 /*
@@ -22,7 +17,6 @@ import { guild, guildOnShard } from './discord-bot-harness.js';
 
 const TOKEN = 'discord-media-token';
 const GENERAL = '300000000000000001';
-const FAST: Partial<BotRunnerOptions> = { pollIntervalMs: 50, attemptRetry: { baseMs: 30, capMs: 200 }, llmRetry: { baseMs: 20, capMs: 100 }, llmRetryWindowMs: 500, editIntervalMs: 0, stream: false };
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** Discord's IS_VOICE_MESSAGE message flag. */
@@ -66,33 +60,13 @@ interface OpenAIWorld {
 
 async function openAIWorld(media: BotRunnerOptions['media'], transcriptionModel?: string): Promise<OpenAIWorld> {
   const discord = await fakeDiscord();
-  const llm = await startFakeOpenAI();
-  cleanups.push(() => llm.close());
-  const store = await openStore(sqliteTestFile('discord-media'));
-  cleanups.push(() => store.close());
-  const { logger } = capturingLogger();
-  const adapter = newAdapter(discord, logger, store);
-  const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
-  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
-  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media: { ...media, ...(transcriber ? { transcriber } : {}) } });
-  await runner.start();
-  cleanups.push(() => runner.stop());
+  const world = await startOpenAIAdapterWorld((logger, store) => newAdapter(discord, logger, store), { media, transcriptionModel, runner: { stream: false } });
+  cleanups.push(() => world.close());
   return {
     discord,
-    llm,
-    store,
-    settled: async (entries) => {
-      for (let i = 0; (await store.listInbox()).length < entries; i++) {
-        if (i > 500) throw new Error(`fewer than ${entries} inbox entries`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      for (let i = 0; (await store.listInbox({ status: 'pending', limit: 1 })).length > 0; i++) {
-        if (i > 500) throw new Error('entries still pending');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    },
+    llm: world.llm,
+    store: world.store,
+    settled: (entries) => world.settled(entries),
   };
 }
 

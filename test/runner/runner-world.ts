@@ -1,11 +1,14 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { LlmError, type AssistantReply, type ChatModel, type ChatRequest } from '../../src/core/llm/chat-model.js';
+import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
+import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
 import { TurnEngine } from '../../src/core/turn-engine.js';
 import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import type { DeliveryFault, InboundMessage, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { HistoryStore } from '../../src/store/types.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { sqliteTestFile } from '../support/databases.js';
 
 /**
@@ -246,6 +249,49 @@ export async function startAdapterWorld<A extends PlatformAdapter>(
     async close() {
       await runner.stop();
       await store.close();
+    },
+  };
+}
+
+/** A real platform adapter on the runner with the real OpenAI client, against the fake OpenAI server (chat and transcriptions). */
+export interface OpenAIAdapterWorld<A extends PlatformAdapter> {
+  adapter: A;
+  llm: FakeOpenAI;
+  store: HistoryStore;
+  /** Resolves once at least `minEntries` entries were recorded and none is pending any more. */
+  settled(minEntries?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOpenAIAdapterWorld<A extends PlatformAdapter>(
+  makeAdapter: (logger: Logger, store: HistoryStore) => A,
+  options: { media?: BotRunnerOptions['media']; transcriptionModel?: string; runner?: Partial<BotRunnerOptions> } = {},
+): Promise<OpenAIAdapterWorld<A>> {
+  const llm = await startFakeOpenAI();
+  const store = await openStore(sqliteTestFile('openai-adapter-world'));
+  const { logger } = capturingLogger();
+  const adapter = makeAdapter(logger, store);
+  const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
+  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
+  const { transcriptionModel } = options;
+  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
+  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, ...options.runner, media: { ...options.media, ...(transcriber ? { transcriber } : {}) } });
+  await runner.start();
+  return {
+    adapter,
+    llm,
+    store,
+    settled: async (minEntries = 0) => {
+      for (let i = 0; (await store.listInbox()).length < minEntries; i++) {
+        if (i > 500) throw new Error(`fewer than ${minEntries} inbox entries`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await settledStore(store);
+    },
+    async close() {
+      await runner.stop();
+      await store.close();
+      await llm.close();
     },
   };
 }

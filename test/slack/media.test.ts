@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
-import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
-import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
-import { TurnEngine } from '../../src/core/turn-engine.js';
-import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
-import { openStore } from '../../src/store/open-store.js';
+import type { BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import type { HistoryStore } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.js';
-import { sqliteTestFile } from '../support/databases.js';
 import { tinyPdf } from '../support/tiny-pdf.js';
-import { capturingLogger, startAdapterWorld } from '../runner/runner-world.js';
+import { startAdapterWorld, startOpenAIAdapterWorld } from '../runner/runner-world.js';
 
 /*
  * Media through the real Bolt receiver and the fake Slack: the worker downloads a shared file's `url_private_download`
@@ -21,7 +16,6 @@ import { capturingLogger, startAdapterWorld } from '../runner/runner-world.js';
 
 const BOT_TOKEN = 'xoxb-media';
 const SIGNING_SECRET = 'media-signing-secret';
-const FAST: Partial<BotRunnerOptions> = { pollIntervalMs: 50, attemptRetry: { baseMs: 30, capMs: 200 }, llmRetry: { baseMs: 20, capMs: 100 }, llmRetryWindowMs: 500, editIntervalMs: 0 };
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -55,31 +49,14 @@ interface OpenAIWorld {
 
 async function openAIWorld(media: BotRunnerOptions['media'], transcriptionModel?: string): Promise<OpenAIWorld> {
   const slack = await fakeSlack();
-  const llm = await startFakeOpenAI();
-  cleanups.push(() => llm.close());
-  const store = await openStore(sqliteTestFile('slack-media'));
-  cleanups.push(() => store.close());
-  const { logger } = capturingLogger();
-  const adapter = newAdapter(slack, logger);
-  const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
-  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
-  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media: { ...media, ...(transcriber ? { transcriber } : {}) } });
-  await runner.start();
-  cleanups.push(() => runner.stop());
-  const url = `http://127.0.0.1:${adapter.port}/slack/events`;
+  const world = await startOpenAIAdapterWorld((logger) => newAdapter(slack, logger), { media, transcriptionModel });
+  cleanups.push(() => world.close());
   return {
     slack,
-    llm,
-    store,
-    send: async (body) => (await slack.sendEvent(url, body)).status,
-    settled: async () => {
-      for (let i = 0; (await store.listInbox({ status: 'pending', limit: 1 })).length > 0; i++) {
-        if (i > 500) throw new Error('entries still pending');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    },
+    llm: world.llm,
+    store: world.store,
+    send: async (body) => (await slack.sendEvent(`http://127.0.0.1:${world.adapter.port}/slack/events`, body)).status,
+    settled: () => world.settled(),
   };
 }
 

@@ -2,17 +2,12 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Update } from 'telegraf/types';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
-import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
-import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
-import { TurnEngine } from '../../src/core/turn-engine.js';
-import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
-import { openStore } from '../../src/store/open-store.js';
+import type { BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import type { HistoryStore } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { postWebhookUpdate, startFakeTelegram, type FakeTelegram, type FakeTelegramFile } from '../fakes/fake-telegram-server.js';
-import { sqliteTestFile } from '../support/databases.js';
 import { tinyPdf } from '../support/tiny-pdf.js';
-import { capturingLogger, startAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
+import { startAdapterWorld, startOpenAIAdapterWorld, type AdapterWorld } from '../runner/runner-world.js';
 
 /*
  * Media through real telegraf and the fake Bot API: the worker downloads (getFile + the file URL), stores the bytes by
@@ -22,7 +17,6 @@ import { capturingLogger, startAdapterWorld, type AdapterWorld } from '../runner
 const TOKEN = '123456:media-token';
 const SECRET = 'media-secret';
 const BOT_ID = 7_000_000_001;
-const FAST: Partial<BotRunnerOptions> = { pollIntervalMs: 50, attemptRetry: { baseMs: 30, capMs: 200 }, llmRetry: { baseMs: 20, capMs: 100 }, llmRetryWindowMs: 500, editIntervalMs: 0 };
 
 /** A tiny real PNG (1×1, red). */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
@@ -80,31 +74,14 @@ interface OpenAIWorld {
 /** The real OpenAI client against the fake endpoint, the runner, a Telegram webhook adapter, a SQLite store. */
 async function openAIWorld(media: BotRunnerOptions['media'], transcriptionModel?: string): Promise<OpenAIWorld> {
   const tg = await fakeTelegram();
-  const llm = await startFakeOpenAI();
-  cleanups.push(() => llm.close());
-  const store = await openStore(sqliteTestFile('tg-media'));
-  cleanups.push(() => store.close());
-  const { logger } = capturingLogger();
-  const adapter = webhookAdapter(tg, logger);
-  const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
-  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
-  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media: { ...media, ...(transcriber ? { transcriber } : {}) } });
-  await runner.start();
-  cleanups.push(() => runner.stop());
-  const url = `http://127.0.0.1:${adapter.port}/tg`;
+  const world = await startOpenAIAdapterWorld((logger) => webhookAdapter(tg, logger), { media, transcriptionModel });
+  cleanups.push(() => world.close());
   return {
     tg,
-    llm,
-    store,
-    post: async (update) => (await postWebhookUpdate(url, update, SECRET)).status,
-    settled: async () => {
-      for (let i = 0; (await store.listInbox({ status: 'pending', limit: 1 })).length > 0; i++) {
-        if (i > 500) throw new Error('entries still pending');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    },
+    llm: world.llm,
+    store: world.store,
+    post: async (update) => (await postWebhookUpdate(`http://127.0.0.1:${world.adapter.port}/tg`, update, SECRET)).status,
+    settled: () => world.settled(),
   };
 }
 

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
-import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
-import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
-import { TurnEngine } from '../../src/core/turn-engine.js';
-import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
-import { openStore } from '../../src/store/open-store.js';
+import type { BotRunnerOptions } from '../../src/runner/bot-runner.js';
 import type { HistoryStore } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
-import { sqliteTestFile } from '../support/databases.js';
 import { tinyPdf } from '../support/tiny-pdf.js';
-import { capturingLogger, startAdapterWorld } from '../runner/runner-world.js';
+import { startAdapterWorld, startOpenAIAdapterWorld } from '../runner/runner-world.js';
 import { WA } from './whatsapp-harness.js';
 
 /*
@@ -20,7 +15,6 @@ import { WA } from './whatsapp-harness.js';
  * and a vision model gets them as image parts through the real OpenAI client.
  */
 
-const FAST: Partial<BotRunnerOptions> = { pollIntervalMs: 50, attemptRetry: { baseMs: 30, capMs: 200 }, llmRetry: { baseMs: 20, capMs: 100 }, llmRetryWindowMs: 500, editIntervalMs: 0 };
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -61,31 +55,14 @@ interface OpenAIWorld {
 
 async function openAIWorld(media: BotRunnerOptions['media'], transcriptionModel?: string): Promise<OpenAIWorld> {
   const wa = await fakeWhatsApp();
-  const llm = await startFakeOpenAI();
-  cleanups.push(() => llm.close());
-  const store = await openStore(sqliteTestFile('wa-media'));
-  cleanups.push(() => store.close());
-  const { logger } = capturingLogger();
-  const adapter = new WhatsAppAdapter({ ...WA, apiUrl: wa.graphUrl, port: 0, host: '127.0.0.1', logger });
-  const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
-  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
-  const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, media: { ...media, ...(transcriber ? { transcriber } : {}) } });
-  await runner.start();
-  cleanups.push(() => runner.stop());
-  const url = `http://127.0.0.1:${adapter.port}/whatsapp`;
+  const world = await startOpenAIAdapterWorld((logger) => new WhatsAppAdapter({ ...WA, apiUrl: wa.graphUrl, port: 0, host: '127.0.0.1', logger }), { media, transcriptionModel });
+  cleanups.push(() => world.close());
   return {
     wa,
-    llm,
-    store,
-    post: async (body) => (await wa.postSigned(url, JSON.stringify(body))).status,
-    settled: async () => {
-      for (let i = 0; (await store.listInbox({ status: 'pending', limit: 1 })).length > 0; i++) {
-        if (i > 500) throw new Error('entries still pending');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    },
+    llm: world.llm,
+    store: world.store,
+    post: async (body) => (await wa.postSigned(`http://127.0.0.1:${world.adapter.port}/whatsapp`, JSON.stringify(body))).status,
+    settled: () => world.settled(),
   };
 }
 
