@@ -1,6 +1,8 @@
-import type { DiscordSentMessage, FakeDiscord, FakeDiscordGuild } from '../fakes/fake-discord-server.js';
-import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
-import { spawnTs, type TsProcess } from '../support/processes.js';
+import { afterEach } from 'vitest';
+import { startFakeDiscord, type DiscordSentMessage, type FakeDiscord, type FakeDiscordGuild } from '../fakes/fake-discord-server.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { sqliteTestFile } from '../support/databases.js';
+import { killAll, spawnTs, type TsProcess } from '../support/processes.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 
 /**
@@ -75,4 +77,29 @@ export { eventually } from '../support/eventually.js';
 export async function stopWorker(proc: TsProcess): Promise<number | null> {
   proc.kill('SIGTERM');
   return (await proc.exited).code;
+}
+
+export interface DiscordWorld {
+  fake: FakeDiscord;
+  llm: FakeOpenAI;
+  db: string;
+}
+
+/**
+ * For a test file: makes a fresh fake Discord (with `guilds`), fake LLM and SQLite file per test, and after each test
+ * kills its workers and closes them. Returns the function that makes one.
+ */
+export function discordWorlds(guilds: FakeDiscordGuild[], label: string): () => Promise<DiscordWorld> {
+  let open: Partial<DiscordWorld> = {};
+  afterEach(async () => {
+    await killAll();
+    await open.fake?.close();
+    await open.llm?.close();
+    open = {};
+  });
+  return async () => {
+    open.fake = await startFakeDiscord({ token: TOKEN, guilds });
+    open.llm = await startFakeOpenAI();
+    return { fake: open.fake, llm: open.llm, db: sqliteTestFile(label) };
+  };
 }

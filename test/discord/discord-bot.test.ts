@@ -1,10 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
-import { sqliteTestFile } from '../support/databases.js';
-import { killAll } from '../support/processes.js';
-import { eventually, guild, guildOnShard, repliesTo, shown, spawnWorker, startWorker, stopWorker } from './discord-bot-harness.js';
+import type { FakeDiscord } from '../fakes/fake-discord-server.js';
+import { eventually, guild, guildOnShard, repliesTo, shown, spawnWorker, startWorker, stopWorker , discordWorlds } from './discord-bot-harness.js';
 
 const alice = '800000000000000001';
 const bob = '800000000000000002';
@@ -13,21 +10,7 @@ const general = '300000000000000001';
 const thread = '310000000000000001';
 const theGuild = guild(guildOnShard(0, 1), [general]);
 
-let fake: FakeDiscord | undefined;
-let llm: FakeOpenAI | undefined;
-
-afterEach(async () => {
-  await killAll();
-  await fake?.close();
-  await llm?.close();
-  fake = llm = undefined;
-});
-
-async function world(): Promise<{ fake: FakeDiscord; llm: FakeOpenAI; db: string }> {
-  fake = await startFakeDiscord({ token: 'discord-test-token', guilds: [theGuild] });
-  llm = await startFakeOpenAI();
-  return { fake, llm, db: sqliteTestFile('discord') };
-}
+const world = discordWorlds([theGuild], 'discord');
 
 /** The text of the bot's message in `channelId` that finally says `text`. */
 function answerIn(discord: FakeDiscord, channelId: string, text: string) {

@@ -1,32 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { menuCommands } from '../../src/runner/commands.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeDiscord } from '../fakes/fake-discord-server.js';
 import { withStore } from '../support/bot-world.js';
-import { sqliteTestFile } from '../support/databases.js';
-import { killAll } from '../support/processes.js';
-import { eventually, guild, guildOnShard, repliesTo, shown, startWorker, stopWorker } from './discord-bot-harness.js';
+import { eventually, guild, guildOnShard, repliesTo, shown, startWorker, stopWorker , discordWorlds } from './discord-bot-harness.js';
 
 const alice = '800000000000000001';
 const dmChannel = '400000000000000001';
 const general = '300000000000000001';
 const theGuild = guild(guildOnShard(0, 1), [general]);
 
-let fake: FakeDiscord | undefined;
-let llm: FakeOpenAI | undefined;
-
-afterEach(async () => {
-  await killAll();
-  await fake?.close();
-  await llm?.close();
-  fake = llm = undefined;
-});
-
-async function world(): Promise<{ fake: FakeDiscord; llm: FakeOpenAI; db: string }> {
-  fake = await startFakeDiscord({ token: 'discord-test-token', guilds: [theGuild] });
-  llm = await startFakeOpenAI();
-  return { fake, llm, db: sqliteTestFile('discord_slash') };
-}
+const world = discordWorlds([theGuild], 'discord_slash');
 
 /** The application commands the runner's menu should become on Discord. */
 function expectedCommands() {
