@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../support/cli-build.js';
-import { pgTestUrl, sqliteTestFile } from '../support/databases.js';
+import { sqliteTestFile } from '../support/databases.js';
 import { runTs } from '../support/processes.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
-import { bearer, createKey, readSse, SERVE_ENV, shownText, startServeProcess, type ServeProcess } from './serve-world.js';
+import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { bearer, createKey, readSse, SERVE_ENV, serveWorld, shownText, startServeProcess, type ServeProcess } from './serve-world.js';
 
 describe('threadline serve: the HTTP API on Postgres', () => {
-  const db = pgTestUrl('serve_api');
+  const world = serveWorld('serve_api');
+  const { db } = world;
   let serve: ServeProcess;
   let key: string;
   let scoped: string;
   let llm: FakeOpenAI;
+  beforeAll(() => ({ serve, key, scoped, llm } = world));
 
-  beforeAll(async () => {
-    llm = await startFakeOpenAI();
-    key = await createKey(db, 'ops');
-    scoped = await createKey(db, 'acme', 'acme:');
-    serve = await startServeProcess(db, ['--model', 'fake-model', '--base-url', llm.baseURL, '--rate-limit', '0', '--max-attempts', '1']);
-  });
-  afterAll(async () => {
-    await serve?.stop();
-    await llm?.close();
-  });
 
   it('streams a turn as start, deltas and done, commits it, and the next turn sees it', async () => {
     const { response, events } = await readSse(`${serve.url}/v1/sessions/s1/messages`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ text: 'hello' }) });

@@ -1,17 +1,17 @@
 import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, PermissionDeniedError } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppendOnlyText } from '../../src/serve/append-only-text.js';
-import { pgTestUrl } from '../support/databases.js';
-import { defaultHandler, startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
-import { bearer, createKey, startServeProcess, type ServeProcess } from './serve-world.js';
+import { defaultHandler, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { bearer, serveWorld, type ServeProcess } from './serve-world.js';
 
 /** The official `openai` client against a real `threadline serve`: it must work unchanged. */
 describe('threadline serve: OpenAI-compatible /v1/chat/completions', () => {
-  const db = pgTestUrl('serve_openai');
+  const world = serveWorld('serve_openai');
   let serve: ServeProcess;
   let key: string;
   let scoped: string;
   let llm: FakeOpenAI;
+  beforeAll(() => ({ serve, key, scoped, llm } = world));
 
   const client = (options: { session?: string; apiKey?: string; maxRetries?: number } = {}) =>
     new OpenAI({
@@ -30,16 +30,6 @@ describe('threadline serve: OpenAI-compatible /v1/chat/completions', () => {
   };
   const storedReply = async (session: string) => (await stored(session)).filter((m) => m.role === 'assistant').at(-1)?.content;
 
-  beforeAll(async () => {
-    llm = await startFakeOpenAI();
-    key = await createKey(db, 'ops');
-    scoped = await createKey(db, 'acme', 'acme:');
-    serve = await startServeProcess(db, ['--model', 'fake-model', '--base-url', llm.baseURL, '--rate-limit', '0', '--max-attempts', '1']);
-  });
-  afterAll(async () => {
-    await serve?.stop();
-    await llm?.close();
-  });
   beforeEach(() => llm.setHandler(defaultHandler));
 
   it('answers a chat.completion, and the next call sees the history from the store, not from the body', async () => {

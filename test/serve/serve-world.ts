@@ -3,6 +3,9 @@
  * `threadline keys create`, and an SSE reader over fetch (eventsource-parser), as an HTTP client would do it.
  */
 import { createParser } from 'eventsource-parser';
+import { afterAll, beforeAll } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
+import { pgTestUrl } from '../support/databases.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { runTs, spawnTs, type TsProcess } from '../support/processes.js';
 
@@ -87,4 +90,33 @@ export function shownText(events: SseEvent[]): string {
     if (e.event === 'delta') text += e.data.text;
   }
   return text;
+}
+
+export interface ServeWorld {
+  db: string;
+  serve: ServeProcess;
+  /** An operator key (no sessions prefix). */
+  key: string;
+  /** A key scoped to sessions starting with `acme:`. */
+  scoped: string;
+  llm: FakeOpenAI;
+}
+
+/**
+ * For a describe block: one `serve` on a fresh Postgres schema with the fake LLM (one attempt per message, no rate
+ * limit), an operator key and an `acme:`-scoped key, up before the tests and stopped after them. Read it in tests.
+ */
+export function serveWorld(label: string): ServeWorld {
+  const world = { db: pgTestUrl(label) } as ServeWorld;
+  beforeAll(async () => {
+    world.llm = await startFakeOpenAI();
+    world.key = await createKey(world.db, 'ops');
+    world.scoped = await createKey(world.db, 'acme', 'acme:');
+    world.serve = await startServeProcess(world.db, ['--model', 'fake-model', '--base-url', world.llm.baseURL, '--rate-limit', '0', '--max-attempts', '1']);
+  });
+  afterAll(async () => {
+    await world.serve?.stop();
+    await world.llm?.close();
+  });
+  return world;
 }
