@@ -186,7 +186,7 @@ const FAST: Partial<BotRunnerOptions> = {
   editIntervalMs: 0,
 };
 
-const engineFor = (model: ScriptedModel) => new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
+const engineFor = (model: ChatModel) => new TurnEngine({ name: 'Scripted', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
 
 export async function startRunnerWorld(
   options: Partial<BotRunnerOptions> & { platform?: ScriptedPlatform } = {},
@@ -229,28 +229,32 @@ export interface AdapterWorld<A extends PlatformAdapter> {
   close(): Promise<void>;
 }
 
-export async function startAdapterWorld<A extends PlatformAdapter>(
-  makeAdapter: (logger: Logger, store: HistoryStore) => A,
-  options: Partial<BotRunnerOptions> = {},
-): Promise<AdapterWorld<A>> {
-  const store = await openStore(sqliteTestFile(`adapter-world`));
-  const model = new ScriptedModel();
+/** `makeAdapter`'s adapter on the runner with `model`, on a fresh SQLite store: what both adapter worlds share. */
+async function runAdapter<A extends PlatformAdapter>(model: ChatModel, makeAdapter: (logger: Logger, store: HistoryStore) => A, options: Partial<BotRunnerOptions>) {
+  const store = await openStore(sqliteTestFile('adapter-world'));
   const { logger, logs } = capturingLogger();
   const adapter = makeAdapter(logger, store);
   const runner = new BotRunner({ store, engine: engineFor(model), adapter, logger, ...FAST, ...options });
   await runner.start();
   return {
     store,
-    model,
     adapter,
     runner,
     logs,
-    settled: (timeoutMs?: number) => settledStore(store, timeoutMs),
     async close() {
       await runner.stop();
       await store.close();
     },
   };
+}
+
+export async function startAdapterWorld<A extends PlatformAdapter>(
+  makeAdapter: (logger: Logger, store: HistoryStore) => A,
+  options: Partial<BotRunnerOptions> = {},
+): Promise<AdapterWorld<A>> {
+  const model = new ScriptedModel();
+  const world = await runAdapter(model, makeAdapter, options);
+  return { ...world, model, settled: (timeoutMs?: number) => settledStore(world.store, timeoutMs) };
 }
 
 /** A real platform adapter on the runner with the real OpenAI client, against the fake OpenAI server (chat and transcriptions). */
@@ -268,17 +272,13 @@ export async function startOpenAIAdapterWorld<A extends PlatformAdapter>(
   options: { media?: BotRunnerOptions['media']; transcriptionModel?: string; runner?: Partial<BotRunnerOptions> } = {},
 ): Promise<OpenAIAdapterWorld<A>> {
   const llm = await startFakeOpenAI();
-  const store = await openStore(sqliteTestFile('openai-adapter-world'));
-  const { logger } = capturingLogger();
-  const adapter = makeAdapter(logger, store);
   const model = new OpenAIChatModel({ model: 'gpt-test', apiKey: 'test', baseURL: llm.baseURL, maxRetries: 0 });
-  const engine = new TurnEngine({ name: 'T', instructions: 'Be brief.', model, window: { maxMessages: 50 } });
   const { transcriptionModel } = options;
   const transcriber = transcriptionModel ? new OpenAITranscriber({ model: transcriptionModel, apiKey: 'test', baseURL: llm.baseURL }) : undefined;
-  const runner = new BotRunner({ store, engine, adapter, logger, ...FAST, ...options.runner, media: { ...options.media, ...(transcriber ? { transcriber } : {}) } });
-  await runner.start();
+  const world = await runAdapter(model, makeAdapter, { ...options.runner, media: { ...options.media, ...(transcriber ? { transcriber } : {}) } });
+  const { store } = world;
   return {
-    adapter,
+    adapter: world.adapter,
     llm,
     store,
     settled: async (minEntries = 0) => {
@@ -289,8 +289,7 @@ export async function startOpenAIAdapterWorld<A extends PlatformAdapter>(
       await settledStore(store);
     },
     async close() {
-      await runner.stop();
-      await store.close();
+      await world.close();
       await llm.close();
     },
   };
