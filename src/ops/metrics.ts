@@ -20,6 +20,9 @@ export interface ThreadlineMetrics {
   readonly lockWait: Histogram<'queue'>;
   readonly sessionsBusy: Counter<'queue'>;
   readonly deadLetters: Counter<'queue'>;
+  readonly sendBudgetWait: Histogram<'queue'>;
+  readonly sendPauses: Counter<'queue' | 'limit'>;
+  readonly sendsHeldBack: Counter<'queue' | 'kind'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpRequestDuration: Histogram<'method' | 'route'>;
   readonly scrapeErrors: Counter<'source'>;
@@ -91,6 +94,25 @@ export function createMetrics(options: MetricsOptions = {}): ThreadlineMetrics {
     labelNames: ['queue'] as const,
     registers,
   });
+  const sendBudgetWait = new Histogram({
+    name: 'threadline_send_budget_wait_seconds',
+    help: "Time a send that must go out waited for its share of the platform's rate limits (0: at once)",
+    labelNames: ['queue'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
+  const sendPauses = new Counter({
+    name: 'threadline_send_pauses_total',
+    help: 'Sends the platform refused with a time to wait (429): the named send budget paused for every worker',
+    labelNames: ['queue', 'limit'] as const,
+    registers,
+  });
+  const sendsHeldBack = new Counter({
+    name: 'threadline_sends_held_back_total',
+    help: 'Sends held back by their budget: kind="edit", a streaming edit left out; kind="deferred", a message tried again later',
+    labelNames: ['queue', 'kind'] as const,
+    registers,
+  });
   const httpRequests = new Counter({
     name: 'threadline_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status',
@@ -157,6 +179,9 @@ export function createMetrics(options: MetricsOptions = {}): ThreadlineMetrics {
     lockWait,
     sessionsBusy,
     deadLetters,
+    sendBudgetWait,
+    sendPauses,
+    sendsHeldBack,
     httpRequests,
     httpRequestDuration,
     scrapeErrors,
@@ -166,6 +191,7 @@ export function createMetrics(options: MetricsOptions = {}): ThreadlineMetrics {
       for (const outcome of TURN_OUTCOMES) turns.inc({ queue, outcome }, 0);
       sessionsBusy.inc({ queue }, 0);
       deadLetters.inc({ queue }, 0);
+      for (const kind of ['edit', 'deferred'] as const) sendsHeldBack.inc({ queue, kind }, 0);
     },
   };
 }

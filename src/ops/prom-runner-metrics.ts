@@ -19,5 +19,14 @@ export function promRunnerMetrics(metrics: ThreadlineMetrics, queue: string): Ru
     sessionBusy() {
       metrics.sessionsBusy.inc({ queue });
     },
+    sendBudgetWait(seconds) {
+      metrics.sendBudgetWait.observe({ queue }, seconds);
+    },
+    sendPaused(limit) {
+      metrics.sendPauses.inc({ queue, limit });
+    },
+    sendHeldBack(kind) {
+      metrics.sendsHeldBack.inc({ queue, kind });
+    },
   };
 }

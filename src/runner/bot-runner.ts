@@ -153,7 +153,7 @@ export class BotRunner {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.llmRetryWindowMs = options.llmRetryWindowMs ?? 5 * 60_000;
     this.metrics = options.metrics ?? NO_RUNNER_METRICS;
-    this.budget = new SendBudget(this.store, this.adapter, this.log, options.sendLimits, this.stopSignal.signal);
+    this.budget = new SendBudget(this.store, this.adapter, this.log, options.sendLimits, this.stopSignal.signal, this.metrics);
     this.media = new MediaResolver(options.store, options.adapter, options.media);
     this.pipeline = new TurnPipeline(options.engine, options.adapter, {
       media: this.media,

@@ -14,6 +14,18 @@ export interface RunnerMetrics {
   lockWait(seconds: number): void;
   /** A session with due entries was found held by another worker (its lock taken), and left for later. */
   sessionBusy(): void;
+  /**
+   * A send that must go out (a reply's final text, a command's answer) took its send budget after waiting this long
+   * (0 when the budget had room at once). Sends the adapter does not pace are not reported.
+   */
+  sendBudgetWait(seconds: number): void;
+  /** A platform refused a send and named how long to wait (a 429): the budget `limit` is paused for every worker. */
+  sendPaused(limit: string): void;
+  /**
+   * A send was held back by its budget: an `edit` of a streaming reply left out (the final text still goes), or a
+   * must-send `deferred` to a later attempt because its budget had no room in time (the message stays pending).
+   */
+  sendHeldBack(kind: 'edit' | 'deferred'): void;
 }
 
 /** The default: reports go nowhere. */
@@ -22,6 +34,9 @@ export const NO_RUNNER_METRICS: RunnerMetrics = {
   llmCall() {},
   lockWait() {},
   sessionBusy() {},
+  sendBudgetWait() {},
+  sendPaused() {},
+  sendHeldBack() {},
 };
 
 /** Seconds since `began` (a `performance.now()` reading). */

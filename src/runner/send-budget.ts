@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { HistoryStore, SendBudgetScope } from '../store/types.js';
 import { DeliveryError, delivering } from './delivery-error.js';
 import type { PlatformAdapter, ReplyTarget, SendLimit } from './platform-adapter.js';
+import { NO_RUNNER_METRICS, type RunnerMetrics } from './runner-metrics.js';
 
 /** How outbound sends are paced (`--send-limit`, `--no-send-limits`, `--send-wait`). */
 export interface SendBudgetSettings {
@@ -58,6 +59,7 @@ export class SendBudget {
     private readonly settings: SendBudgetSettings = {},
     /** Ends every wait at once (the runner stopping): the send then fails as transient, to be tried again. */
     private readonly signal?: AbortSignal,
+    private readonly metrics: RunnerMetrics = NO_RUNNER_METRICS,
   ) {
     this.limits = { ...adapter.sendLimits, ...settings.limits };
     this.maxWaitMs = settings.maxWaitMs ?? DEFAULT_SEND_WAIT_MS;
@@ -81,21 +83,27 @@ export class SendBudget {
   async deliver<T>(target: ReplyTarget, call: () => Promise<T>): Promise<T> {
     const budgets = this.budgetsFor(target);
     if (budgets.length === 0) return delivering(this.adapter, call);
-    const deadline = Date.now() + this.maxWaitMs;
+    const began = Date.now();
+    const deadline = began + this.maxWaitMs;
     for (;;) {
       const waitMs = await this.take(budgets);
       if (waitMs > 0) {
-        if (Date.now() + waitMs > deadline) throw rateLimited(`the send budget of ${describe(budgets)} has no room for ${seconds(waitMs)}`, waitMs);
+        if (Date.now() + waitMs > deadline) throw this.deferred(`the send budget of ${describe(budgets)} has no room for ${seconds(waitMs)}`, waitMs);
         this.log.debug({ budgets: budgets.map((b) => b.key), waitMs }, 'waiting for the send budget');
         await this.wait(waitMs);
         continue;
       }
+      this.metrics.sendBudgetWait((Date.now() - began) / 1000);
       try {
         return await delivering(this.adapter, call);
       } catch (error) {
         const retryAfterMs = await this.onRefusal(error, budgets);
         // Short enough: the next take waits the pause out (with every other worker). Else the runner defers.
-        if (retryAfterMs === undefined || Date.now() + retryAfterMs > deadline) throw error;
+        if (retryAfterMs === undefined) throw error;
+        if (Date.now() + retryAfterMs > deadline) {
+          this.metrics.sendHeldBack('deferred');
+          throw error;
+        }
       }
     }
   }
@@ -105,8 +113,11 @@ export class SendBudget {
     const budgets = this.budgetsFor(target);
     if (budgets.length > 0) {
       const waitMs = await this.take(budgets);
-      // Longer than any of its budgets takes to refill one token: paused, or drained by other senders.
-      if (waitMs > 0) return { sent: false, waitMs, pressure: waitMs > Math.max(...budgets.map((b) => 1000 / b.ratePerSec)) };
+      if (waitMs > 0) {
+        this.metrics.sendHeldBack('edit');
+        // Longer than any of its budgets takes to refill one token: paused, or drained by other senders.
+        return { sent: false, waitMs, pressure: waitMs > Math.max(...budgets.map((b) => 1000 / b.ratePerSec)) };
+      }
     }
     try {
       return { sent: true, value: await delivering(this.adapter, call) };
@@ -144,6 +155,7 @@ export class SendBudget {
     const { retryAfterMs, limit } = error.fault;
     const budget = budgets.findLast((b) => b.limit === limit) ?? budgets.at(-1);
     if (!budget) return retryAfterMs;
+    this.metrics.sendPaused(budget.limit);
     this.log.info({ budget: budget.key, retryAfterMs, reason: error.fault.reason }, 'the platform asked to slow down: sends to it pause for every worker');
     this.remember([budget.key], Date.now() + retryAfterMs);
     await this.store.pauseSendScope(budget.key, retryAfterMs).catch((storeError: unknown) =>
@@ -157,8 +169,14 @@ export class SendBudget {
     try {
       await sleep(ms, undefined, { signal: this.signal });
     } catch {
-      throw rateLimited('stopping while the send waited for its budget', ms);
+      throw this.deferred('stopping while the send waited for its budget', ms);
     }
+  }
+
+  /** A must-send given up on for this attempt: its message is tried again later (counted as held back). */
+  private deferred(reason: string, retryAfterMs: number): DeliveryError {
+    this.metrics.sendHeldBack('deferred');
+    return rateLimited(reason, retryAfterMs);
   }
 
   private remember(keys: string[], until: number): void {

@@ -4,7 +4,7 @@ import { createMetrics } from '../../src/ops/metrics.js';
 import { promRunnerMetrics } from '../../src/ops/prom-runner-metrics.js';
 import type { RunnerMetrics } from '../../src/runner/runner-metrics.js';
 import { eventually } from '../support/eventually.js';
-import { startRunnerWorld, type RunnerWorld } from '../runner/runner-world.js';
+import { LimitedPlatform, rateLimited, startRunnerWorld, type RunnerWorld } from '../runner/runner-world.js';
 
 /** What the runner reported, in order. */
 class RecordingMetrics implements RunnerMetrics {
@@ -12,6 +12,9 @@ class RecordingMetrics implements RunnerMetrics {
   readonly llmCalls: Array<{ seconds: number; ok: boolean }> = [];
   readonly lockWaits: number[] = [];
   busy = 0;
+  readonly budgetWaits: number[] = [];
+  readonly pauses: string[] = [];
+  readonly heldBack: Array<'edit' | 'deferred'> = [];
   turnEnded(outcome: string, seconds: number, entries: number): void {
     this.turns.push({ outcome, seconds, entries });
   }
@@ -23,6 +26,15 @@ class RecordingMetrics implements RunnerMetrics {
   }
   sessionBusy(): void {
     this.busy++;
+  }
+  sendBudgetWait(seconds: number): void {
+    this.budgetWaits.push(seconds);
+  }
+  sendPaused(limit: string): void {
+    this.pauses.push(limit);
+  }
+  sendHeldBack(kind: 'edit' | 'deferred'): void {
+    this.heldBack.push(kind);
   }
 }
 
@@ -77,6 +89,45 @@ describe('the runner reports its work to RunnerMetrics', () => {
     await holding;
     await world.settled();
     expect(metrics.turns.map((t) => t.outcome)).toEqual(['answered']);
+  });
+
+  it('send budgets: waits of must-sends, 429 pauses by limit, edits left out and messages deferred', async () => {
+    const metrics = new RecordingMetrics();
+    const platform = new LimitedPlatform({ chat: { ratePerSec: 5, burst: 2 } });
+    world = await startRunnerWorld({ metrics, platform, sendLimits: { maxWaitMs: 200 } });
+    // A reply streamed far faster than 5 edits a second: some edits are left out, the final text goes.
+    world.model.steps.push({ text: Array.from({ length: 30 }, (_, i) => `w${i}`).join(' '), chunkMs: 10 });
+    await world.platform.say('1', 'stream');
+    await world.settled();
+    expect(metrics.heldBack.filter((k) => k === 'edit').length).toBeGreaterThan(0);
+    expect(metrics.budgetWaits.length).toBeGreaterThan(0);
+    expect(metrics.pauses).toEqual([]);
+
+    // A 429 longer than the send wait: the chat's budget paused, the message deferred, then answered.
+    platform.rules.push({ op: 'send', fault: rateLimited(500), times: 1 });
+    await world.platform.say('2', 'hi');
+    await world.settled();
+    expect(metrics.pauses).toEqual(['chat']);
+    expect(metrics.heldBack).toContain('deferred');
+    expect(platform.shown('2')).toEqual(['re: hi']);
+  });
+
+  it('the Prometheus implementation counts send budget waits, pauses and held-back sends', async () => {
+    const registry = createMetrics({ defaultMetrics: false });
+    const platform = new LimitedPlatform();
+    world = await startRunnerWorld({ metrics: promRunnerMetrics(registry, 'scripted'), platform, stream: false });
+    platform.rules.push({ op: 'send', fault: rateLimited(300), times: 1 });
+    await world.platform.say('1', 'hi');
+    await world.settled();
+    const lines = (await registry.registry.metrics()).split('\n');
+    expect(lines).toContain('threadline_send_pauses_total{queue="scripted",limit="chat"} 1');
+    expect(lines).toContain('threadline_sends_held_back_total{queue="scripted",kind="edit"} 0');
+    // The reply waited the pause out within its attempt (no deferral), and that wait was observed.
+    expect(lines).toContain('threadline_sends_held_back_total{queue="scripted",kind="deferred"} 0');
+    const waits = lines.find((l) => l.startsWith('threadline_send_budget_wait_seconds_count{queue="scripted"} '));
+    expect(Number(waits?.split(' ')[1])).toBeGreaterThanOrEqual(2);
+    const sum = lines.find((l) => l.startsWith('threadline_send_budget_wait_seconds_sum{queue="scripted"} '));
+    expect(Number(sum?.split(' ')[1])).toBeGreaterThanOrEqual(0.25);
   });
 
   it('the Prometheus implementation counts turns, durations, model calls and dead letters per queue', async () => {

@@ -5,7 +5,7 @@ import { OpenAIChatModel } from '../../src/core/llm/openai-chat-model.js';
 import { OpenAITranscriber } from '../../src/core/llm/transcriber.js';
 import { TurnEngine } from '../../src/core/turn-engine.js';
 import { BotRunner, type BotRunnerOptions } from '../../src/runner/bot-runner.js';
-import type { DeliveryFault, InboundMessage, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
+import type { DeliveryFault, InboundMessage, InboundSink, PlatformAdapter, ReplyTarget, SendScope } from '../../src/runner/platform-adapter.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { HistoryStore } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.js';
@@ -137,6 +137,20 @@ export class ScriptedPlatform implements PlatformAdapter {
   }
 }
 
+/** A platform with one send limit per chat, 5 sends a second with bursts of 2 unless a test says otherwise. */
+export class LimitedPlatform extends ScriptedPlatform {
+  constructor(readonly sendLimits = { chat: { ratePerSec: 5, burst: 2 } }) {
+    super();
+  }
+
+  sendScopes(target: ReplyTarget): SendScope[] {
+    return [{ limit: 'chat', key: chatBudget(target.chatId) }];
+  }
+}
+
+export const chatBudget = (chatId: string) => `scripted:chat:${chatId}`;
+/** A platform's 429 that names how long to wait. */
+export const rateLimited = (retryAfterMs: number) => ({ kind: 'transient' as const, reason: `Too Many Requests: retry after ${retryAfterMs} ms`, retryAfterMs });
 export interface RunnerWorld {
   store: HistoryStore;
   model: ScriptedModel;

@@ -1,26 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReplyTarget, SendScope } from '../../src/runner/platform-adapter.js';
 import { parseSendLimit } from '../../src/runner/send-budget.js';
-import { ScriptedPlatform, startRunnerWorld, type RunnerWorld } from './runner-world.js';
+import { chatBudget, LimitedPlatform, rateLimited, startRunnerWorld, type RunnerWorld } from './runner-world.js';
 
 /*
  * Replies paced by the platform's rate limits (SendBudget between the reply and the adapter), on a real SQLite store:
  * what reached the scripted platform, and when. The timings asserted are only what the budget guarantees.
  */
 
-/** A platform with one send limit per chat, 5 sends a second with bursts of 2 unless a test says otherwise. */
-class LimitedPlatform extends ScriptedPlatform {
-  constructor(readonly sendLimits = { chat: { ratePerSec: 5, burst: 2 } }) {
-    super();
-  }
-
-  sendScopes(target: ReplyTarget): SendScope[] {
-    return [{ limit: 'chat', key: chatBudget(target.chatId) }];
-  }
-}
-
-const chatBudget = (chatId: string) => `scripted:chat:${chatId}`;
-const rateLimited = (retryAfterMs: number) => ({ kind: 'transient' as const, reason: `Too Many Requests: retry after ${retryAfterMs} ms`, retryAfterMs });
 const fate = async (w: RunnerWorld, eventId: string) => (await w.store.inboxTimeline(`scripted:bot:${eventId}`))!;
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
