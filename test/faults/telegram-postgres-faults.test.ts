@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Update } from 'telegraf/types';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultHandler } from '../fakes/fake-openai-server.js';
 import { postWebhookUpdate } from '../fakes/fake-telegram-server.js';
 import {
@@ -19,28 +18,17 @@ import {
   type World,
 } from '../telegram/bot-harness.js';
 import { eventually } from '../support/eventually.js';
-import { startOwnedPostgres, type OwnedPostgres } from '../support/owned-postgres.js';
+import { postgresForThisFile } from '../support/owned-postgres-per-file.js';
 import { killAll } from '../support/processes.js';
 
 // `threadline bot telegram` webhook workers on a Postgres this file owns, so it can terminate backends and restart it.
-let server: OwnedPostgres;
 let world: World | undefined;
-
-beforeAll(async () => {
-  server = await startOwnedPostgres();
-});
-afterAll(async () => {
-  await server?.close();
-});
-afterEach(async () => {
+const owned = postgresForThisFile(async () => {
   await killAll();
   await world?.close();
   world = undefined;
-  // A test that failed half-way may leave the server stopped; the next one needs it up.
-  await server.start();
 });
-
-const freshDb = (label: string) => `${server.url}?schema=${label}_${randomBytes(3).toString('hex')}`;
+const { freshDb } = owned;
 const reply = (text: string, seen: number) => `reply to: ${text} (saw ${seen} messages)`;
 
 /** Posts the update as Telegram does: a 5xx (the store unreachable) is posted again until it is accepted. */
@@ -55,7 +43,7 @@ async function deliver(worker: Worker, update: Update): Promise<void> {
 
 /** Terminates the backend that holds a session lock (an advisory lock of the worker's pool, 'threadline'). */
 async function terminateTurnHolder(): Promise<number> {
-  const admin = new pg.Client({ connectionString: server.url });
+  const admin = new pg.Client({ connectionString: owned.server.url });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ pid: number }>(
@@ -112,7 +100,7 @@ describe('threadline bot telegram on a Postgres that goes away', { timeout: 40_0
     // Idle means committed: a restart between posting a reply and recording it would have it posted again.
     await committedMessages(world.db, 601, 2);
 
-    await server.restart();
+    await owned.server.restart();
     const acceptingAt = Date.now();
     await deliver(worker, tg.textUpdate({ chatId: 601, userId: 601, text: 'after' }));
     await deliver(worker, tg.textUpdate({ chatId: 602, userId: 602, text: 'new chat after' }));
@@ -129,12 +117,12 @@ describe('threadline bot telegram on a Postgres that goes away', { timeout: 40_0
   it('a worker started while Postgres is down waits for it, logging each attempt, then answers', async () => {
     world = await startWorld(freshDb('tg_late'));
     const { tg } = world;
-    await server.stop();
+    await owned.server.stop();
     const port = await freePort();
     const webhookUrl = `http://127.0.0.1:${port}/tg`;
     const proc = spawnWorker(world, { webhook: true }, webhookUrl, port);
     await proc.waitForLine(/"attempt":2,.*database not reachable yet/, 20_000);
-    await server.start();
+    await owned.server.start();
     const acceptingAt = Date.now();
     await proc.waitForLine(/"msg":"bot runner started"/, 20_000);
     await deliver({ proc, webhookUrl }, tg.textUpdate({ chatId: 701, userId: 701, text: 'are you up?' }));
@@ -146,14 +134,14 @@ describe('threadline bot telegram on a Postgres that goes away', { timeout: 40_0
     expect(waiting.length).toBeGreaterThanOrEqual(2);
     for (const line of waiting) {
       expect(JSON.parse(line)).toMatchObject({ level: 40, reason: expect.stringMatching(/connection refused|starting up/) });
-      expect(line).not.toContain(server.password);
+      expect(line).not.toContain(owned.server.password);
     }
     expect(textsIn(tg, 701)).toEqual([reply('are you up?', 2)]);
   });
 
   it('SIGTERM while waiting for Postgres: exit 0, nothing on stderr', async () => {
     world = await startWorld(freshDb('tg_sigterm'));
-    await server.stop();
+    await owned.server.stop();
     const proc = spawnWorker(world);
     await proc.waitForLine(/database not reachable yet/, 20_000);
     proc.kill('SIGTERM');
@@ -162,14 +150,14 @@ describe('threadline bot telegram on a Postgres that goes away', { timeout: 40_0
   });
 
   it.each([
-    { name: 'a missing database', db: () => server.url.replace(/\/test$/, '/no_such_db'), says: /database no_such_db does not exist/ },
-    { name: 'a wrong password', db: () => server.url.replace(server.password, 'wrong-secret-pw'), says: /refused user postgres/ },
+    { name: 'a missing database', db: () => owned.server.url.replace(/\/test$/, '/no_such_db'), says: /database no_such_db does not exist/ },
+    { name: 'a wrong password', db: () => owned.server.url.replace(owned.server.password, 'wrong-secret-pw'), says: /refused user postgres/ },
   ])('$name: exit 3 at once with one line on stderr, no password in it', async ({ db, says }) => {
     world = await startWorld(db());
     const proc = spawnWorker(world);
     expect((await proc.exited).code).toBe(3);
     expect(proc.stderrLines.filter((line) => line.trim() !== '')).toEqual([expect.stringMatching(says)]);
-    expect(proc.stderrText).not.toContain(server.password);
+    expect(proc.stderrText).not.toContain(owned.server.password);
     expect(proc.stderrText).not.toContain('wrong-secret-pw');
     expect(proc.stdoutText).not.toMatch(/database not reachable yet/);
   });

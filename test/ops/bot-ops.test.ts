@@ -1,36 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultHandler } from '../fakes/fake-openai-server.js';
 import { sqliteTestFile } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
-import { startOwnedPostgres, type OwnedPostgres } from '../support/owned-postgres.js';
+import { postgresForThisFile } from '../support/owned-postgres-per-file.js';
 import { killAll } from '../support/processes.js';
 import { spawnWorker, startWorker, startWorld, stopWorker, textsIn, type Worker, type World } from '../telegram/bot-harness.js';
 
 // `threadline bot telegram --ops-port 0` (long polling) on a Postgres this file owns, so it can stop and start it.
-let server: OwnedPostgres;
 let world: World | undefined;
 let blocker: Server | undefined;
-
-beforeAll(async () => {
-  server = await startOwnedPostgres();
-});
-afterAll(async () => {
-  await server?.close();
-});
-afterEach(async () => {
+const owned = postgresForThisFile(async () => {
   await killAll();
   await world?.close();
   world = undefined;
   await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
   blocker = undefined;
-  // A test that failed half-way may leave the server stopped; the next one needs it up.
-  await server.start();
 });
-
-const freshDb = (label: string) => `${server.url}?schema=${label}_${randomBytes(3).toString('hex')}`;
+const { freshDb } = owned;
 
 /** The ops server's address, from the worker's "ops server listening" log line (it listens on port 0). */
 async function opsUrlOf(worker: Worker): Promise<string> {
@@ -103,7 +91,7 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     expect(page).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
 
     // The store goes away: unready, with the reason; still alive, and /metrics still answers (without the inbox).
-    await server.stop();
+    await owned.server.stop();
     const unready = await eventually(
       '/readyz 503',
       async () => {
@@ -114,7 +102,7 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     );
     expect(unready).toEqual({ status: 'unready', reason: expect.stringMatching(/^the store (does not answer: |did not answer within)/) });
     expect(unready.reason).not.toContain('\n');
-    expect(unready.reason).not.toContain(server.password);
+    expect(unready.reason).not.toContain(owned.server.password);
     expect((await get(`${ops}/healthz`)).status).toBe(200);
     const away = await get(`${ops}/metrics`);
     expect(away.status).toBe(200);
@@ -123,7 +111,7 @@ describe('ops endpoints of a bot process', { timeout: 120_000 }, () => {
     expect(sample(away.text, `threadline_turns_total{queue="${queue}",outcome="answered"}`)).toBe(3);
 
     // Back: ready again once the store answers and the worker polls again.
-    await server.start();
+    await owned.server.start();
     await eventually('/readyz 200 again', async () => ((await get(`${ops}/readyz`)).status === 200 ? true : undefined), 30_000);
     tg.pushUpdate(tg.textUpdate({ chatId: 41, userId: 41, text: 'four' }));
     // The reply streams in by edits: wait for its last one.
