@@ -138,6 +138,8 @@ export class ScriptedPlatform implements PlatformAdapter {
 }
 
 export interface RunnerWorld {
+  /** The SQLite file, for a CLI run against the same store. */
+  db: string;
   store: HistoryStore;
   model: ScriptedModel;
   platform: ScriptedPlatform;
@@ -192,11 +194,13 @@ export async function startRunnerWorld(
   options: Partial<BotRunnerOptions> & { platform?: ScriptedPlatform } = {},
   setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
 ): Promise<RunnerWorld> {
-  const store = await openStore(sqliteTestFile('runner'));
+  const db = sqliteTestFile('runner');
+  const store = await openStore(db);
   const model = new ScriptedModel();
   const { platform = new ScriptedPlatform(), ...runnerOptions } = options;
   const { logger, logs } = capturingLogger();
   const partial = {
+    db,
     store,
     model,
     platform,
