@@ -81,9 +81,9 @@ const READERS: Record<number, z.ZodType<InboundMessage>> = {
 
 export type InboxPayload = InboundMessage & { v: typeof INBOX_PAYLOAD_VERSION };
 
-/** The payload to record for a message (already made storable). */
+/** The payload to record for a message (already made storable). The version goes last: no field can override it. */
 export function toInboxPayload(message: InboundMessage): InboxPayload {
-  return { v: INBOX_PAYLOAD_VERSION, ...message };
+  return { ...message, v: INBOX_PAYLOAD_VERSION };
 }
 
 export type InboxPayloadRead =
