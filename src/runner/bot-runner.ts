@@ -9,17 +9,18 @@ import { decideAccess, type AccessOptions } from './access-policy.js';
 import { commandReply } from './command-replies.js';
 import { menuCommands, parseCommand, type CommandName } from './commands.js';
 import { classifyFailure, type Failure } from './failure.js';
+import { readInboxPayload, toInboxPayload, type InboxPayload } from './inbox-payload.js';
 import { runnerQueues } from './inbox-queue.js';
 import { MediaResolver, tooLargeReply, type MediaOptions } from './media.js';
 import { unusableContent } from './message-content.js';
-import type { InboundMessage, PlatformAdapter, RefusedEvent } from './platform-adapter.js';
+import type { InboundMessage, PlatformAdapter, RefusedEvent, ReplyTarget } from './platform-adapter.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { SendBudget, type SendBudgetSettings } from './send-budget.js';
 import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
 import { eventKeyFor, sessionKeyFor, type SessionScope } from './session-key.js';
 import { MAX_PLATFORM_ID_LENGTH, storableMessage, storableText, unusableIds } from './storable-input.js';
 import { TurnPipeline, type ReplyFactory, type Stage, type TurnReply } from './turn-pipeline.js';
-import { CUT_SHORT, gaveUp, NOT_AUTHORISED, tooLong } from './user-notices.js';
+import { CUT_SHORT, gaveUp, NOT_AUTHORISED, tooLong, UNREADABLE } from './user-notices.js';
 
 /** `sequential`: messages that arrive mid-turn are answered one by one, in order; `collect`: together, in one turn. */
 export type QueueMode = 'sequential' | 'collect';
@@ -257,7 +258,7 @@ export class BotRunner {
       await this.refuse({ platform: raw.platform, botId: raw.botId, eventId: raw.eventId, reason: `its session id would be ${sessionId.length} characters long` });
       return { duplicate: false };
     }
-    const entry = { sessionId, eventKey: eventKeyFor(message), queue: this.queue, payload: message };
+    const entry = { sessionId, eventKey: eventKeyFor(message), queue: this.queue, payload: toInboxPayload(message) };
     if (decision === 'refuse') return this.refuseWithReply(entry, message, 'the sender is not on the allow list', NOT_AUTHORISED);
     if (message.text.length > MAX_INBOUND_TEXT) {
       return this.refuseWithReply(entry, message, `text of ${message.text.length} characters`, tooLong(message.text.length, MAX_INBOUND_TEXT));
@@ -284,7 +285,7 @@ export class BotRunner {
 
   /** Recorded as refused (so a redelivery is recognised), and the sender told once. */
   private async refuseWithReply(
-    entry: { sessionId: string; eventKey: string; queue: string; payload: InboundMessage },
+    entry: { sessionId: string; eventKey: string; queue: string; payload: InboxPayload },
     message: InboundMessage,
     reason: string,
     reply: string,
@@ -329,7 +330,12 @@ export class BotRunner {
     if (!held?.turn || !held.session) return;
     const check = known
       ? Promise.resolve(true)
-      : held.session.pendingInbox(50).then((entries) => entries.some((e) => this.command((e.payload as InboundMessage).text) === 'stop'));
+      : held.session.pendingInbox(50).then((entries) =>
+          entries.some((e) => {
+            const read = readInboxPayload(e.payload);
+            return read.ok && this.command(read.message.text) === 'stop';
+          }),
+        );
     void check.then(
       (stop) => {
         if (stop && held.turn && !held.turn.signal.aborted) {
@@ -411,10 +417,31 @@ export class BotRunner {
   /** Answer the session's entries one batch at a time; "nothing left" and the release happen under the lock. */
   private async drain(chat: LockedSession, held: HeldSession): Promise<void> {
     while (!this.stopping) {
-      const batch = (await chat.claimInbox(this.options.queueMode === 'collect' ? 50 : 1, this.worker)) as InboxEntry<InboundMessage>[];
-      if (batch.length === 0) return;
-      await this.work(chat, held, batch);
+      const claimed = await chat.claimInbox(this.options.queueMode === 'collect' ? 50 : 1, this.worker);
+      if (claimed.length === 0) return;
+      const batch = await this.readable(chat, held, claimed);
+      if (batch.length > 0) await this.work(chat, held, batch);
     }
+  }
+
+  /**
+   * The claimed entries as messages. An entry whose payload does not read (a newer release's version, a broken
+   * shape) is dead-lettered on its own, now: no attempt could ever read it, and the entries around it go on.
+   */
+  private async readable(chat: LockedSession, held: HeldSession, claimed: InboxEntry[]): Promise<InboxEntry<InboundMessage>[]> {
+    const batch: InboxEntry<InboundMessage>[] = [];
+    for (const entry of claimed) {
+      const read = readInboxPayload(entry.payload);
+      if (read.ok) {
+        batch.push({ ...entry, payload: read.message });
+        continue;
+      }
+      const log = this.log.child({ sessionId: chat.sessionId, inbox: [entry.id] });
+      const failure: Failure = { errorClass: 'permanent', source: 'internal', reason: read.reason, userText: UNREADABLE };
+      await this.deadLetter(chat, held, [entry], read.replyTarget, failure, 'claimed', log);
+      this.metrics.turnEnded('dead', 0, 1);
+    }
+    return batch;
   }
 
   /** One claimed batch to its fate, logged in one line at info level. */
@@ -425,15 +452,17 @@ export class BotRunner {
     const progress: { stage: Stage } = { stage: 'claimed' };
     log.debug({ attempts: batch.map((e) => e.attempts) }, 'claimed');
     const state = await this.chatState(chat, held);
+    // A batch's reply (or apology) goes where its last message asks.
+    const replyTarget = batch.at(-1)!.payload.replyTarget;
     let outcome: string;
     let reply: TurnReply | undefined;
     try {
       if (batch.some((e) => e.attempts > this.maxAttempts)) {
         // Claimed that often without an outcome: every attempt died with its worker (or its connection).
         const failure: Failure = { errorClass: 'permanent', source: 'internal', reason: `no attempt finished in ${this.maxAttempts} tries (each one ended with its worker or its database connection)` };
-        outcome = await this.deadLetter(chat, held, batch, failure, progress.stage, log);
+        outcome = await this.deadLetter(chat, held, batch, replyTarget, failure, progress.stage, log);
       } else if (state.unreachable && batch.every((e) => e.id <= state.unreachable!.throughInboxId)) {
-        outcome = await this.deadLetter(chat, held, batch, { errorClass: 'permanent', source: 'platform', reason: `the chat is unreachable: ${state.unreachable.reason}`, unreachable: true }, progress.stage, log);
+        outcome = await this.deadLetter(chat, held, batch, replyTarget, { errorClass: 'permanent', source: 'platform', reason: `the chat is unreachable: ${state.unreachable.reason}`, unreachable: true }, progress.stage, log);
       } else {
         if (state.unreachable) await this.markReachable(chat, held);
         const command = this.command(batch[0].payload.text);
@@ -493,14 +522,18 @@ export class BotRunner {
       log.warn({ err: error, stage, retryInMs: delayMs, source: failure.source, ...(rateLimited ? { rateLimited } : {}) }, 'attempt failed for now; trying again later');
       return 'deferred';
     }
-    return this.deadLetter(chat, held, batch, failure, stage, log, reply);
+    return this.deadLetter(chat, held, batch, batch.at(-1)!.payload.replyTarget, failure, stage, log, reply);
   }
 
-  /** The final fate of a batch nobody can answer: dead, with the user told in plain words when they can be reached. */
+  /**
+   * The final fate of a batch nobody can answer: dead, with the user told in plain words at `target` when they can be
+   * reached (with no target, only the ledger and the log say it).
+   */
   private async deadLetter(
     chat: LockedSession,
     held: HeldSession,
-    batch: InboxEntry<InboundMessage>[],
+    batch: InboxEntry[],
+    target: ReplyTarget | undefined,
     failure: Failure,
     stage: Stage,
     log: Logger,
@@ -508,14 +541,14 @@ export class BotRunner {
   ): Promise<string> {
     await reply?.abandon(CUT_SHORT);
     await chat.completeInbox(batch.map((e) => e.id), 'dead', ledgerFailure(failure, stage));
-    log.warn({ stage, source: failure.source, reason: failure.reason }, 'message dead-lettered');
+    log.warn({ stage, source: failure.source, reason: failure.reason, ...(target ? {} : { told: false }) }, 'message dead-lettered');
     if (failure.unreachable) {
       await this.markUnreachable(chat, held, failure.reason);
       return 'dead';
     }
+    if (!target) return 'dead';
     const text = failure.userText ?? gaveUp(failure, { attempts: Math.min(this.maxAttempts, Math.max(...batch.map((e) => e.attempts))), llmRetryWindowMs: this.llmRetryWindowMs });
     try {
-      const target = batch.at(-1)!.payload.replyTarget;
       await this.budget.deliver(target, () => this.adapter.send(target, text));
       await chat.recordNotice(batch[0].id, text);
     } catch (error) {

@@ -43,3 +43,6 @@ function shortReason(reason: string): string {
   if (/HTTP 404|model name/i.test(reason)) return 'the model is not available; the bot\'s operator needs to fix it';
   return 'it rejected this message';
 }
+
+/** A message recorded in a form this worker cannot read (see src/runner/inbox-payload.ts). */
+export const UNREADABLE = '⚠️ Sorry, I could not answer your message: it was stored in a form I cannot read. Please send it again.';

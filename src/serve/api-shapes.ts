@@ -1,3 +1,4 @@
+import { unreadablePayload, viewInboxPayload } from '../runner/inbox-payload.js';
 import type { ApiKeyRecord, InboxRecord, InboxTimeline, SessionInfo, StoredMessage } from '../store/types.js';
 
 /** How the API shows the store's records: plain JSON, dates as ISO strings, absent fields left out. */
@@ -37,13 +38,16 @@ export function apiKey(k: ApiKeyRecord) {
 }
 
 export function apiInboxRecord(r: InboxRecord) {
+  const { text } = viewInboxPayload(r.payload);
+  const payloadError = unreadablePayload(r);
   return {
     id: r.id,
     sessionId: r.sessionId,
     eventKey: r.eventKey,
     queue: r.queue,
     status: r.status,
-    text: textOf(r.payload),
+    ...(text !== undefined ? { text } : {}),
+    ...(payloadError !== undefined ? { payloadError } : {}),
     receivedAt: r.receivedAt.toISOString(),
     ...(r.doneAt ? { doneAt: r.doneAt.toISOString() } : {}),
     attempts: r.attempts,
@@ -69,10 +73,4 @@ export function apiInboxTimeline(t: InboxTimeline) {
     replyParts: t.replyParts,
     notices: t.notices.map((n) => ({ at: n.at.toISOString(), text: n.text })),
   };
-}
-
-/** The text of an inbox payload (an InboundMessage), whatever platform recorded it. */
-function textOf(payload: unknown): string | undefined {
-  const text = (payload as { text?: unknown } | null)?.text;
-  return typeof text === 'string' ? text : undefined;
 }

@@ -52,6 +52,7 @@ export const InboxEntry = z
     queue: z.string(),
     status: z.enum(['pending', 'done', 'refused', 'dead']),
     text: z.string().optional(),
+    payloadError: z.string().optional().openapi({ description: 'why no worker can read this entry (it is dead-lettered when claimed)' }),
     receivedAt: z.string(),
     doneAt: z.string().optional(),
     attempts: z.number().int(),

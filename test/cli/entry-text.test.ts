@@ -11,5 +11,9 @@ describe('inbox entry text', () => {
     expect(entryText(record({ text: '', unsupported: 'order' }))).toBe('[order]');
     expect(entryText(record({ text: '' }))).toBe('');
     expect(entryText(record(null))).toBe('');
+    // Versioned, or past reading for a worker: what text it has is still shown.
+    expect(entryText(record({ v: 1, text: 'hi' }))).toBe('hi');
+    expect(entryText(record({ v: 7, text: 'from a newer release' }))).toBe('from a newer release');
+    expect(entryText(record('garbage'))).toBe('');
   });
 });

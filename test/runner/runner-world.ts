@@ -152,6 +152,8 @@ export const chatBudget = (chatId: string) => `scripted:chat:${chatId}`;
 /** A platform's 429 that names how long to wait. */
 export const rateLimited = (retryAfterMs: number) => ({ kind: 'transient' as const, reason: `Too Many Requests: retry after ${retryAfterMs} ms`, retryAfterMs });
 export interface RunnerWorld {
+  /** The SQLite file, for a CLI run against the same store. */
+  db: string;
   store: HistoryStore;
   model: ScriptedModel;
   platform: ScriptedPlatform;
@@ -206,11 +208,13 @@ export async function startRunnerWorld(
   options: Partial<BotRunnerOptions> & { platform?: ScriptedPlatform } = {},
   setup?: (world: Omit<RunnerWorld, 'runner' | 'close'>) => Promise<void>,
 ): Promise<RunnerWorld> {
-  const store = await openStore(sqliteTestFile('runner'));
+  const db = sqliteTestFile('runner');
+  const store = await openStore(db);
   const model = new ScriptedModel();
   const { platform = new ScriptedPlatform(), ...runnerOptions } = options;
   const { logger, logs } = capturingLogger();
   const partial = {
+    db,
     store,
     model,
     platform,

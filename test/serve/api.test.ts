@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
 import { CLI_MAIN } from '../support/cli-build.js';
 import { sqliteTestFile } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
 import { runTs } from '../support/processes.js';
 import type { FakeOpenAI } from '../fakes/fake-openai-server.js';
 import { bearer, createKey, readSse, SERVE_ENV, serveWorld, shownText, startServeProcess, type ServeProcess } from './serve-world.js';
@@ -103,6 +105,28 @@ describe('threadline serve: the HTTP API on Postgres', () => {
     expect(session.messageCount).toBe(2);
     const elsewhere = await fetch(`${serve.url}/v1/sessions/idem-other/messages`, { method: 'POST', headers, body: JSON.stringify({ text: 'once', stream: false }) });
     expect(elsewhere.status).toBe(422);
+  });
+
+  it('answers an entry of the release before payload versions; dead-letters one of a newer release, and the admin API says why', async () => {
+    const message = { platform: 'http', botId: 'serve', chatId: 'ops', userId: 'ops', eventId: 'old-1', text: 'from before', isPrivate: true, addressed: true, replyTarget: { chatId: 'mixed' }, sessionId: 'mixed' };
+    const store = await openStore(db);
+    try {
+      await store.enqueueInbox({ sessionId: 'mixed', eventKey: 'http:serve:old-1', queue: 'http', payload: message });
+      await store.enqueueInbox({ sessionId: 'mixed', eventKey: 'http:serve:new-1', queue: 'http', payload: { ...message, eventId: 'new-1', text: 'from later', v: 7 } });
+    } finally {
+      await store.close();
+    }
+    type Entry = { eventKey: string; status: string; text?: string; lastError?: string; payloadError?: string };
+    const entries = await eventually('both entries settled', async () => {
+      const { entries: all } = (await (await fetch(`${serve.url}/v1/admin/inbox?sessionId=mixed`, { headers: bearer(key) })).json()) as { entries: Entry[] };
+      return all.length === 2 && all.every((e) => e.status !== 'pending') ? all : undefined;
+    });
+    const reason = 'unreadable inbox payload: version 7 is newer than this Threadline (1); upgrade the worker';
+    expect(entries).toEqual([
+      expect.objectContaining({ eventKey: 'http:serve:new-1', status: 'dead', text: 'from later', lastError: reason, payloadError: reason }),
+      expect.objectContaining({ eventKey: 'http:serve:old-1', status: 'done', text: 'from before' }),
+    ]);
+    expect(entries[1]).not.toHaveProperty('payloadError');
   });
 
   it('ends a turn the model refuses for good with an error event, dead-lettered, and an operator can retry it', async () => {

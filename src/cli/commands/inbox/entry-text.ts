@@ -1,13 +1,11 @@
+import { viewInboxPayload } from '../../../runner/inbox-payload.js';
 import type { HistoryStore, InboxRecord, InboxTimeline } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 
-/** What the user wrote, from an entry's payload (the store keeps it opaque; the runner stores an InboundMessage). */
+/** What the user wrote, from an entry's payload, even one a worker cannot read (see `viewInboxPayload`). */
 export function entryText(entry: InboxRecord, max = 60): string {
-  const payload = entry.payload as { text?: unknown; attachments?: Array<{ kind?: unknown }>; unsupported?: unknown } | null;
-  const text = payload?.text;
-  if (typeof text !== 'string') return '';
+  const { text = '', held } = viewInboxPayload(entry.payload);
   // A message without text (a voice message, an order): what it held, in brackets.
-  const held = [...(Array.isArray(payload?.attachments) ? payload.attachments.map((a) => a?.kind) : []), payload?.unsupported].filter((k) => typeof k === 'string');
   const flat = text.replace(/\s+/g, ' ').trim() || (held.length > 0 ? `[${held.join(', ')}]` : '');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -5,6 +5,7 @@ import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../
 import { formatMessage, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
 import { addExamples } from '../../help-text.js';
+import { unreadablePayload } from '../../../runner/inbox-payload.js';
 import { entryText, requireEntry } from './entry-text.js';
 
 interface ExplainOptions extends DbOptions {
@@ -52,6 +53,8 @@ function describe({ entry, attempts, replyParts, notices }: InboxTimeline, turn:
   events.sort(([a], [b]) => a.getTime() - b.getTime());
 
   const lines = [`inbox entry ${entry.id} (${entry.eventKey}) in session ${entry.sessionId}: ${entry.status}`, `  text: ${JSON.stringify(entryText(entry, 200))}`];
+  const unreadable = unreadablePayload(entry);
+  if (unreadable) lines.push(`  payload: ${unreadable}`);
   for (const [time, what] of events) lines.push(`  ${at(time)}  ${what}`);
   if (entry.status === 'pending') {
     lines.push(entry.nextAttemptAt ? `  next attempt not before ${at(entry.nextAttemptAt)} (${entry.lastError ?? ''})` : '  waiting for a worker');
