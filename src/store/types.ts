@@ -82,8 +82,6 @@ export interface HistoryWindow {
 }
 
 export interface AppendTurnOptions {
-  /** Platform event id: a second commit with the same id is refused as `already_processed`. */
-  eventId?: string;
   /** Runtime state to store with the turn: each runtime id given replaces that runtime's entry; others are kept. */
   runtimeState?: RuntimeState;
   /** Metadata recorded when this turn creates the session (ignored afterwards). */
@@ -100,9 +98,12 @@ export interface AppendTurnOptions {
   releaseLock?: boolean;
 }
 
-export type AppendTurnResult =
-  | { status: 'committed'; firstSeq: number; lastSeq: number; version: number }
-  | { status: 'already_processed' };
+/** A committed turn: its messages' seqs and the session's version after it. */
+export interface AppendTurnResult {
+  firstSeq: number;
+  lastSeq: number;
+  version: number;
+}
 
 /**
  * A session held under its lock: every read and write here runs while no other process runs a turn on

@@ -85,15 +85,6 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     expect(budget.map((m) => m.seq)).toEqual([7, 8]);
   });
 
-  it('commits an event id once and reports the duplicate', async () => {
-    const store = await fresh();
-    expect(await store.appendTurn('s', [user('hi')], { eventId: 'tg:1' })).toMatchObject({ status: 'committed', firstSeq: 1, lastSeq: 1 });
-    expect(await store.appendTurn('s', [user('hi again')], { eventId: 'tg:1' })).toEqual({ status: 'already_processed' });
-    expect(await store.appendTurn('other', [user('hi')], { eventId: 'tg:1' })).toEqual({ status: 'already_processed' });
-    expect((await store.fullHistory('s')).length).toBe(1);
-    expect(await store.getSession('other')).toBeNull();
-  });
-
   it('keeps runtime state per runtime id, replaced as a whole, beside the messages', async () => {
     const store = await fresh();
     await store.appendTurn('s', [user('1')], { runtimeState: { native: { t1: { toolCallIds: ['a'] } } } });
@@ -133,12 +124,12 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     const [a, b] = await Promise.all([store.ensureSession('s', { platform: 'x' }), store.ensureSession('s', { platform: 'y' })]);
     expect(a.createdAt).toEqual(b.createdAt);
     expect((await store.listSessions()).sessions).toHaveLength(1);
-    await store.appendTurn('s', [user('1'), assistant('2')], { eventId: 'e1' });
+    await store.appendTurn('s', [user('1'), assistant('2')]);
     expect(await store.deleteSession('s')).toBe(true);
     expect(await store.deleteSession('s')).toBe(false);
     expect(await store.fullHistory('s')).toEqual([]);
-    // the session's processed events went with it
-    expect(await store.appendTurn('s', [user('1')], { eventId: 'e1' })).toMatchObject({ status: 'committed' });
+    // A session of the same id starts over.
+    expect(await store.appendTurn('s', [user('1')])).toEqual({ firstSeq: 1, lastSeq: 1, version: 1 });
   });
 
   it('serializes turns of one session inside one process and times out with SessionBusyError', async () => {

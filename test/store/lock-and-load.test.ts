@@ -38,7 +38,7 @@ describe.each(BACKENDS)('$name: the window with the lock, the lock with the comm
     await a.withSessionLock('s', async (session) => {
       handle = session;
       await expect(b.withSessionLock('s', async () => {}, { waitMs: 0 })).rejects.toBeInstanceOf(SessionBusyError);
-      expect(await session.appendTurn([{ role: 'user', content: 'hi' }], { releaseLock: true })).toMatchObject({ status: 'committed' });
+      expect(await session.appendTurn([{ role: 'user', content: 'hi' }], { releaseLock: true })).toEqual({ firstSeq: 1, lastSeq: 1, version: 1 });
       // Still inside the holder's callback, yet the lock is another's to take, with the commit visible to it.
       takenAfter = await b.withSessionLock('s', async (s) => (await s.loadWindow()).length === 1, { waitMs: 0 });
     });

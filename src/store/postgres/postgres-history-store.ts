@@ -249,11 +249,10 @@ export class PostgresHistoryStore implements HistoryStore {
   ): Promise<AppendTurnResult> {
     if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const { rows } = await client.query<{ fresh: boolean; locked: boolean; handed_over: boolean | null; message_count: number | null; version: number | null }>(this.q('appendTurn', [
+    const { rows } = await client.query<{ locked: boolean; handed_over: boolean | null; message_count: number | null; version: number | null }>(this.q('appendTurn', [
         this.options.schema,
         sessionId,
         JSON.stringify(messages),
-        options.eventId ?? null,
         options.runtimeState ? JSON.stringify(options.runtimeState) : null,
         options.metadata ? JSON.stringify(options.metadata) : null,
         options.completeInbox ?? [],
@@ -263,9 +262,8 @@ export class PostgresHistoryStore implements HistoryStore {
     );
     const row = rows[0];
     if (row.handed_over) onHandedOver();
-    if (!row.fresh) return { status: 'already_processed' };
     if (!row.locked || row.version === null || row.message_count === null) throw new LockLostError(sessionId);
-    return { status: 'committed', firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
+    return { firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
   }
 
   /** @internal LockedSession's inbox calls, fenced on the lock held by `client`. */

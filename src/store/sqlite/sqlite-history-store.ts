@@ -191,8 +191,6 @@ export class SqliteHistoryStore implements HistoryStore {
     if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
     const followed: number[] = [];
     const result = this.fenced(owner, sessionId, (): AppendTurnResult => {
-        if (options.eventId !== undefined && this.stmt.eventSeen.get(options.eventId)) return { status: 'already_processed' };
-
         const now = Date.now();
         const runtimeState = options.runtimeState
           ? JSON.stringify({ ...this.runtimeStateNow(sessionId), ...options.runtimeState })
@@ -204,7 +202,6 @@ export class SqliteHistoryStore implements HistoryStore {
           runtimeState,
           count: messages.length,
         }) as { message_count: number; version: number };
-        if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
         for (const id of options.completeInbox ?? []) {
           const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
           if (answered?.followed) followed.push(id);
@@ -227,7 +224,7 @@ export class SqliteHistoryStore implements HistoryStore {
             now: m.createdAt?.getTime() ?? now,
           }),
         );
-        return { status: 'committed', firstSeq, lastSeq: count, version };
+        return { firstSeq, lastSeq: count, version };
     });
     this.announceTurnActivity(followed);
     return result;
