@@ -145,16 +145,17 @@ export function postgresSql(schema: string) {
        GROUP BY session_id
       HAVING coalesce(max(next_attempt_at), '-infinity') <= now()
        ORDER BY min(id) LIMIT $1`,
-    /** $1 schema (for the lock check), $2 session id, $3 limit */
+    /** A look only, like the window: not fenced. $1 session id, $2 limit */
     pendingInbox: `
       SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft, ${REPLY_PARTS('i.id')}
         FROM ${s}.inbox i
-       WHERE i.session_id = $2::text AND i.status = 'pending' AND ${HOLDS_SESSION_LOCK}
-       ORDER BY i.id LIMIT $3`,
+       WHERE i.session_id = $1::text AND i.status = 'pending'
+       ORDER BY i.id LIMIT $2`,
     /**
      * The next batch, each entry's attempt counted and recorded in the same statement (durable before any work):
      * nothing while an entry of the session waits for a later attempt; else up to $3 entries in order, stopping
-     * before a solo entry (a solo entry first is taken alone).
+     * before a solo entry (a solo entry first is taken alone). One row more, with a null id, says whether the fence
+     * held (`locked`), so a refused claim is told from an empty one.
      * $1 schema, $2 session id, $3 limit, $4 worker
      */
     claimInbox: `
@@ -170,8 +171,8 @@ export function postgresSql(schema: string) {
       ), tried AS (
         INSERT INTO ${s}.inbox_attempts (inbox_id, attempt, worker) SELECT id, attempts, $4::text FROM bumped
       )
-      SELECT b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
-        FROM bumped b ORDER BY b.id`,
+      SELECT ${HOLDS_SESSION_LOCK} AS locked, b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
+        FROM (SELECT 1) one LEFT JOIN bumped b ON true ORDER BY b.id NULLS FIRST`,
     /** $1 schema, $2 session id, $3 inbox ids, $4 retry at, $5 stage, $6 error class, $7 error, $8 refund the attempt */
     deferInbox: `
       WITH d AS (

@@ -34,7 +34,8 @@ import {
   type SessionRow,
   type TurnProgressRow,
 } from '../row-mapping.js';
-import { assertRuntimeStateSize } from '../runtime-state.js';
+import { mergeRuntimeState } from '../runtime-state.js';
+import { withSessionLock, type HeldSessionLock } from '../session-lock.js';
 import { checkPause, checkScopeKey, reportedWait, tokensAt, uniqueScopes, waitFor, type BucketState } from '../send-budget.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
@@ -73,7 +74,6 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { currentProcess, isAlive } from './process-identity.js';
 import { SQLITE_SQL as SQL } from './sql.js';
 
-const DEFAULT_LOCK_WAIT_MS = 30_000;
 /** How long a statement waits for another process's write transaction (they are short). */
 const BUSY_TIMEOUT_MS = 10_000;
 const MAX_POLL_MS = 20;
@@ -88,12 +88,14 @@ const inboxActivity = new EventEmitter().setMaxListeners(0);
 /** Likewise for turn logs (see onTurnActivity): a follower in another process polls turnProgress. */
 const turnActivity = new EventEmitter().setMaxListeners(0);
 
+
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
   readonly location: string;
-  private readonly stmt: Statements;
+  /** @internal */
+  readonly stmt: Statements;
 
-  private constructor(private readonly db: Database.Database, file: string) {
+  private constructor(/** @internal */ readonly db: Database.Database, file: string) {
     this.location = file;
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Statements;
   }
@@ -120,9 +122,12 @@ export class SqliteHistoryStore implements HistoryStore {
     return { current: this.db.pragma('user_version', { simple: true }) as number, latest: SQLITE_MIGRATIONS.length };
   }
 
-  async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
-    assertValidSessionId(sessionId);
-    const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+  withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options?: LockOptions): Promise<T> {
+    return withSessionLock((id, waitMs, preload) => this.lockSession(id, waitMs, preload), sessionId, fn, options);
+  }
+
+  /** Poll for the lock (SQLite has no lock to wait on) until `waitMs` has passed. */
+  private async lockSession(sessionId: string, waitMs: number, preload: HistoryWindow | undefined): Promise<HeldSessionLock> {
     const owner = randomUUID();
     const deadline = Date.now() + waitMs;
     for (let delay = 1; !this.tryLock(sessionId, owner); delay = Math.min(delay * 2, MAX_POLL_MS)) {
@@ -131,11 +136,11 @@ export class SqliteHistoryStore implements HistoryStore {
       // Jitter keeps several waiting processes from polling in lock-step.
       await sleep(Math.min(left, delay * (0.5 + Math.random())));
     }
-    const session = new SqliteLockedSession(this, this.stmt, sessionId, owner);
     try {
-      return await fn(session);
-    } finally {
-      if (!session.handedOver) this.unlock(sessionId, owner);
+      return new SqliteHeldLock(this, sessionId, owner, preload && this.windowNow(sessionId, preload));
+    } catch (error) {
+      this.unlock(sessionId, owner);
+      throw error;
     }
   }
 
@@ -153,7 +158,8 @@ export class SqliteHistoryStore implements HistoryStore {
     );
   }
 
-  private unlock(sessionId: string, owner: string): void {
+  /** @internal */
+  unlock(sessionId: string, owner: string): void {
     if (this.db.open) this.withoutSync(() => this.stmt.releaseLock.run(sessionId, owner));
   }
 
@@ -174,76 +180,9 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
   }
 
-  /** @internal Run `write` in one IMMEDIATE transaction if `owner` still holds the session's lock. */
-  fenced<T>(owner: string, sessionId: string, write: () => T): T {
-    return this.db
-      .transaction(() => {
-        const holder = this.stmt.getLock.get(sessionId) as { owner: string } | undefined;
-        if (holder?.owner !== owner) throw new LockLostError(sessionId);
-        return write();
-      })
-      .immediate();
-  }
-
-  /** @internal the body of `LockedSession.appendTurn`: one IMMEDIATE transaction, fenced on the lock's owner. */
-  appendTurnAs(owner: string, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): AppendTurnResult {
-    if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
-    if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const followed: number[] = [];
-    const result = this.fenced(owner, sessionId, (): AppendTurnResult => {
-        const now = Date.now();
-        const runtimeState = options.runtimeState
-          ? JSON.stringify({ ...this.runtimeStateNow(sessionId), ...options.runtimeState })
-          : null;
-        const { message_count: count, version } = this.stmt.advanceSession.get({
-          id: sessionId,
-          now,
-          metadata: options.metadata ? JSON.stringify(options.metadata) : null,
-          runtimeState,
-          count: messages.length,
-        }) as { message_count: number; version: number };
-        for (const id of options.completeInbox ?? []) {
-          const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
-          if (answered?.followed) followed.push(id);
-        }
-        // In the same transaction: the lock is free exactly when the turn is visible.
-        if (options.releaseLock) this.stmt.releaseLock.run(sessionId, owner);
-        const firstSeq = count - messages.length + 1;
-        messages.forEach((m, i) =>
-          this.stmt.insertMessage.run({
-            sessionId,
-            seq: firstSeq + i,
-            turn: version,
-            turnStart: i === 0 ? 1 : 0,
-            role: m.role,
-            content: m.content,
-            name: m.name ?? null,
-            toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
-            toolCallId: m.toolCallId ?? null,
-            metadata: m.metadata ? JSON.stringify(m.metadata) : null,
-            now: m.createdAt?.getTime() ?? now,
-          }),
-        );
-        return { firstSeq, lastSeq: count, version };
-    });
-    this.announceTurnActivity(followed);
-    return result;
-  }
-
   /** @internal Tell this process's onTurnActivity listeners about these entries; call it once their write committed. */
   announceTurnActivity(inboxIds: number[]): void {
     for (const id of inboxIds) turnActivity.emit(this.location, id);
-  }
-
-  /** @internal Append turn events after the entry's last (see LockedSession.recordTurnEvents), fenced on the lock's owner. */
-  recordTurnEventsAs(owner: string, sessionId: string, inboxId: number, events: NewTurnEvent[]): void {
-    const rows = turnEventsToWrite(events);
-    this.fenced(owner, sessionId, () => {
-      const now = Date.now();
-      const { seq: last } = this.stmt.lastTurnEventSeq.get(inboxId) as { seq: number };
-      rows.forEach((row, i) => this.stmt.insertTurnEvent.run({ inboxId, seq: last + i + 1, kind: row.kind, data: row.data, now }));
-    });
-    if (rows.length > 0) this.announceTurnActivity([inboxId]);
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -290,28 +229,6 @@ export class SqliteHistoryStore implements HistoryStore {
     // Its fate is open again: its follower should look.
     if (row?.followed) this.announceTurnActivity([id]);
     return row !== undefined;
-  }
-
-  /** @internal Claim the session's next batch (see LockedSession.claimInbox), fenced on the lock's owner. */
-  claimInboxAs(owner: string, sessionId: string, limit: number, worker: string): InboxEntry[] {
-    return this.fenced(owner, sessionId, () => {
-      const now = Date.now();
-      const ids = (this.stmt.claimBatch.all({ id: sessionId, limit, now }) as Array<{ id: number }>).map((r) => r.id);
-      return ids.map((id) => {
-        const { attempts } = this.stmt.countAttempt.get(id) as { attempts: number };
-        this.stmt.startAttempt.run(id, attempts, worker, now);
-        return toInboxEntry(this.stmt.inboxEntryById.get(id) as InboxRow);
-      });
-    });
-  }
-
-  /** @internal End the latest attempt of each entry `write` changed. */
-  endAttempts(ids: number[], failure: AttemptFailure | undefined, write: (id: number) => number): void {
-    const now = Date.now();
-    for (const id of ids) {
-      if (write(id) === 0) continue;
-      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? COMMITTED_STAGE, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
-    }
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {
@@ -468,6 +385,11 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    return this.windowNow(sessionId, window);
+  }
+
+  /** @internal */
+  windowNow(sessionId: string, window: HistoryWindow): StoredMessage[] {
     const rows = this.stmt.loadWindow.all({ id: sessionId, max: window.maxMessages ?? Number.MAX_SAFE_INTEGER }) as MessageRow[];
     return applyTokenBudget(
       rows.map((r) => toStoredMessage(sessionId, r)),
@@ -493,7 +415,8 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.runtimeStateNow(sessionId);
   }
 
-  private runtimeStateNow(sessionId: string): RuntimeState | null {
+  /** @internal */
+  runtimeStateNow(sessionId: string): RuntimeState | null {
     const row = this.stmt.getRuntimeState.get(sessionId) as { runtime_state: string | null } | undefined;
     return row?.runtime_state ? (JSON.parse(row.runtime_state) as RuntimeState) : null;
   }
@@ -507,57 +430,121 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 }
 
-class SqliteLockedSession implements LockedSession {
-  /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
-  handedOver = false;
+/**
+ * A session lock held as a row of session_locks under a random owner token: every write runs in one IMMEDIATE
+ * transaction that first checks the row still names this owner (the fence), so a lost lock writes nothing.
+ */
+class SqliteHeldLock implements HeldSessionLock {
+  private readonly stmt: Statements;
 
   constructor(
     private readonly store: SqliteHistoryStore,
-    private readonly stmt: Statements,
-    readonly sessionId: string,
+    private readonly sessionId: string,
     private readonly owner: string,
-  ) {}
-
-  loadWindow(window?: HistoryWindow): Promise<StoredMessage[]> {
-    return this.store.loadWindow(this.sessionId, window);
+    readonly preloaded: StoredMessage[] | undefined,
+  ) {
+    this.stmt = store.stmt;
   }
 
-  async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
-    const result = this.store.appendTurnAs(this.owner, this.sessionId, messages, options);
-    if (options?.releaseLock) this.handedOver = true;
-    return result;
+  /** Run `write` in one IMMEDIATE transaction if this owner still holds the session's lock. */
+  private fenced<T>(write: () => T): T {
+    return this.store.db
+      .transaction(() => {
+        const holder = this.stmt.getLock.get(this.sessionId) as { owner: string } | undefined;
+        if (holder?.owner !== this.owner) throw new LockLostError(this.sessionId);
+        return write();
+      })
+      .immediate();
   }
 
-  getRuntimeState(): Promise<RuntimeState | null> {
-    return this.store.getRuntimeState(this.sessionId);
+  /** End the latest attempt of each entry `write` changed. */
+  private endAttempts(ids: number[], failure: AttemptFailure | undefined, write: (id: number) => number): void {
+    const now = Date.now();
+    for (const id of ids) {
+      if (write(id) === 0) continue;
+      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? COMMITTED_STAGE, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
+    }
+  }
+
+  async loadWindow(window: HistoryWindow): Promise<StoredMessage[]> {
+    return this.store.windowNow(this.sessionId, window);
+  }
+
+  async appendTurn(messages: NewMessage[], options: AppendTurnOptions): Promise<{ committed: AppendTurnResult; handedOver: boolean }> {
+    const { sessionId } = this;
+    const followed: number[] = [];
+    const committed = this.fenced((): AppendTurnResult => {
+      const now = Date.now();
+      const runtimeState = options.runtimeState ? JSON.stringify(mergeRuntimeState(this.store.runtimeStateNow(sessionId), options.runtimeState)) : null;
+      const { message_count: count, version } = this.stmt.advanceSession.get({
+        id: sessionId,
+        now,
+        metadata: options.metadata ? JSON.stringify(options.metadata) : null,
+        runtimeState,
+        count: messages.length,
+      }) as { message_count: number; version: number };
+      for (const id of options.completeInbox ?? []) {
+        const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
+        if (answered?.followed) followed.push(id);
+      }
+      // In the same transaction: the lock is free exactly when the turn is visible.
+      if (options.releaseLock) this.stmt.releaseLock.run(sessionId, this.owner);
+      const firstSeq = count - messages.length + 1;
+      messages.forEach((m, i) =>
+        this.stmt.insertMessage.run({
+          sessionId,
+          seq: firstSeq + i,
+          turn: version,
+          turnStart: i === 0 ? 1 : 0,
+          role: m.role,
+          content: m.content,
+          name: m.name ?? null,
+          toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
+          toolCallId: m.toolCallId ?? null,
+          metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+          now: m.createdAt?.getTime() ?? now,
+        }),
+      );
+      return { firstSeq, lastSeq: count, version };
+    });
+    this.store.announceTurnActivity(followed);
+    return { committed, handedOver: options.releaseLock === true };
+  }
+
+  async getRuntimeState(): Promise<RuntimeState | null> {
+    return this.store.runtimeStateNow(this.sessionId);
   }
 
   async updateMetadata(patch: SessionMetadata): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.stmt.updateMetadata.run({ id: this.sessionId, now: Date.now(), patch: JSON.stringify(patch) }),
-    );
+    this.fenced(() => this.stmt.updateMetadata.run({ id: this.sessionId, now: Date.now(), patch: JSON.stringify(patch) }));
   }
 
-  async pendingInbox(limit = 100): Promise<InboxEntry[]> {
+  async pendingInbox(limit: number): Promise<InboxEntry[]> {
     return (this.stmt.pendingInbox.all(this.sessionId, limit) as InboxRow[]).map(toInboxEntry);
   }
 
   async claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
-    return this.store.claimInboxAs(this.owner, this.sessionId, limit, worker);
+    return this.fenced(() => {
+      const now = Date.now();
+      const ids = (this.stmt.claimBatch.all({ id: this.sessionId, limit, now }) as Array<{ id: number }>).map((r) => r.id);
+      return ids.map((id) => {
+        const { attempts } = this.stmt.countAttempt.get(id) as { attempts: number };
+        this.stmt.startAttempt.run(id, attempts, worker, now);
+        return toInboxEntry(this.stmt.inboxEntryById.get(id) as InboxRow);
+      });
+    });
   }
 
-  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options: { refundAttempt?: boolean } = {}): Promise<void> {
-    const refund = options.refundAttempt ? 1 : 0;
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error, refund }).changes),
-    );
+  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, { refundAttempt = false }: { refundAttempt?: boolean } = {}): Promise<void> {
+    const refund = refundAttempt ? 1 : 0;
+    this.fenced(() => this.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error, refund }).changes));
   }
 
   async completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const now = Date.now();
     const followed: number[] = [];
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => {
+    this.fenced(() =>
+      this.endAttempts(ids, failure, (id) => {
         const completed = this.stmt.completeInbox.get({ id, outcome, now, error: failure?.error ?? null }) as { followed: number } | undefined;
         if (completed?.followed) followed.push(id);
         return completed ? 1 : 0;
@@ -566,22 +553,31 @@ class SqliteLockedSession implements LockedSession {
     this.store.announceTurnActivity(followed);
   }
 
+  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    this.fenced(() => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+  }
+
   async saveDraft(inboxId: number, draft: unknown): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.saveDraft.run(JSON.stringify(draft), inboxId));
+    this.fenced(() => this.stmt.saveDraft.run(JSON.stringify(draft), inboxId));
   }
 
   async recordNotice(inboxId: number, text: string): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordNotice.run(inboxId, Date.now(), text));
-  }
-
-  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+    this.fenced(() => this.stmt.recordNotice.run(inboxId, Date.now(), text));
   }
 
   async recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
-    this.store.recordTurnEventsAs(this.owner, this.sessionId, inboxId, events);
+    const rows = turnEventsToWrite(events);
+    this.fenced(() => {
+      const now = Date.now();
+      const { seq: last } = this.stmt.lastTurnEventSeq.get(inboxId) as { seq: number };
+      rows.forEach((row, i) => this.stmt.insertTurnEvent.run({ inboxId, seq: last + i + 1, kind: row.kind, data: row.data, now }));
+    });
+    if (rows.length > 0) this.store.announceTurnActivity([inboxId]);
   }
 
+  release({ handedOver }: { handedOver: boolean }): void {
+    if (!handedOver) this.store.unlock(this.sessionId, this.owner);
+  }
 }
 
 function migrate(db: Database.Database, file: string): void {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockLostError, SessionBusyError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore, LockedSession } from '../../src/store/types.js';
-import { BACKENDS } from './backends.js';
+import { LockLostError, SessionBusyError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { HistoryStore, LockedSession } from '../../../src/store/types.js';
+import { BACKENDS } from '../backends.js';
 
 describe.each(BACKENDS)('$name: the window with the lock, the lock with the commit', ({ freshDb }) => {
   const open: HistoryStore[] = [];
