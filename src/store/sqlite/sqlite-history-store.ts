@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,6 +69,7 @@ import type {
   StoredMessage,
   TurnProgress,
 } from '../types.js';
+import { joinFileActivity, type FileActivity } from './file-activity.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { currentProcess, isAlive } from './process-identity.js';
 import { SQLITE_SQL as SQL } from './sql.js';
@@ -83,11 +83,6 @@ type Statements = { [K in keyof typeof SQL]: Database.Statement };
 /** Leases share the lock table under keys no session id can take (session ids have no control characters). */
 const LEASE_PREFIX = '\u0001lease:';
 
-/** SQLite has no NOTIFY: enqueues wake listeners in this process; other processes find entries by polling. */
-const inboxActivity = new EventEmitter().setMaxListeners(0);
-/** Likewise for turn logs (see onTurnActivity): a follower in another process polls turnProgress. */
-const turnActivity = new EventEmitter().setMaxListeners(0);
-
 
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
@@ -95,8 +90,12 @@ export class SqliteHistoryStore implements HistoryStore {
   /** @internal */
   readonly stmt: Statements;
 
+  /** Who in this process hears this store's writes (see file-activity.ts). */
+  private readonly activity: FileActivity;
+
   private constructor(/** @internal */ readonly db: Database.Database, file: string) {
     this.location = file;
+    this.activity = joinFileActivity(file);
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Statements;
   }
 
@@ -182,7 +181,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** @internal Tell this process's onTurnActivity listeners about these entries; call it once their write committed. */
   announceTurnActivity(inboxIds: number[]): void {
-    for (const id of inboxIds) turnActivity.emit(this.location, id);
+    for (const id of inboxIds) this.activity.turns.emit(id);
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -198,7 +197,7 @@ export class SqliteHistoryStore implements HistoryStore {
       followed: entry.followed ? 1 : 0,
     }) as { id: number; redeliveries: number; status: string; followed: number };
     if (row.redeliveries > 0) return { id: null, duplicate: true };
-    if (row.status === 'pending') inboxActivity.emit(this.location, entry.sessionId);
+    if (row.status === 'pending') this.activity.inbox.emit(entry.sessionId);
     // A refused entry has its final fate already.
     else if (row.followed) this.announceTurnActivity([row.id]);
     return { id: row.id, duplicate: false };
@@ -225,7 +224,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async retryInbox(id: number): Promise<boolean> {
     const row = this.stmt.retryInbox.get(id) as { session_id: string; followed: number } | undefined;
-    if (row) inboxActivity.emit(this.location, row.session_id);
+    if (row) this.activity.inbox.emit(row.session_id);
     // Its fate is open again: its follower should look.
     if (row?.followed) this.announceTurnActivity([id]);
     return row !== undefined;
@@ -242,18 +241,14 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
-    inboxActivity.on(this.location, listener);
-    return async () => {
-      inboxActivity.off(this.location, listener);
-    };
+    const off = this.activity.inbox.on(listener);
+    return async () => off();
   }
 
   /** Only this process's writes are heard (every store on this file in it): followers elsewhere poll. */
   async onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>> {
-    turnActivity.on(this.location, listener);
-    return async () => {
-      turnActivity.off(this.location, listener);
-    };
+    const off = this.activity.turns.on(listener);
+    return async () => off();
   }
 
   async inboxStats(): Promise<InboxQueueStats[]> {
@@ -426,6 +421,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
+    this.activity.leave();
     if (this.db.open) this.db.close();
   }
 }
