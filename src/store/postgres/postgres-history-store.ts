@@ -4,10 +4,9 @@ import { ApiKeyNameTakenError, LockLostError, SessionBusyError, isStoreUnreachab
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
+import { inboxListArguments, inboxLookup, queueArguments, sessionListArguments, sessionPage } from '../query-arguments.js';
 import {
   ANSWER_MESSAGES,
-  decodeCursor,
-  encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
   toStoredMedia,
@@ -233,14 +232,14 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const { rows } = await this.pool.query<InboxRecordRow>(this.q('listInbox', [filter.status ?? null, filter.sessionId ?? null, limit]));
+    const { status, sessionId, limit } = inboxListArguments(filter);
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('listInbox', [status, sessionId, limit]));
     return rows.map(toInboxRecord);
   }
 
   async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
-    const byId = typeof idOrEventKey === 'number';
-    const { rows } = await this.pool.query<InboxRecordRow>(this.q('inboxEntry', [byId ? idOrEventKey : null, byId ? null : idOrEventKey]));
+    const { id, key } = inboxLookup(idOrEventKey);
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('inboxEntry', [id, key]));
     if (!rows[0]) return null;
     const entry = toInboxRecord(rows[0]);
     const [attempts, replies, notices] = await Promise.all([
@@ -262,9 +261,9 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
-    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
+    const selection = queueArguments(queue);
     const { rows } = await this.pool.query<{ session_id: string }>(
-      this.q('pendingInboxSessions', [limit, name ?? null, also?.queue ?? null, also?.sessionPrefix ?? null]),
+      this.q('pendingInboxSessions', [limit, selection.queue, selection.also, selection.prefix]),
     );
     return rows.map((r) => r.session_id);
   }
@@ -398,21 +397,11 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(this.q('listSessions', [
-      filter.prefix ?? null,
-      filter.updatedSince ?? null,
-      cursor?.updatedKey ?? null,
-      cursor?.id ?? null,
-      limit + 1,
-    ]));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      sessions: page.map(toSessionInfo),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_us, last.id) } : {}),
-    };
+    const { prefix, since, cursor, limit } = sessionListArguments(filter);
+    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(
+      this.q('listSessions', [prefix, since, cursor?.updatedKey ?? null, cursor?.id ?? null, limit + 1]),
+    );
+    return sessionPage(rows, limit, (row) => row.updated_us);
   }
 
   loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {

@@ -7,10 +7,9 @@ import { ApiKeyNameTakenError, LockLostError, SessionBusyError, StoreNotReadyErr
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
+import { inboxListArguments, inboxLookup, queueArguments, sessionListArguments, sessionPage } from '../query-arguments.js';
 import {
   ANSWER_MESSAGES,
-  decodeCursor,
-  encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
   toStoredMedia,
@@ -204,14 +203,12 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const rows = this.stmt.listInbox.all({ status: filter.status ?? null, sessionId: filter.sessionId ?? null, limit }) as InboxRecordRow[];
+    const rows = this.stmt.listInbox.all(inboxListArguments(filter)) as InboxRecordRow[];
     return rows.map(toInboxRecord);
   }
 
   async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
-    const byId = typeof idOrEventKey === 'number';
-    const row = this.stmt.inboxRecord.get({ id: byId ? idOrEventKey : null, key: byId ? null : idOrEventKey }) as InboxRecordRow | undefined;
+    const row = this.stmt.inboxRecord.get(inboxLookup(idOrEventKey)) as InboxRecordRow | undefined;
     if (!row) return null;
     const entry = toInboxRecord(row);
     return toInboxTimeline(
@@ -235,8 +232,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
-    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
-    const params = { limit, queue: name ?? null, also: also?.queue ?? null, prefix: also?.sessionPrefix ?? null, now: Date.now() };
+    const params = { limit, ...queueArguments(queue), now: Date.now() };
     return (this.stmt.pendingInboxSessions.all(params) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
@@ -362,21 +358,15 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const { prefix, since, cursor, limit } = sessionListArguments(filter);
     const rows = this.stmt.listSessions.all({
-      prefix: filter.prefix ?? null,
-      since: filter.updatedSince?.getTime() ?? null,
+      prefix,
+      since: since?.getTime() ?? null,
       cursorKey: cursor ? Number(cursor.updatedKey) : null,
       cursorId: cursor?.id ?? null,
       limit: limit + 1,
     }) as Array<SessionRow & { updated_at: number }>;
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      sessions: page.map(toSessionInfo),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_at, last.id) } : {}),
-    };
+    return sessionPage(rows, limit, (row) => row.updated_at);
   }
 
   async loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
