@@ -14,11 +14,6 @@ export { EchoModel } from './core/llm/echo-model.js';
 export { openStore, type OpenStoreOptions } from './store/open-store.js';
 export { parseDbLocation, redactUrl } from './store/db-location.js';
 export { MAX_RUNTIME_STATE_BYTES } from './store/runtime-state.js';
-export {
-  InvalidInputError,
-  LockLostError,
-  SessionBusyError,
-  StoreUnavailableError,
-  ThreadlineError,
-} from './store/errors.js';
+export { isStoreUnreachable, ThreadlineError } from './errors.js';
+export { InvalidInputError, LockLostError, SessionBusyError, StoreUnavailableError } from './store/errors.js';
 export type * from './store/types.js';

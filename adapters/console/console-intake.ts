@@ -1,6 +1,6 @@
 import type { Logger } from '../../src/log.js';
 import type { InboundMessage, InboundSink } from '../../src/runner/platform-adapter.js';
-import { isStoreUnreachable } from '../../src/store/errors.js';
+import { isStoreUnreachable } from '../../src/errors.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 

@@ -2,7 +2,7 @@ import { DiscordAPIError, MessageFlags, REST, Routes, Status, type APIAllowedMen
 import type { Logger } from '../../src/log.js';
 import type { Attachment, DeliveryFault, InboundHandler, InboundSink, PlatformAdapter, ReplyTarget } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
-import type { HistoryStore } from '../../src/store/types.js';
+import type { LeaseProvider } from '../../src/runner/lease-provider.js';
 import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
@@ -31,7 +31,7 @@ export interface DiscordAdapterOptions {
   apiUrl?: string;
   /** The bot's total gateway shard count; each worker serves the shards whose lease it holds. */
   shardCount: number;
-  leases: Pick<HistoryStore, 'tryAcquireLease'>;
+  leases: LeaseProvider;
   logger: Logger;
   /** Discord refused the gateway for good (bad token, Message Content intent not enabled…): the process should stop. */
   onFatal: (error: DiscordGatewayRefusedError) => void;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/log.js';
-import type { HistoryStore, Lease } from '../../src/store/types.js';
+import type { Lease, LeaseProvider } from '../../src/runner/lease-provider.js';
 
 /**
  * How often a worker tries to take one more shard. Discord lets a bot identify one shard per 5 s (per
@@ -12,7 +12,7 @@ export const SHARD_CLAIM_INTERVAL_MS = 5_000;
 export type Disconnect = () => Promise<void>;
 
 export interface ShardClaimerOptions {
-  leases: Pick<HistoryStore, 'tryAcquireLease'>;
+  leases: LeaseProvider;
   shardCount: number;
   /** The lease that makes a worker the one connection of a shard. */
   leaseName: (shard: number) => string;

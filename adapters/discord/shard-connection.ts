@@ -1,6 +1,6 @@
 import { ChannelType, Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials, type Interaction, type Message } from 'discord.js';
 import type { Logger } from '../../src/log.js';
-import { ThreadlineError } from '../../src/store/errors.js';
+import { ThreadlineError } from '../../src/errors.js';
 
 /** Guild messages with their text (Message Content is privileged: it must be enabled in the Developer Portal) and DMs. */
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages];

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { isStoreUnreachable } from '../../src/store/errors.js';
+import { isStoreUnreachable } from '../../src/errors.js';
 
 /*
  * HTTP plumbing every webhook receiver needs (Telegram's webhook mode, WhatsApp, Slack's HTTP mode): a listening

@@ -5,7 +5,7 @@ import type { MenuCommand } from '../../src/runner/commands.js';
 import { MediaTooLargeError } from '../../src/runner/media.js';
 import type { Attachment, DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
-import type { Lease } from '../../src/store/types.js';
+import type { Lease, LeaseProvider } from '../../src/runner/lease-provider.js';
 import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
@@ -27,11 +27,6 @@ export const TELEGRAM_SEND_LIMITS: Readonly<Record<'bot' | 'private' | 'group', 
   group: { ratePerSec: 20 / 60, burst: 3 },
 };
 const STANDBY_RETRY_MS = 2_000;
-
-/** The part of the store the adapter uses: a lease, so only one of several workers polls at a time. */
-export interface LeaseProvider {
-  tryAcquireLease(name: string): Promise<Lease | null>;
-}
 
 export type TelegramReceiveMode =
   | { kind: 'polling'; leases?: LeaseProvider }

@@ -1,5 +1,5 @@
 import { MediaTooLargeError } from '../../src/runner/media.js';
-import { ThreadlineError } from '../../src/store/errors.js';
+import { ThreadlineError } from '../../src/errors.js';
 import { downloadBytes } from '../shared/download.js';
 
 /** Graph API base the Cloud API lives under; WHATSAPP_API_URL overrides it (tests, proxies, another version). */

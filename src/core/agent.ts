@@ -1,6 +1,6 @@
 import { openStore } from '../store/open-store.js';
 import { assertValidSessionId } from '../store/session-id.js';
-import type { AppendTurnOptions, AppendTurnResult, HistoryStore, HistoryWindow, LockedSession, NewMessage, StoredMessage } from '../store/types.js';
+import type { AppendTurnOptions, AppendTurnResult, ConversationStore, HistoryStore, HistoryWindow, LockedConversation, NewMessage, StoredMessage } from '../store/types.js';
 import type { ChatModel } from './llm/chat-model.js';
 import { createChatModel, type ChatModelConfig } from './llm/create-chat-model.js';
 import { oneLine } from './one-line.js';
@@ -18,7 +18,7 @@ export interface AgentMemoryOptions {
   /** Where to keep the history (`postgres://…`, `sqlite:…`, or a file path); the agent opens it on first use and closes it in `close()`. */
   db?: string;
   /** An already-open store, shared with others: the agent never closes it. Takes the place of `db`. */
-  store?: HistoryStore;
+  store?: ConversationStore;
   /** Default: a fresh id from `generateSessionId()`. */
   sessionId?: string;
   /** Recorded in the session's metadata when the agent creates it. */
@@ -74,9 +74,10 @@ export class Agent {
   private readonly llm: ChatModelConfig | ChatModel | undefined;
   private turnEngine?: TurnEngine;
   private readonly runtimeState: RuntimeStateMirror;
-  private readonly ownsStore: boolean;
   private readonly db?: string;
-  private store?: Promise<HistoryStore>;
+  private store?: Promise<ConversationStore>;
+  /** The store opened from `memory.db`, which `close()` closes; a shared `memory.store` is never here. */
+  private ownStore?: Promise<HistoryStore>;
   private closed = false;
 
   constructor(options: AgentOptions) {
@@ -96,7 +97,6 @@ export class Agent {
     this.window = memory.window ?? DEFAULT_WINDOW;
     this.userId = memory.userId;
     this.runtimeState = new RuntimeStateMirror(memory.mirrorRuntimeState === true);
-    this.ownsStore = memory.store === undefined;
     this.db = memory.db;
     this.store = memory.store ? Promise.resolve(memory.store) : undefined;
   }
@@ -152,7 +152,7 @@ export class Agent {
    * only the input is committed, marked `failed` / `interrupted`, so the stored context never holds a tool call
    * without its result or a partial reply.
    */
-  async runTurn(session: LockedSession, input: NewMessage[], options: AgentTurnOptions = {}): Promise<TurnResult> {
+  async runTurn(session: LockedConversation, input: NewMessage[], options: AgentTurnOptions = {}): Promise<TurnResult> {
     this.assertOpen();
     if (options.sessionId !== undefined && options.sessionId !== session.sessionId) {
       throw new TypeError(`runTurn was given session ${JSON.stringify(options.sessionId)} but holds the lock of ${JSON.stringify(session.sessionId)}`);
@@ -218,7 +218,7 @@ export class Agent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsStore && this.store) await (await this.store.catch(() => undefined))?.close();
+    if (this.ownStore) await (await this.ownStore.catch(() => undefined))?.close();
   }
 
   private userTurn(text: string, options: StartOptions, onText?: (delta: string) => void): Promise<TurnResult> {
@@ -233,7 +233,7 @@ export class Agent {
     );
   }
 
-  private openStore(): Promise<HistoryStore> {
+  private openStore(): Promise<ConversationStore> {
     this.assertOpen();
     if (!this.store) {
       const opening = openStore(this.db!);
@@ -242,6 +242,7 @@ export class Agent {
         if (this.store === opening) this.store = undefined;
       });
       this.store = opening;
+      this.ownStore = opening;
     }
     return this.store;
   }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { oneLine } from '../core/one-line.js';
-import type { HistoryStore } from '../store/types.js';
+import type { StoreAdmin } from '../store/types.js';
 
 /** How long /readyz waits for the store before calling the process unready. */
 const DEFAULT_STORE_TIMEOUT_MS = 2_000;
@@ -11,7 +11,7 @@ export interface OpsRoutesOptions {
   /** What /metrics renders. */
   registry: Registry;
   /** The store /readyz asks (`schemaVersion()`); undefined while it is not open yet. */
-  store: () => Pick<HistoryStore, 'schemaVersion'> | undefined;
+  store: () => Pick<StoreAdmin, 'schemaVersion'> | undefined;
   /**
    * Why the process is not ready apart from its store (starting, shutting down, an adapter not connected): one
    * line, or undefined when nothing is wrong. Asked once the store has answered.
@@ -52,7 +52,7 @@ export function opsRoutes(options: OpsRoutesOptions): Hono {
 }
 
 /** Why the store is not usable now, or undefined when it answered in time. */
-async function probeStore(store: Pick<HistoryStore, 'schemaVersion'> | undefined, timeoutMs: number): Promise<string | undefined> {
+async function probeStore(store: Pick<StoreAdmin, 'schemaVersion'> | undefined, timeoutMs: number): Promise<string | undefined> {
   if (!store) return 'the store is not open yet';
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {

@@ -3,9 +3,8 @@ import type { Logger } from '../log.js';
 import { runnerQueues } from '../runner/inbox-queue.js';
 import type { PlatformAdapter } from '../runner/platform-adapter.js';
 import type { RunnerMetrics } from '../runner/runner-metrics.js';
-import type { HistoryStore } from '../store/types.js';
 import { httpMetrics } from './http-metrics.js';
-import type { InboxQueueStats } from '../store/types.js';
+import type { InboxQueueStats, InboxStore, StoreAdmin } from '../store/types.js';
 import { createMetrics, type ThreadlineMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
@@ -26,7 +25,7 @@ export interface BotProcessOpsOptions {
 export class BotProcessOps {
   readonly metrics: ThreadlineMetrics;
   private server?: OpsServer;
-  private store?: HistoryStore;
+  private store?: StoreAdmin & Pick<InboxStore, 'inboxStats'>;
   private readonly adapters: PlatformAdapter[] = [];
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private statsFailing = false;
@@ -52,7 +51,7 @@ export class BotProcessOps {
     return this.server?.port;
   }
 
-  storeOpened(store: HistoryStore): void {
+  storeOpened(store: StoreAdmin & Pick<InboxStore, 'inboxStats'>): void {
     this.store = store;
   }
 

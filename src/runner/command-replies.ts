@@ -1,8 +1,8 @@
-import type { HistoryStore, LockedSession } from '../store/types.js';
+import type { ConversationStore, LockedSession } from '../store/types.js';
 import { helpText, type CommandName } from './commands.js';
 
 export interface CommandContext {
-  store: HistoryStore;
+  store: ConversationStore;
   /** The chat's session, held locked. */
   chat: LockedSession;
   /** The chat's active conversation; /new points it elsewhere. */
@@ -41,7 +41,7 @@ export async function commandReply(command: CommandName, context: CommandContext
   }
 }
 
-async function historySummary(store: HistoryStore, conversation: string): Promise<string> {
+async function historySummary(store: ConversationStore, conversation: string): Promise<string> {
   const info = await store.getSession(conversation);
   if (!info || info.messageCount === 0) return 'This conversation is empty.';
   const recent = (await store.loadWindow(conversation, { maxMessages: 6 })).filter((m) => m.role === 'user' || m.role === 'assistant');

@@ -10,7 +10,7 @@ import type { ChatImage } from '../core/llm/chat-model.js';
 import type { Transcriber } from '../core/llm/transcriber.js';
 import type { Logger } from '../log.js';
 import { ThreadlineError } from '../store/errors.js';
-import type { HistoryStore, InboxEntry, NewMessage } from '../store/types.js';
+import type { InboxEntry, MediaStore, NewMessage } from '../store/types.js';
 import { DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_MAX_PDF_PAGES, documentKind, documentText, UnreadableDocument } from './documents.js';
 import { modelText, usableAttachment, type Attachment, type MediaAbilities } from './message-content.js';
 import type { InboundMessage, PlatformAdapter } from './platform-adapter.js';
@@ -101,7 +101,7 @@ export class MediaResolver {
   readonly abilities: MediaAbilities;
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly store: MediaStore,
     private readonly adapter: PlatformAdapter,
     private readonly options: MediaOptions = {},
   ) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { HistoryStore, SendBudgetScope } from '../store/types.js';
+import type { SendBudgetScope, SendBudgetStore } from '../store/types.js';
 import { DeliveryError, delivering } from './delivery-error.js';
 import type { PlatformAdapter, ReplyTarget, SendLimit } from './platform-adapter.js';
 import { NO_RUNNER_METRICS, type RunnerMetrics } from './runner-metrics.js';
@@ -53,7 +53,7 @@ export class SendBudget {
   private lastStoreWarning = 0;
 
   constructor(
-    private readonly store: Pick<HistoryStore, 'takeSendBudget' | 'pauseSendScope'>,
+    private readonly store: Pick<SendBudgetStore, 'takeSendBudget' | 'pauseSendScope'>,
     private readonly adapter: PlatformAdapter,
     private readonly log: Logger,
     private readonly settings: SendBudgetSettings = {},

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { ApiKeyRecord, HistoryStore } from '../store/types.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../store/types.js';
 import { ApiError } from './api-error.js';
 import { hashApiKey } from './api-key.js';
 
@@ -10,7 +10,7 @@ export interface ServeEnv {
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Every /v1 request names a live key: `Authorization: Bearer tl_…`. The key is looked up by its digest. */
-export function requireApiKey(store: HistoryStore): MiddlewareHandler<ServeEnv> {
+export function requireApiKey(store: ApiKeyStore): MiddlewareHandler<ServeEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) throw new ApiError(401, 'missing_key', 'send an API key as "Authorization: Bearer <key>" (threadline keys create makes one)', { 'WWW-Authenticate': 'Bearer' });

@@ -4,7 +4,7 @@ import type { InboundMessage, InboundSink } from '../runner/platform-adapter.js'
 import { eventKeyFor } from '../runner/session-key.js';
 import { InvalidInputError } from '../store/errors.js';
 import { assertValidSessionId } from '../store/session-id.js';
-import type { ApiKeyRecord, HistoryStore } from '../store/types.js';
+import type { ApiKeyRecord, InboxStore } from '../store/types.js';
 import { ApiError } from './api-error.js';
 
 /** Printable ASCII, as HTTP headers carry it; long enough for a UUID or a client's own request id. */
@@ -22,7 +22,7 @@ export interface TurnRequest {
  * turns serialize through its lock, whoever runs them) and returns the inbox entry whose turn answers it. A retry
  * with the same idempotency key finds the first request's entry instead of recording another.
  */
-export async function submitTurn(store: HistoryStore, sink: InboundSink, key: ApiKeyRecord, request: TurnRequest): Promise<number> {
+export async function submitTurn(store: Pick<InboxStore, 'inboxTimeline'>, sink: InboundSink, key: ApiKeyRecord, request: TurnRequest): Promise<number> {
   const { sessionId, text, idempotencyKey } = request;
   try {
     assertValidSessionId(sessionId);

@@ -1,4 +1,4 @@
-import type { HistoryStore } from '../store/types.js';
+import type { InboxStore } from '../store/types.js';
 
 /** News of one inbox entry, for one follower: `next` resolves at once if news came since the last call. */
 export interface EntryWatch {
@@ -21,7 +21,7 @@ export class TurnActivity {
   private readonly watchers = new Map<number, Set<Watcher>>();
   private unlisten?: () => Promise<void>;
 
-  async start(store: HistoryStore): Promise<void> {
+  async start(store: Pick<InboxStore, 'onTurnActivity'>): Promise<void> {
     this.unlisten = await store.onTurnActivity((inboxId) => {
       // 0: notifications may have been missed (a reconnect): everyone looks again.
       if (inboxId === 0) for (const set of this.watchers.values()) notify(set);

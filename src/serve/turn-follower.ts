@@ -1,4 +1,4 @@
-import type { HistoryStore, TurnEvent, TurnProgress } from '../store/types.js';
+import type { InboxStore, TurnEvent, TurnProgress } from '../store/types.js';
 import { ApiError } from './api-error.js';
 import { apiMessage } from './api-shapes.js';
 import type { TurnActivity } from './turn-activity.js';
@@ -38,7 +38,7 @@ export const turnIdOf = (inboxId: number): string => String(inboxId);
  * snapshot, and every event is recorded before the fate, so a final fate seen with the rest of the log read means
  * nothing is missed; the `done` turn's messages come in the same look.
  */
-export async function* followTurn(store: HistoryStore, activity: TurnActivity, inboxId: number, options: FollowOptions): AsyncGenerator<FollowedEvent> {
+export async function* followTurn(store: Pick<InboxStore, 'turnProgress'>, activity: TurnActivity, inboxId: number, options: FollowOptions): AsyncGenerator<FollowedEvent> {
   const start = (sessionId: string): FollowedEvent => ({ event: 'start', id: 0, data: { sessionId, turnId: turnIdOf(inboxId) } });
   let after = options.afterId ?? -1;
   if (after < 0 && options.sessionId !== undefined) {

@@ -1,11 +1,9 @@
 /** Errors a store user may want to tell apart. Every message is one line that says what to do. */
 
-export class ThreadlineError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { ThreadlineError } from '../errors.js';
+
+// The store's errors build on the package's; re-exported so that one module names every error a store call throws.
+export { isStoreUnreachable, ThreadlineError } from '../errors.js';
 
 /** The db string is not a form Threadline knows, or a session id is unusable. */
 export class InvalidInputError extends ThreadlineError {}
@@ -47,46 +45,6 @@ export class LockLostError extends ThreadlineError {
       options,
     );
   }
-}
-
-/** SQLSTATEs and socket codes that mean "the database is away for now": wait and try again. */
-const UNREACHABLE_CODES = new Set([
-  '57P01', // admin shutdown (fast shutdown, restart, pg_terminate_backend)
-  '57P02', // crash shutdown
-  '57P03', // cannot connect now (starting up, recovering)
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  '53300', // too many connections
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-]);
-
-/** Driver messages for a connection that ended without a code (node-postgres). */
-const UNREACHABLE_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i;
-
-/**
- * True when `error` says the store cannot be reached right now (the database restarting, a dropped connection,
- * a busy SQLite file): the operation may succeed later, nothing about the request itself is wrong. Looks through
- * `cause` (a StoreUnavailableError wraps the driver's error).
- */
-export function isStoreUnreachable(error: unknown): boolean {
-  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
-    if (typeof message === 'string' && UNREACHABLE_MESSAGES.test(message)) return true;
-    current = cause;
-  }
-  return false;
 }
 
 /** `createApiKey` with a name some key (revoked or not) already has: names identify keys in logs and revocations. */

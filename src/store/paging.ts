@@ -1,5 +1,7 @@
 /** Page sizes both stores apply alike: a default when the caller gives none, and a cap on what one call returns. */
 export const PAGE = {
+  sessions: { fallback: 50, max: 1000 },
+  inbox: { fallback: 50, max: 1000 },
   messages: { fallback: 100, max: 1000 },
   turnEvents: { fallback: 1000, max: 1000 },
 } as const;

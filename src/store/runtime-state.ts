@@ -14,3 +14,12 @@ export function assertRuntimeStateSize(state: RuntimeState): void {
     }
   }
 }
+
+/**
+ * The session's runtime state after a turn that stores `patch`: each runtime id the patch names replaces that
+ * runtime's entry whole, the others are kept. Postgres does the same in SQL (`coalesce(state, '{}') || patch`);
+ * the patch is taken as JSON sees it, as Postgres receives it, so an `undefined` entry changes nothing on either.
+ */
+export function mergeRuntimeState(current: RuntimeState | null, patch: RuntimeState): RuntimeState {
+  return { ...current, ...(JSON.parse(JSON.stringify(patch)) as RuntimeState) };
+}

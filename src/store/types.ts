@@ -1,7 +1,18 @@
 /**
  * The history store's vocabulary. The store knows nothing of platforms or LLMs: a session is an id with
  * metadata, an append-only list of messages grouped in turns, and an optional runtime-state document.
+ * The store's interfaces, one per capability, live in files named for them and are re-exported here.
  */
+
+export type { ApiKeyStore } from './api-key-store.js';
+export type { ConversationStore } from './conversation-store.js';
+export type { HistoryStore } from './history-store.js';
+export type { InboxStore } from './inbox-store.js';
+export type { LeaseStore } from './lease-store.js';
+export type { LockedConversation, LockedInbox, LockedSession } from './locked-session.js';
+export type { MediaStore } from './media-store.js';
+export type { SendBudgetStore } from './send-budget-store.js';
+export type { StoreAdmin } from './store-admin.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -82,8 +93,6 @@ export interface HistoryWindow {
 }
 
 export interface AppendTurnOptions {
-  /** Platform event id: a second commit with the same id is refused as `already_processed`. */
-  eventId?: string;
   /** Runtime state to store with the turn: each runtime id given replaces that runtime's entry; others are kept. */
   runtimeState?: RuntimeState;
   /** Metadata recorded when this turn creates the session (ignored afterwards). */
@@ -100,55 +109,11 @@ export interface AppendTurnOptions {
   releaseLock?: boolean;
 }
 
-export type AppendTurnResult =
-  | { status: 'committed'; firstSeq: number; lastSeq: number; version: number }
-  | { status: 'already_processed' };
-
-/**
- * A session held under its lock: every read and write here runs while no other process runs a turn on
- * the session, and every commit is fenced (refused if the lock was lost meanwhile).
- */
-export interface LockedSession {
-  readonly sessionId: string;
-  loadWindow(window?: HistoryWindow): Promise<StoredMessage[]>;
-  appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult>;
-  getRuntimeState(): Promise<RuntimeState | null>;
-  /** Merge `patch` into the session's metadata (creating the session if needed). Fenced like a commit. */
-  updateMetadata(patch: SessionMetadata): Promise<void>;
-  /** The session's pending inbox entries, oldest first (a look only: no attempt is counted). */
-  pendingInbox(limit?: number): Promise<InboxEntry[]>;
-  /**
-   * Take the next batch of pending entries and count an attempt on each, durably, before any work on them starts
-   * (so a crash loop counts too): up to `limit` entries in order, stopping before a `solo` entry (one first is
-   * taken alone). Empty when nothing is pending or the session's next attempt is not due yet.
-   */
-  claimInbox(limit: number, worker: string): Promise<InboxEntry[]>;
-  /**
-   * The attempt on these entries failed in a way worth trying again (`retryAt`): they stay pending, and no worker
-   * takes the session before then. Fenced like a commit. With `refundAttempt`, the attempt is not counted against the
-   * entry's attempts (it was held up by a rate limit, which says nothing about the message): its ledger row stays,
-   * and the next attempt has its number again.
-   */
-  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options?: { refundAttempt?: boolean }): Promise<void>;
-  /** Give entries their final fate without a turn (a command answered, an entry dead-lettered). Fenced like a commit. */
-  completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void>;
-  /** Remember that part `part` of the reply to an entry was posted as `platformMessageId` (before the turn commits). */
-  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void>;
-  /** Keep a generated turn with its entry, so a retry after a failed delivery sends it instead of generating again. */
-  saveDraft(inboxId: number, draft: unknown): Promise<void>;
-  /** Note what the user was told about an entry outside its reply (a "still working" note, an apology). */
-  recordNotice(inboxId: number, text: string): Promise<void>;
-  /**
-   * Append events to an entry's turn log (what a streaming client is shown: text deltas, a restart), numbered on
-   * from the last one, and tell `onTurnActivity` listeners. Fenced like a commit.
-   */
-  recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void>;
-  /**
-   * Throws LockLostError when the handle already knows its lock is gone (its database connection dropped), without
-   * a round trip. Call it before an effect outside the store that a retry would repeat, such as posting a reply.
-   * Optional: a store whose locks cannot drop underneath their holder leaves it out.
-   */
-  assertHeld?(): void;
+/** A committed turn: its messages' seqs and the session's version after it. */
+export interface AppendTurnResult {
+  firstSeq: number;
+  lastSeq: number;
+  version: number;
 }
 
 /** How an attempt on an inbox entry ended badly, for the ledger. */
@@ -366,119 +331,4 @@ export interface LockOptions {
    * `loadWindow` with an equal window returns it.
    */
   preload?: HistoryWindow;
-}
-
-export interface HistoryStore {
-  readonly kind: 'postgres' | 'sqlite';
-  /** Where the data lives, with any password removed: safe to print. */
-  readonly location: string;
-
-  /** Run `fn` while no other process (or caller in this one) runs a turn on `sessionId`. */
-  withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options?: LockOptions): Promise<T>;
-
-  /** Commit one turn under the session's lock (a shorthand for `withSessionLock` + `appendTurn`). */
-  appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult>;
-
-  /** Create the session if it does not exist; two concurrent calls create one session. */
-  ensureSession(sessionId: string, metadata?: SessionMetadata): Promise<SessionInfo>;
-  getSession(sessionId: string): Promise<SessionInfo | null>;
-  listSessions(filter?: ListSessionsFilter): Promise<SessionPage>;
-  /** The last messages within `window`, oldest first, starting at a turn boundary. */
-  loadWindow(sessionId: string, window?: HistoryWindow): Promise<StoredMessage[]>;
-  /** Every message of the session, oldest first. */
-  fullHistory(sessionId: string): Promise<StoredMessage[]>;
-  /** A page of the session's messages, oldest first (empty when the session does not exist). */
-  readMessages(sessionId: string, options?: ReadMessagesOptions): Promise<StoredMessage[]>;
-  getRuntimeState(sessionId: string): Promise<RuntimeState | null>;
-  /** Delete the session with its messages; false when there was none. */
-  deleteSession(sessionId: string): Promise<boolean>;
-  /**
-   * Record an inbound event for its session's turn. `eventKey` is unique: a redelivered event reports
-   * `duplicate` and is not recorded again. Returns once the entry is durable.
-   */
-  enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }>;
-  /**
-   * Sessions with pending inbox entries due now (in `queue`, or in any), the one waiting longest first. A selection
-   * with `also` takes that queue's entries too, but only those whose session id starts with its `sessionPrefix`.
-   */
-  pendingInboxSessions(limit?: number, queue?: string | InboxQueueSelection): Promise<string[]>;
-  /** Inbox entries as the ledger shows them, newest first. */
-  listInbox(filter?: InboxFilter): Promise<InboxRecord[]>;
-  /**
-   * One entry by inbox id (a number), or by event key or platform event id (a string: the whole key, or its last
-   * part, the newest entry ending so), with its attempts, reply parts and notices; null when unknown.
-   */
-  inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null>;
-  /** Put a dead entry back to pending with a fresh attempt budget; false when it is not dead. */
-  retryInbox(id: number): Promise<boolean>;
-  /**
-   * Delete inbox entries finished before `doneBefore` (with their reply records); pending ones are never touched.
-   * Their event keys stop de-duplicating then: keep them longer than any platform redelivers. Returns the count.
-   */
-  purgeInbox(doneBefore: Date): Promise<number>;
-  /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
-  onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
-  /** Pending and dead entries per queue (every queue that has any entry). */
-  inboxStats(): Promise<InboxQueueStats[]>;
-  /**
-   * What a follower of entry `inboxId` needs, in one statement (one snapshot, one round trip): its fate, the last
-   * notice, its turn events after `afterSeq` (oldest first, at most `limit`: default and cap 1000) and, once it is
-   * answered, the answering turn's messages. Null when there is no such entry.
-   */
-  turnProgress(inboxId: number, afterSeq?: number, limit?: number): Promise<TurnProgress | null>;
-  /**
-   * Call `listener` with the inbox id soon after any process records turn events for an entry, gives a `followed`
-   * entry its final fate, or retries a dead `followed` entry (best effort, '' never: pair it with polling; on
-   * Postgres, after a LISTEN reconnect it is called with 0: look again). On SQLite only this process's writes are
-   * heard: a follower in another process must poll `turnProgress`.
-   */
-  onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>>;
-
-  /**
-   * Keep media bytes under their SHA-256 (`hash`, lowercase hex, checked against the bytes): storing the same
-   * bytes again changes nothing.
-   */
-  putMedia(media: { hash: string; mimeType: string; bytes: Buffer }): Promise<void>;
-  /** Media by digest; null when none is stored. */
-  getMedia(hash: string): Promise<StoredMedia | null>;
-  /**
-   * Remember that attachment `position` of inbox entry `inboxId` is stored as `hash` (which must be stored): a later
-   * attempt on the entry reads it from the store instead of downloading it again. Linking a position again keeps the
-   * first link. Links go with their entry (purgeInbox); the media stay, referenced from the messages' metadata.
-   */
-  linkInboxMedia(inboxId: number, position: number, hash: string): Promise<void>;
-  /** The entry's stored attachments, by position. */
-  inboxMedia(inboxId: number): Promise<InboxMediaLink[]>;
-
-  /** Store a new API key's digest under a unique name; throws `ApiKeyNameTakenError` when the name exists (revoked or not). */
-  createApiKey(key: { name: string; keyHash: string; sessionsPrefix?: string }): Promise<ApiKeyRecord>;
-  /** Every key, revoked ones included, by name. */
-  listApiKeys(): Promise<ApiKeyRecord[]>;
-  /** Revoke a key by name; false when there is no such key or it was revoked already. */
-  revokeApiKey(name: string): Promise<boolean>;
-  /** The live (not revoked) key with this digest; null when none. */
-  findApiKey(keyHash: string): Promise<ApiKeyRecord | null>;
-
-  /**
-   * Take one send from every scope, atomically for all of them and for every process on the store: when each bucket
-   * holds a token now (refilled at its `ratePerSec` since it was last taken from, up to `burst`) and none is paused,
-   * a token is taken from each and `waitMs` is 0. Otherwise nothing is taken, and `waitMs` says how long until every
-   * scope would hold one: ask again then (another caller may get there first). Time is the database server's clock
-   * on Postgres, this machine's on SQLite: one clock for every worker. Scopes named twice count once (the strictest).
-   */
-  takeSendBudget(scopes: SendBudgetScope[]): Promise<{ waitMs: number }>;
-  /**
-   * No take of `key` succeeds for `pauseMs` from now, in any process (a platform's 429 with its retry_after); after
-   * the pause the bucket holds one token and refills from there. A pause already in force that ends later stays.
-   */
-  pauseSendScope(key: string, pauseMs: number): Promise<void>;
-  /** Forget budgets neither taken from nor paused for `idleMs` (a forgotten scope comes back full); returns the count. */
-  purgeSendBudgets(idleMs: number): Promise<number>;
-
-  /** Take the named lease if no live process holds it; null when it is held. */
-  tryAcquireLease(name: string): Promise<Lease | null>;
-
-  /** Schema version present in the database and the latest this code knows. */
-  schemaVersion(): Promise<{ current: number; latest: number }>;
-  close(): Promise<void>;
 }

@@ -135,11 +135,11 @@ describe.each(BACKENDS)('$name: Agent turns', ({ freshDb }) => {
           { role: 'user', content: 'one', name: 'ann' },
           { role: 'user', content: 'two', name: 'bob' },
         ],
-        { appendOptions: { eventId: 'evt-collect-1', metadata: { platform: 'test' } }, sessionId: 'collect' },
+        { appendOptions: { metadata: { platform: 'test' } }, sessionId: 'collect' },
       ),
     );
     expect(result.reply).toBe('reply to: bob: two (saw 3 messages)');
-    expect(result.commit).toMatchObject({ status: 'committed', firstSeq: 1, lastSeq: 3 });
+    expect(result.commit).toEqual({ firstSeq: 1, lastSeq: 3, version: 1 });
     expect(result.messages.map((m) => m.content)).toEqual(['one', 'two', result.reply]);
     expect((await store.getSession('collect'))?.metadata).toMatchObject({ agentName: 'Bot', platform: 'test' });
     await expect(store.withSessionLock('collect', (session) => bot.runTurn(session, [{ role: 'user', content: 'x' }], { sessionId: 'other' }))).rejects.toThrow(

@@ -241,4 +241,9 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
       PRIMARY KEY (inbox_id, position)
     );
   `,
+  // 8: the second de-duplication path, by platform event id at commit, goes: the runner de-duplicates on the
+  // inbox's event key (unique), and nothing wrote processed_events any more.
+  (s) => `
+    DROP TABLE ${s}.processed_events;
+  `,
 ];

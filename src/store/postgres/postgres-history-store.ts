@@ -4,10 +4,9 @@ import { ApiKeyNameTakenError, LockLostError, SessionBusyError, isStoreUnreachab
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
+import { inboxListArguments, inboxLookup, queueArguments, sessionListArguments, sessionPage } from '../query-arguments.js';
 import {
   ANSWER_MESSAGES,
-  decodeCursor,
-  encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
   toStoredMedia,
@@ -30,7 +29,7 @@ import {
   type SessionRow,
   type TurnProgressRow,
 } from '../row-mapping.js';
-import { assertRuntimeStateSize } from '../runtime-state.js';
+import { withSessionLock, type HeldSessionLock } from '../session-lock.js';
 import { checkPause, checkScopeKey, reportedWait, uniqueScopes } from '../send-budget.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
@@ -91,7 +90,6 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
 }
 
-const DEFAULT_LOCK_WAIT_MS = 30_000;
 const ALL = Number.MAX_SAFE_INTEGER;
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -106,9 +104,10 @@ export class PostgresHistoryStore implements HistoryStore {
   /** NOTIFY channel of this schema's inbox: the session id of each new entry (see onInboxActivity). */
   private readonly channel: string;
   /** NOTIFY channel of this schema's turn logs: the inbox id of each entry with news (see onTurnActivity). */
-  private readonly turnChannel: string;
+  /** @internal */
+  readonly turnChannel: string;
 
-  private constructor(private readonly options: PostgresStoreOptions) {
+  private constructor(/** @internal */ readonly options: PostgresStoreOptions) {
     this.location = options.redacted;
     this.sql = postgresSql(options.schema);
     this.statementPrefix = createHash('sha1').update(options.schema).digest('hex').slice(0, 16);
@@ -136,7 +135,8 @@ export class PostgresHistoryStore implements HistoryStore {
    * of the name because one process may hold stores on several schemas; as a digest, because Postgres cuts names
    * at 63 bytes and two statements of a long schema name would otherwise share one.
    */
-  private q(name: StatementName, values: unknown[]): pg.QueryConfig {
+  /** @internal */
+  q(name: StatementName, values: unknown[]): pg.QueryConfig {
     return { name: `tl:${this.statementPrefix}:${name}`, text: this.sql[name], values };
   }
 
@@ -185,156 +185,32 @@ export class PostgresHistoryStore implements HistoryStore {
     return { current, latest: POSTGRES_MIGRATIONS.length };
   }
 
-  async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
-    assertValidSessionId(sessionId);
-    const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+  withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options?: LockOptions): Promise<T> {
+    return withSessionLock((id, waitMs, preload) => this.lockSession(id, waitMs, preload), sessionId, fn, options);
+  }
+
+  /**
+   * The lock is a session-level advisory lock on a connection of its own, so Postgres releases it if this process
+   * dies and the connection drops. lock_timeout bounds the wait; the window comes in the same call.
+   */
+  private async lockSession(sessionId: string, waitMs: number, preload: HistoryWindow | undefined): Promise<HeldSessionLock> {
     const held = await checkOutWatched(this.pool);
-    const { client } = held;
-    let preloaded: StoredMessage[] | undefined;
     try {
-      // The lock is a session-level advisory lock on this connection, so Postgres releases it if this
-      // process dies and the connection drops. lock_timeout bounds the wait; the window comes in the same call.
-      const { preload } = options;
-      const { rows } = await client.query<MessageRow & { locked: boolean }>(
+      const { rows } = await held.client.query<MessageRow & { locked: boolean }>(
         this.q('lockSession', [this.options.schema, sessionId, waitMs, preload ? (preload.maxMessages ?? ALL) : null]),
       );
       if (!rows[0].locked) throw new SessionBusyError(sessionId, 0);
-      if (preload) preloaded = applyTokenBudget(rows.filter((r) => r.seq !== null).map((r) => toStoredMessage(sessionId, r)), preload);
+      const preloaded = preload && applyTokenBudget(rows.filter((r) => r.seq !== null).map((r) => toStoredMessage(sessionId, r)), preload);
+      return new PostgresHeldLock(this, held, sessionId, preloaded);
     } catch (error) {
       held.release();
       if ((error as { code?: string }).code === '55P03') throw new SessionBusyError(sessionId, waitMs);
       throw error;
     }
-    const session = new PostgresLockedSession(this, held, sessionId, preloaded && options.preload ? { window: options.preload, messages: preloaded } : undefined);
-    let databaseError: Error | undefined;
-    try {
-      return await fn(session);
-    } catch (error) {
-      if (error instanceof pg.DatabaseError) databaseError = error;
-      throw error;
-    } finally {
-      // The connection may soon hold this same session's lock for another caller: the handle must not pass for it.
-      session.released = true;
-      if (databaseError || held.lostWith) {
-        // After a failed statement the connection's prepared-statement cache may disagree with the server
-        // (a later use then fails with 42P05/26000): close it, which releases the lock with it. A dropped
-        // connection is closed too; Postgres released its lock when the backend went.
-        held.release(databaseError);
-      } else if (session.handedOver) {
-        // The last commit released the lock already.
-        held.release();
-      } else {
-        // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
-        // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
-        // a pooled connection never keeps one.
-        client.query(this.q('unlock', [this.options.schema, sessionId])).then(
-          () => held.release(),
-          (error: Error) => held.release(error),
-        );
-      }
-    }
   }
 
   async appendTurn(sessionId: string, messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
     return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
-  }
-
-  /** @internal the body of `LockedSession.appendTurn`, run on the connection that holds the lock. */
-  async appendTurnOn(
-    client: pg.PoolClient,
-    sessionId: string,
-    messages: NewMessage[],
-    options: AppendTurnOptions,
-    onHandedOver: () => void,
-  ): Promise<AppendTurnResult> {
-    if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
-    if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const { rows } = await client.query<{ fresh: boolean; locked: boolean; handed_over: boolean | null; message_count: number | null; version: number | null }>(this.q('appendTurn', [
-        this.options.schema,
-        sessionId,
-        JSON.stringify(messages),
-        options.eventId ?? null,
-        options.runtimeState ? JSON.stringify(options.runtimeState) : null,
-        options.metadata ? JSON.stringify(options.metadata) : null,
-        options.completeInbox ?? [],
-        options.releaseLock === true,
-        this.turnChannel,
-      ]),
-    );
-    const row = rows[0];
-    if (row.handed_over) onHandedOver();
-    if (!row.fresh) return { status: 'already_processed' };
-    if (!row.locked || row.version === null || row.message_count === null) throw new LockLostError(sessionId);
-    return { status: 'committed', firstSeq: row.message_count - messages.length + 1, lastSeq: row.message_count, version: row.version };
-  }
-
-  /** @internal LockedSession's inbox calls, fenced on the lock held by `client`. */
-  async pendingInboxOn(client: pg.PoolClient, sessionId: string, limit: number): Promise<InboxEntry[]> {
-    const { rows } = await client.query<InboxRow>(this.q('pendingInbox', [this.options.schema, sessionId, limit]));
-    return rows.map(toInboxEntry);
-  }
-
-  /** @internal */
-  async claimInboxOn(client: pg.PoolClient, sessionId: string, limit: number, worker: string): Promise<InboxEntry[]> {
-    const { rows } = await client.query<InboxRow>(this.q('claimInbox', [this.options.schema, sessionId, limit, worker]));
-    return rows.map(toInboxEntry);
-  }
-
-  /** @internal */
-  async deferInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], failure: AttemptFailure, retryAt: Date, refundAttempt: boolean): Promise<void> {
-    const { rows } = await client.query<{ locked: boolean }>(
-      this.q('deferInbox', [this.options.schema, sessionId, ids, retryAt, failure.stage, failure.errorClass, failure.error, refundAttempt]),
-    );
-    if (!rows[0].locked) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async completeInboxOn(client: pg.PoolClient, sessionId: string, ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
-    const { rows } = await client.query<{ locked: boolean }>(
-      this.q('completeInbox', [
-        this.options.schema,
-        sessionId,
-        ids,
-        outcome,
-        failure?.stage ?? COMMITTED_STAGE,
-        failure?.errorClass ?? null,
-        failure?.error ?? null,
-        this.turnChannel,
-      ]),
-    );
-    if (!rows[0].locked) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async saveDraftOn(client: pg.PoolClient, sessionId: string, inboxId: number, draft: unknown): Promise<void> {
-    const { rowCount } = await client.query(this.q('saveDraft', [this.options.schema, sessionId, inboxId, JSON.stringify(draft)]));
-    if (!rowCount) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async recordNoticeOn(client: pg.PoolClient, sessionId: string, inboxId: number, text: string): Promise<void> {
-    const { rowCount } = await client.query(this.q('recordNotice', [this.options.schema, sessionId, inboxId, text]));
-    if (!rowCount) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async updateMetadataOn(client: pg.PoolClient, sessionId: string, patch: SessionMetadata): Promise<void> {
-    const { rowCount } = await client.query(this.q('updateMetadata', [this.options.schema, sessionId, JSON.stringify(patch)]));
-    if (!rowCount) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async recordReplyPartOn(client: pg.PoolClient, sessionId: string, inboxId: number, part: number, messageId: string): Promise<void> {
-    const { rowCount } = await client.query(this.q('recordReplyPart', [this.options.schema, sessionId, inboxId, part, messageId]));
-    if (!rowCount) throw new LockLostError(sessionId);
-  }
-
-  /** @internal */
-  async recordTurnEventsOn(client: pg.PoolClient, sessionId: string, inboxId: number, events: NewTurnEvent[]): Promise<void> {
-    const { rows } = await client.query<{ locked: boolean }>(
-      this.q('recordTurnEvents', [this.options.schema, sessionId, inboxId, JSON.stringify(turnEventsToWrite(events)), this.turnChannel]),
-    );
-    if (!rows[0].locked) throw new LockLostError(sessionId);
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -356,14 +232,14 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const { rows } = await this.pool.query<InboxRecordRow>(this.q('listInbox', [filter.status ?? null, filter.sessionId ?? null, limit]));
+    const { status, sessionId, limit } = inboxListArguments(filter);
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('listInbox', [status, sessionId, limit]));
     return rows.map(toInboxRecord);
   }
 
   async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
-    const byId = typeof idOrEventKey === 'number';
-    const { rows } = await this.pool.query<InboxRecordRow>(this.q('inboxEntry', [byId ? idOrEventKey : null, byId ? null : idOrEventKey]));
+    const { id, key } = inboxLookup(idOrEventKey);
+    const { rows } = await this.pool.query<InboxRecordRow>(this.q('inboxEntry', [id, key]));
     if (!rows[0]) return null;
     const entry = toInboxRecord(rows[0]);
     const [attempts, replies, notices] = await Promise.all([
@@ -385,9 +261,9 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
-    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
+    const selection = queueArguments(queue);
     const { rows } = await this.pool.query<{ session_id: string }>(
-      this.q('pendingInboxSessions', [limit, name ?? null, also?.queue ?? null, also?.sessionPrefix ?? null]),
+      this.q('pendingInboxSessions', [limit, selection.queue, selection.also, selection.prefix]),
     );
     return rows.map((r) => r.session_id);
   }
@@ -521,21 +397,11 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(this.q('listSessions', [
-      filter.prefix ?? null,
-      filter.updatedSince ?? null,
-      cursor?.updatedKey ?? null,
-      cursor?.id ?? null,
-      limit + 1,
-    ]));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      sessions: page.map(toSessionInfo),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_us, last.id) } : {}),
-    };
+    const { prefix, since, cursor, limit } = sessionListArguments(filter);
+    const { rows } = await this.pool.query<SessionRow & { updated_us: string }>(
+      this.q('listSessions', [prefix, since, cursor?.updatedKey ?? null, cursor?.id ?? null, limit + 1]),
+    );
+    return sessionPage(rows, limit, (row) => row.updated_us);
   }
 
   loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
@@ -584,102 +450,134 @@ export class PostgresHistoryStore implements HistoryStore {
 }
 
 /**
- * The handle `withSessionLock` passes to its callback. Once the lock's connection has dropped, every further call
- * rejects with a LockLostError whose `cause` is the connection's error (so `isStoreUnreachable` is true for it);
+ * A session lock held on its own pooled connection: every statement runs there, fenced in SQL on the lock that
+ * connection holds. Once the connection dropped, `lostWith` says so (the handle then refuses without a round trip);
  * a call in flight at the drop rejects with the driver's error itself.
  */
-class PostgresLockedSession implements LockedSession {
-  released = false;
-  /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
-  handedOver = false;
-
+class PostgresHeldLock implements HeldSessionLock {
   constructor(
     private readonly store: PostgresHistoryStore,
     private readonly held: WatchedClient,
-    readonly sessionId: string,
-    /** The window loaded with the lock, for the first `loadWindow` that asks for it. */
-    private preloaded?: { window: HistoryWindow; messages: StoredMessage[] },
+    private readonly sessionId: string,
+    readonly preloaded: StoredMessage[] | undefined,
   ) {}
 
-  private tail: Promise<unknown> = Promise.resolve();
-
-  /**
-   * Run `op` on the lock's connection once the previous call is done: a reply being recorded while a turn loads
-   * or commits would otherwise put two queries on one connection at once.
-   */
-  private serial<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
-      this.assertHeld();
-      return op(this.held.client);
-    });
-    this.tail = result.catch(() => {});
-    return result;
+  get lostWith(): Error | undefined {
+    return this.held.lostWith;
   }
 
-  assertHeld(): void {
-    if (this.held.lostWith) throw new LockLostError(this.sessionId, { cause: this.held.lostWith });
-    if (this.released) throw new LockLostError(this.sessionId);
+  private get schema(): string {
+    return this.store.options.schema;
   }
 
-  loadWindow(window: HistoryWindow = {}): Promise<StoredMessage[]> {
-    const preloaded = this.preloaded;
-    this.preloaded = undefined;
-    if (preloaded && sameWindow(preloaded.window, window) && !this.released) return Promise.resolve(preloaded.messages);
-    return this.serial((client) => this.store.loadWindowOn(client, this.sessionId, window));
+  private query<Row extends pg.QueryResultRow>(name: Parameters<PostgresHistoryStore['q']>[0], values: unknown[]): Promise<pg.QueryResult<Row>> {
+    return this.held.client.query<Row>(this.store.q(name, values));
   }
 
-  appendTurn(messages: NewMessage[], options: AppendTurnOptions = {}): Promise<AppendTurnResult> {
-    this.preloaded = undefined;
-    return this.serial((client) =>
-      this.store.appendTurnOn(client, this.sessionId, messages, options, () => {
-        this.handedOver = true;
-        this.released = true;
-      }),
-    );
+  /** The fence: a statement whose lock check failed wrote nothing, and says so by its answer. */
+  private fence(held: boolean | number | null | undefined): void {
+    if (!held) throw new LockLostError(this.sessionId);
+  }
+
+  loadWindow(window: HistoryWindow): Promise<StoredMessage[]> {
+    return this.store.loadWindowOn(this.held.client, this.sessionId, window);
+  }
+
+  async appendTurn(messages: NewMessage[], options: AppendTurnOptions): Promise<{ committed: AppendTurnResult; handedOver: boolean }> {
+    const { rows } = await this.query<{ locked: boolean; handed_over: boolean | null; message_count: number | null; version: number | null }>('appendTurn', [
+      this.schema,
+      this.sessionId,
+      JSON.stringify(messages),
+      options.runtimeState ? JSON.stringify(options.runtimeState) : null,
+      options.metadata ? JSON.stringify(options.metadata) : null,
+      options.completeInbox ?? [],
+      options.releaseLock === true,
+      this.store.turnChannel,
+    ]);
+    const row = rows[0];
+    this.fence(row.locked && row.version !== null && row.message_count !== null);
+    return {
+      committed: { firstSeq: row.message_count! - messages.length + 1, lastSeq: row.message_count!, version: row.version! },
+      handedOver: row.handed_over === true,
+    };
   }
 
   getRuntimeState(): Promise<RuntimeState | null> {
-    return this.serial((client) => this.store.getRuntimeStateOn(client, this.sessionId));
+    return this.store.getRuntimeStateOn(this.held.client, this.sessionId);
   }
 
-  updateMetadata(patch: SessionMetadata): Promise<void> {
-    this.preloaded = undefined;
-    return this.serial((client) => this.store.updateMetadataOn(client, this.sessionId, patch));
+  async updateMetadata(patch: SessionMetadata): Promise<void> {
+    this.fence((await this.query('updateMetadata', [this.schema, this.sessionId, JSON.stringify(patch)])).rowCount);
   }
 
-  pendingInbox(limit = 100): Promise<InboxEntry[]> {
-    return this.serial((client) => this.store.pendingInboxOn(client, this.sessionId, limit));
+  async pendingInbox(limit: number): Promise<InboxEntry[]> {
+    return (await this.query<InboxRow>('pendingInbox', [this.sessionId, limit])).rows.map(toInboxEntry);
   }
 
-  claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
-    return this.serial((client) => this.store.claimInboxOn(client, this.sessionId, limit, worker));
+  async claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
+    const { rows } = await this.query<InboxRow & { locked: boolean }>('claimInbox', [this.schema, this.sessionId, limit, worker]);
+    this.fence(rows[0].locked);
+    return rows.filter((row) => row.id !== null).map(toInboxEntry);
   }
 
-  deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options: { refundAttempt?: boolean } = {}): Promise<void> {
-    return this.serial((client) => this.store.deferInboxOn(client, this.sessionId, ids, failure, retryAt, options.refundAttempt === true));
+  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, { refundAttempt = false }: { refundAttempt?: boolean } = {}): Promise<void> {
+    const { rows } = await this.query<{ locked: boolean }>('deferInbox', [
+      this.schema, this.sessionId, ids, retryAt, failure.stage, failure.errorClass, failure.error, refundAttempt,
+    ]);
+    this.fence(rows[0].locked);
   }
 
-  completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
-    return this.serial((client) => this.store.completeInboxOn(client, this.sessionId, ids, outcome, failure));
+  async completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
+    const { rows } = await this.query<{ locked: boolean }>('completeInbox', [
+      this.schema,
+      this.sessionId,
+      ids,
+      outcome,
+      failure?.stage ?? COMMITTED_STAGE,
+      failure?.errorClass ?? null,
+      failure?.error ?? null,
+      this.store.turnChannel,
+    ]);
+    this.fence(rows[0].locked);
   }
 
-  saveDraft(inboxId: number, draft: unknown): Promise<void> {
-    return this.serial((client) => this.store.saveDraftOn(client, this.sessionId, inboxId, draft));
+  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    this.fence((await this.query('recordReplyPart', [this.schema, this.sessionId, inboxId, part, platformMessageId])).rowCount);
   }
 
-  recordNotice(inboxId: number, text: string): Promise<void> {
-    return this.serial((client) => this.store.recordNoticeOn(client, this.sessionId, inboxId, text));
+  async saveDraft(inboxId: number, draft: unknown): Promise<void> {
+    this.fence((await this.query('saveDraft', [this.schema, this.sessionId, inboxId, JSON.stringify(draft)])).rowCount);
   }
 
-  recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
-    return this.serial((client) => this.store.recordReplyPartOn(client, this.sessionId, inboxId, part, platformMessageId));
+  async recordNotice(inboxId: number, text: string): Promise<void> {
+    this.fence((await this.query('recordNotice', [this.schema, this.sessionId, inboxId, text])).rowCount);
   }
 
-  recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
-    return this.serial((client) => this.store.recordTurnEventsOn(client, this.sessionId, inboxId, events));
+  async recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
+    const { rows } = await this.query<{ locked: boolean }>('recordTurnEvents', [
+      this.schema, this.sessionId, inboxId, JSON.stringify(turnEventsToWrite(events)), this.store.turnChannel,
+    ]);
+    this.fence(rows[0].locked);
   }
-}
 
-function sameWindow(a: HistoryWindow, b: HistoryWindow): boolean {
-  return a.maxMessages === b.maxMessages && a.maxTokens === b.maxTokens;
+  release({ handedOver, failure }: { handedOver: boolean; failure?: unknown }): void {
+    const databaseError = failure instanceof pg.DatabaseError ? failure : undefined;
+    if (databaseError || this.held.lostWith) {
+      // After a failed statement the connection's prepared-statement cache may disagree with the server
+      // (a later use then fails with 42P05/26000): close it, which releases the lock with it. A dropped
+      // connection is closed too; Postgres released its lock when the backend went.
+      this.held.release(databaseError);
+    } else if (handedOver) {
+      // The last commit released the lock already.
+      this.held.release();
+    } else {
+      // Not awaited: the caller has its result a round trip sooner; the connection goes back to the pool only
+      // once the unlock has run. Should the unlock fail, the connection is closed, which releases the lock too:
+      // a pooled connection never keeps one.
+      this.query('unlock', [this.schema, this.sessionId]).then(
+        () => this.held.release(),
+        (error: Error) => this.held.release(error),
+      );
+    }
+  }
 }

@@ -60,38 +60,33 @@ export function postgresSql(schema: string) {
 
     /**
      * One turn in one statement (one round trip, one implicit transaction):
-     *  - ev:   records the platform event id, if any; a duplicate inserts nothing;
-     *  - gate: goes on only for a new event AND while this connection still holds the session's lock (the fence);
+     *  - gate: goes on only while this connection still holds the session's lock (the fence): when it refuses,
+     *          no CTE below writes anything;
      *  - s:    creates or advances the session: message_count and version move together;
      *  - ins:  appends the messages after the old message_count;
      *  - done: marks the inbox entries this turn answers;
      *  - told: announces those someone follows on the turn channel.
      * Foreign keys are checked at the end of the statement, when the session row exists.
-     * $1 schema, $2 session id, $3 messages (jsonb array), $4 event id, $5 runtime state, $6 metadata, $7 inbox ids,
-     * $8 release the lock with this commit, $9 turn channel
+     * $1 schema, $2 session id, $3 messages (jsonb array), $4 runtime state, $5 metadata, $6 inbox ids,
+     * $7 release the lock with this commit, $8 turn channel
      */
     appendTurn: `
-      WITH ev AS (
-        INSERT INTO ${s}.processed_events (event_id, session_id)
-        SELECT $4::text, $2::text WHERE $4::text IS NOT NULL
-        ON CONFLICT DO NOTHING
-        RETURNING 1
-      ), gate AS (
-        -- The fence is read before the hand-over ($8): after it this connection holds the lock only until commit.
-        SELECT g.fresh, g.locked, CASE WHEN g.locked AND $8::boolean THEN ${s}.hand_over_session($1::text, $2::text) END AS handed_over
-          FROM (SELECT ($4::text IS NULL OR EXISTS (SELECT 1 FROM ev)) AS fresh, ${HOLDS_SESSION_LOCK} AS locked) g
+      WITH gate AS (
+        -- The fence is read before the hand-over ($7): after it this connection holds the lock only until commit.
+        SELECT g.locked, CASE WHEN g.locked AND $7::boolean THEN ${s}.hand_over_session($1::text, $2::text) END AS handed_over
+          FROM (SELECT ${HOLDS_SESSION_LOCK} AS locked) g
       ), msgs AS (
         SELECT m.value AS j, m.ordinality AS ord FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS m
       ), s AS (
         INSERT INTO ${s}.sessions AS t (id, metadata, runtime_state, message_count, version)
-        SELECT $2::text, coalesce($6::jsonb, '{}'::jsonb), $5::jsonb, (SELECT count(*) FROM msgs), 1
-          FROM gate WHERE fresh AND locked
+        SELECT $2::text, coalesce($5::jsonb, '{}'::jsonb), $4::jsonb, (SELECT count(*) FROM msgs), 1
+          FROM gate WHERE locked
         ON CONFLICT (id) DO UPDATE SET
           message_count = t.message_count + excluded.message_count,
           version       = t.version + 1,
           updated_at    = now(),
-          runtime_state = CASE WHEN $5::jsonb IS NULL THEN t.runtime_state
-                               ELSE coalesce(t.runtime_state, '{}'::jsonb) || $5::jsonb END
+          runtime_state = CASE WHEN $4::jsonb IS NULL THEN t.runtime_state
+                               ELSE coalesce(t.runtime_state, '{}'::jsonb) || $4::jsonb END
         RETURNING t.message_count, t.version
       ), ins AS (
         INSERT INTO ${s}.messages (session_id, seq, turn, turn_start, role, content, name, tool_calls, tool_call_id, metadata, created_at)
@@ -102,12 +97,12 @@ export function postgresSql(schema: string) {
         RETURNING 1
       ), done AS (
         UPDATE ${s}.inbox SET status = 'done', done_at = now(), draft = NULL, turn_session = $2::text, turn = (SELECT version FROM s)
-         WHERE id = ANY ($7::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
+         WHERE id = ANY ($6::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM s)
         RETURNING id, followed
       ), told AS (
-        ${TELL_FOLLOWERS('done', '$9')}
+        ${TELL_FOLLOWERS('done', '$8')}
       )
-      SELECT (SELECT fresh FROM gate) AS fresh, (SELECT locked FROM gate) AS locked, (SELECT handed_over FROM gate) AS handed_over,
+      SELECT (SELECT locked FROM gate) AS locked, (SELECT handed_over FROM gate) AS handed_over,
              (SELECT message_count FROM s) AS message_count, (SELECT version FROM s) AS version,
              (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM told) AS told`,
 
@@ -150,16 +145,17 @@ export function postgresSql(schema: string) {
        GROUP BY session_id
       HAVING coalesce(max(next_attempt_at), '-infinity') <= now()
        ORDER BY min(id) LIMIT $1`,
-    /** $1 schema (for the lock check), $2 session id, $3 limit */
+    /** A look only, like the window: not fenced. $1 session id, $2 limit */
     pendingInbox: `
       SELECT i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft, ${REPLY_PARTS('i.id')}
         FROM ${s}.inbox i
-       WHERE i.session_id = $2::text AND i.status = 'pending' AND ${HOLDS_SESSION_LOCK}
-       ORDER BY i.id LIMIT $3`,
+       WHERE i.session_id = $1::text AND i.status = 'pending'
+       ORDER BY i.id LIMIT $2`,
     /**
      * The next batch, each entry's attempt counted and recorded in the same statement (durable before any work):
      * nothing while an entry of the session waits for a later attempt; else up to $3 entries in order, stopping
-     * before a solo entry (a solo entry first is taken alone).
+     * before a solo entry (a solo entry first is taken alone). One row more, with a null id, says whether the fence
+     * held (`locked`), so a refused claim is told from an empty one.
      * $1 schema, $2 session id, $3 limit, $4 worker
      */
     claimInbox: `
@@ -175,8 +171,8 @@ export function postgresSql(schema: string) {
       ), tried AS (
         INSERT INTO ${s}.inbox_attempts (inbox_id, attempt, worker) SELECT id, attempts, $4::text FROM bumped
       )
-      SELECT b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
-        FROM bumped b ORDER BY b.id`,
+      SELECT ${HOLDS_SESSION_LOCK} AS locked, b.id, b.session_id, b.event_key, b.payload, b.received_at, b.attempts, b.draft, ${REPLY_PARTS('b.id')}
+        FROM (SELECT 1) one LEFT JOIN bumped b ON true ORDER BY b.id NULLS FIRST`,
     /** $1 schema, $2 session id, $3 inbox ids, $4 retry at, $5 stage, $6 error class, $7 error, $8 refund the attempt */
     deferInbox: `
       WITH d AS (

@@ -156,4 +156,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (inbox_id, position)
   ) WITHOUT ROWID;
   `,
+  // 7: processed_events goes (Postgres's migration 8, which says why).
+  `
+  DROP TABLE processed_events;
+  `,
 ];

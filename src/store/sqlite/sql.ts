@@ -16,8 +16,6 @@ export const SQLITE_SQL = {
               started = excluded.started, acquired_at = excluded.acquired_at`,
   releaseLock: `DELETE FROM session_locks WHERE session_id = ? AND owner = ?`,
 
-  eventSeen: `SELECT 1 FROM processed_events WHERE event_id = ?`,
-  recordEvent: `INSERT INTO processed_events (event_id, session_id, processed_at) VALUES (?, ?, ?)`,
   /** Creates or advances the session; message_count and version move together. */
   advanceSession: `
     INSERT INTO sessions AS t (id, created_at, updated_at, metadata, runtime_state, message_count, version)

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,10 +7,9 @@ import { ApiKeyNameTakenError, LockLostError, SessionBusyError, StoreNotReadyErr
 import { assertSchemaNotNewer } from '../schema-version.js';
 import { applyTokenBudget } from '../history-window.js';
 import { afterSeq, PAGE, pageLimit } from '../paging.js';
+import { inboxListArguments, inboxLookup, queueArguments, sessionListArguments, sessionPage } from '../query-arguments.js';
 import {
   ANSWER_MESSAGES,
-  decodeCursor,
-  encodeCursor,
   COMMITTED_STAGE,
   toApiKeyRecord,
   toStoredMedia,
@@ -34,7 +32,8 @@ import {
   type SessionRow,
   type TurnProgressRow,
 } from '../row-mapping.js';
-import { assertRuntimeStateSize } from '../runtime-state.js';
+import { mergeRuntimeState } from '../runtime-state.js';
+import { withSessionLock, type HeldSessionLock } from '../session-lock.js';
 import { checkPause, checkScopeKey, reportedWait, tokensAt, uniqueScopes, waitFor, type BucketState } from '../send-budget.js';
 import { assertValidSessionId } from '../session-id.js';
 import type {
@@ -69,11 +68,11 @@ import type {
   StoredMessage,
   TurnProgress,
 } from '../types.js';
+import { joinFileActivity, type FileActivity } from './file-activity.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { currentProcess, isAlive } from './process-identity.js';
 import { SQLITE_SQL as SQL } from './sql.js';
 
-const DEFAULT_LOCK_WAIT_MS = 30_000;
 /** How long a statement waits for another process's write transaction (they are short). */
 const BUSY_TIMEOUT_MS = 10_000;
 const MAX_POLL_MS = 20;
@@ -83,18 +82,19 @@ type Statements = { [K in keyof typeof SQL]: Database.Statement };
 /** Leases share the lock table under keys no session id can take (session ids have no control characters). */
 const LEASE_PREFIX = '\u0001lease:';
 
-/** SQLite has no NOTIFY: enqueues wake listeners in this process; other processes find entries by polling. */
-const inboxActivity = new EventEmitter().setMaxListeners(0);
-/** Likewise for turn logs (see onTurnActivity): a follower in another process polls turnProgress. */
-const turnActivity = new EventEmitter().setMaxListeners(0);
 
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
   readonly location: string;
-  private readonly stmt: Statements;
+  /** @internal */
+  readonly stmt: Statements;
 
-  private constructor(private readonly db: Database.Database, file: string) {
+  /** Who in this process hears this store's writes (see file-activity.ts). */
+  private readonly activity: FileActivity;
+
+  private constructor(/** @internal */ readonly db: Database.Database, file: string) {
     this.location = file;
+    this.activity = joinFileActivity(file);
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Statements;
   }
 
@@ -120,9 +120,12 @@ export class SqliteHistoryStore implements HistoryStore {
     return { current: this.db.pragma('user_version', { simple: true }) as number, latest: SQLITE_MIGRATIONS.length };
   }
 
-  async withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options: LockOptions = {}): Promise<T> {
-    assertValidSessionId(sessionId);
-    const waitMs = Math.max(0, Math.round(options.waitMs ?? DEFAULT_LOCK_WAIT_MS));
+  withSessionLock<T>(sessionId: string, fn: (session: LockedSession) => Promise<T>, options?: LockOptions): Promise<T> {
+    return withSessionLock((id, waitMs, preload) => this.lockSession(id, waitMs, preload), sessionId, fn, options);
+  }
+
+  /** Poll for the lock (SQLite has no lock to wait on) until `waitMs` has passed. */
+  private async lockSession(sessionId: string, waitMs: number, preload: HistoryWindow | undefined): Promise<HeldSessionLock> {
     const owner = randomUUID();
     const deadline = Date.now() + waitMs;
     for (let delay = 1; !this.tryLock(sessionId, owner); delay = Math.min(delay * 2, MAX_POLL_MS)) {
@@ -131,11 +134,11 @@ export class SqliteHistoryStore implements HistoryStore {
       // Jitter keeps several waiting processes from polling in lock-step.
       await sleep(Math.min(left, delay * (0.5 + Math.random())));
     }
-    const session = new SqliteLockedSession(this, this.stmt, sessionId, owner);
     try {
-      return await fn(session);
-    } finally {
-      if (!session.handedOver) this.unlock(sessionId, owner);
+      return new SqliteHeldLock(this, sessionId, owner, preload && this.windowNow(sessionId, preload));
+    } catch (error) {
+      this.unlock(sessionId, owner);
+      throw error;
     }
   }
 
@@ -153,7 +156,8 @@ export class SqliteHistoryStore implements HistoryStore {
     );
   }
 
-  private unlock(sessionId: string, owner: string): void {
+  /** @internal */
+  unlock(sessionId: string, owner: string): void {
     if (this.db.open) this.withoutSync(() => this.stmt.releaseLock.run(sessionId, owner));
   }
 
@@ -174,79 +178,9 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.withSessionLock(sessionId, (session) => session.appendTurn(messages, options));
   }
 
-  /** @internal Run `write` in one IMMEDIATE transaction if `owner` still holds the session's lock. */
-  fenced<T>(owner: string, sessionId: string, write: () => T): T {
-    return this.db
-      .transaction(() => {
-        const holder = this.stmt.getLock.get(sessionId) as { owner: string } | undefined;
-        if (holder?.owner !== owner) throw new LockLostError(sessionId);
-        return write();
-      })
-      .immediate();
-  }
-
-  /** @internal the body of `LockedSession.appendTurn`: one IMMEDIATE transaction, fenced on the lock's owner. */
-  appendTurnAs(owner: string, sessionId: string, messages: NewMessage[], options: AppendTurnOptions = {}): AppendTurnResult {
-    if (messages.length === 0) throw new TypeError('appendTurn needs at least one message');
-    if (options.runtimeState) assertRuntimeStateSize(options.runtimeState);
-    const followed: number[] = [];
-    const result = this.fenced(owner, sessionId, (): AppendTurnResult => {
-        if (options.eventId !== undefined && this.stmt.eventSeen.get(options.eventId)) return { status: 'already_processed' };
-
-        const now = Date.now();
-        const runtimeState = options.runtimeState
-          ? JSON.stringify({ ...this.runtimeStateNow(sessionId), ...options.runtimeState })
-          : null;
-        const { message_count: count, version } = this.stmt.advanceSession.get({
-          id: sessionId,
-          now,
-          metadata: options.metadata ? JSON.stringify(options.metadata) : null,
-          runtimeState,
-          count: messages.length,
-        }) as { message_count: number; version: number };
-        if (options.eventId !== undefined) this.stmt.recordEvent.run(options.eventId, sessionId, now);
-        for (const id of options.completeInbox ?? []) {
-          const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
-          if (answered?.followed) followed.push(id);
-        }
-        // In the same transaction: the lock is free exactly when the turn is visible.
-        if (options.releaseLock) this.stmt.releaseLock.run(sessionId, owner);
-        const firstSeq = count - messages.length + 1;
-        messages.forEach((m, i) =>
-          this.stmt.insertMessage.run({
-            sessionId,
-            seq: firstSeq + i,
-            turn: version,
-            turnStart: i === 0 ? 1 : 0,
-            role: m.role,
-            content: m.content,
-            name: m.name ?? null,
-            toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
-            toolCallId: m.toolCallId ?? null,
-            metadata: m.metadata ? JSON.stringify(m.metadata) : null,
-            now: m.createdAt?.getTime() ?? now,
-          }),
-        );
-        return { status: 'committed', firstSeq, lastSeq: count, version };
-    });
-    this.announceTurnActivity(followed);
-    return result;
-  }
-
   /** @internal Tell this process's onTurnActivity listeners about these entries; call it once their write committed. */
   announceTurnActivity(inboxIds: number[]): void {
-    for (const id of inboxIds) turnActivity.emit(this.location, id);
-  }
-
-  /** @internal Append turn events after the entry's last (see LockedSession.recordTurnEvents), fenced on the lock's owner. */
-  recordTurnEventsAs(owner: string, sessionId: string, inboxId: number, events: NewTurnEvent[]): void {
-    const rows = turnEventsToWrite(events);
-    this.fenced(owner, sessionId, () => {
-      const now = Date.now();
-      const { seq: last } = this.stmt.lastTurnEventSeq.get(inboxId) as { seq: number };
-      rows.forEach((row, i) => this.stmt.insertTurnEvent.run({ inboxId, seq: last + i + 1, kind: row.kind, data: row.data, now }));
-    });
-    if (rows.length > 0) this.announceTurnActivity([inboxId]);
+    for (const id of inboxIds) this.activity.turns.emit(id);
   }
 
   async enqueueInbox(entry: InboxEntryInput): Promise<{ id: number | null; duplicate: boolean }> {
@@ -262,21 +196,19 @@ export class SqliteHistoryStore implements HistoryStore {
       followed: entry.followed ? 1 : 0,
     }) as { id: number; redeliveries: number; status: string; followed: number };
     if (row.redeliveries > 0) return { id: null, duplicate: true };
-    if (row.status === 'pending') inboxActivity.emit(this.location, entry.sessionId);
+    if (row.status === 'pending') this.activity.inbox.emit(entry.sessionId);
     // A refused entry has its final fate already.
     else if (row.followed) this.announceTurnActivity([row.id]);
     return { id: row.id, duplicate: false };
   }
 
   async listInbox(filter: InboxFilter = {}): Promise<InboxRecord[]> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const rows = this.stmt.listInbox.all({ status: filter.status ?? null, sessionId: filter.sessionId ?? null, limit }) as InboxRecordRow[];
+    const rows = this.stmt.listInbox.all(inboxListArguments(filter)) as InboxRecordRow[];
     return rows.map(toInboxRecord);
   }
 
   async inboxTimeline(idOrEventKey: number | string): Promise<InboxTimeline | null> {
-    const byId = typeof idOrEventKey === 'number';
-    const row = this.stmt.inboxRecord.get({ id: byId ? idOrEventKey : null, key: byId ? null : idOrEventKey }) as InboxRecordRow | undefined;
+    const row = this.stmt.inboxRecord.get(inboxLookup(idOrEventKey)) as InboxRecordRow | undefined;
     if (!row) return null;
     const entry = toInboxRecord(row);
     return toInboxTimeline(
@@ -289,32 +221,10 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async retryInbox(id: number): Promise<boolean> {
     const row = this.stmt.retryInbox.get(id) as { session_id: string; followed: number } | undefined;
-    if (row) inboxActivity.emit(this.location, row.session_id);
+    if (row) this.activity.inbox.emit(row.session_id);
     // Its fate is open again: its follower should look.
     if (row?.followed) this.announceTurnActivity([id]);
     return row !== undefined;
-  }
-
-  /** @internal Claim the session's next batch (see LockedSession.claimInbox), fenced on the lock's owner. */
-  claimInboxAs(owner: string, sessionId: string, limit: number, worker: string): InboxEntry[] {
-    return this.fenced(owner, sessionId, () => {
-      const now = Date.now();
-      const ids = (this.stmt.claimBatch.all({ id: sessionId, limit, now }) as Array<{ id: number }>).map((r) => r.id);
-      return ids.map((id) => {
-        const { attempts } = this.stmt.countAttempt.get(id) as { attempts: number };
-        this.stmt.startAttempt.run(id, attempts, worker, now);
-        return toInboxEntry(this.stmt.inboxEntryById.get(id) as InboxRow);
-      });
-    });
-  }
-
-  /** @internal End the latest attempt of each entry `write` changed. */
-  endAttempts(ids: number[], failure: AttemptFailure | undefined, write: (id: number) => number): void {
-    const now = Date.now();
-    for (const id of ids) {
-      if (write(id) === 0) continue;
-      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? COMMITTED_STAGE, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
-    }
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {
@@ -322,24 +232,19 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async pendingInboxSessions(limit = 20, queue?: string | InboxQueueSelection): Promise<string[]> {
-    const { queue: name, also } = typeof queue === 'object' ? queue : { queue, also: undefined };
-    const params = { limit, queue: name ?? null, also: also?.queue ?? null, prefix: also?.sessionPrefix ?? null, now: Date.now() };
+    const params = { limit, ...queueArguments(queue), now: Date.now() };
     return (this.stmt.pendingInboxSessions.all(params) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
   async onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>> {
-    inboxActivity.on(this.location, listener);
-    return async () => {
-      inboxActivity.off(this.location, listener);
-    };
+    const off = this.activity.inbox.on(listener);
+    return async () => off();
   }
 
   /** Only this process's writes are heard (every store on this file in it): followers elsewhere poll. */
   async onTurnActivity(listener: (inboxId: number) => void): Promise<() => Promise<void>> {
-    turnActivity.on(this.location, listener);
-    return async () => {
-      turnActivity.off(this.location, listener);
-    };
+    const off = this.activity.turns.on(listener);
+    return async () => off();
   }
 
   async inboxStats(): Promise<InboxQueueStats[]> {
@@ -453,24 +358,23 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async listSessions(filter: ListSessionsFilter = {}): Promise<SessionPage> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const { prefix, since, cursor, limit } = sessionListArguments(filter);
     const rows = this.stmt.listSessions.all({
-      prefix: filter.prefix ?? null,
-      since: filter.updatedSince?.getTime() ?? null,
+      prefix,
+      since: since?.getTime() ?? null,
       cursorKey: cursor ? Number(cursor.updatedKey) : null,
       cursorId: cursor?.id ?? null,
       limit: limit + 1,
     }) as Array<SessionRow & { updated_at: number }>;
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      sessions: page.map(toSessionInfo),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.updated_at, last.id) } : {}),
-    };
+    return sessionPage(rows, limit, (row) => row.updated_at);
   }
 
   async loadWindow(sessionId: string, window: HistoryWindow = {}): Promise<StoredMessage[]> {
+    return this.windowNow(sessionId, window);
+  }
+
+  /** @internal */
+  windowNow(sessionId: string, window: HistoryWindow): StoredMessage[] {
     const rows = this.stmt.loadWindow.all({ id: sessionId, max: window.maxMessages ?? Number.MAX_SAFE_INTEGER }) as MessageRow[];
     return applyTokenBudget(
       rows.map((r) => toStoredMessage(sessionId, r)),
@@ -496,7 +400,8 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.runtimeStateNow(sessionId);
   }
 
-  private runtimeStateNow(sessionId: string): RuntimeState | null {
+  /** @internal */
+  runtimeStateNow(sessionId: string): RuntimeState | null {
     const row = this.stmt.getRuntimeState.get(sessionId) as { runtime_state: string | null } | undefined;
     return row?.runtime_state ? (JSON.parse(row.runtime_state) as RuntimeState) : null;
   }
@@ -506,61 +411,126 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
+    this.activity.leave();
     if (this.db.open) this.db.close();
   }
 }
 
-class SqliteLockedSession implements LockedSession {
-  /** A commit released the lock (`releaseLock`): there is nothing left to unlock. */
-  handedOver = false;
+/**
+ * A session lock held as a row of session_locks under a random owner token: every write runs in one IMMEDIATE
+ * transaction that first checks the row still names this owner (the fence), so a lost lock writes nothing.
+ */
+class SqliteHeldLock implements HeldSessionLock {
+  private readonly stmt: Statements;
 
   constructor(
     private readonly store: SqliteHistoryStore,
-    private readonly stmt: Statements,
-    readonly sessionId: string,
+    private readonly sessionId: string,
     private readonly owner: string,
-  ) {}
-
-  loadWindow(window?: HistoryWindow): Promise<StoredMessage[]> {
-    return this.store.loadWindow(this.sessionId, window);
+    readonly preloaded: StoredMessage[] | undefined,
+  ) {
+    this.stmt = store.stmt;
   }
 
-  async appendTurn(messages: NewMessage[], options?: AppendTurnOptions): Promise<AppendTurnResult> {
-    const result = this.store.appendTurnAs(this.owner, this.sessionId, messages, options);
-    if (options?.releaseLock) this.handedOver = true;
-    return result;
+  /** Run `write` in one IMMEDIATE transaction if this owner still holds the session's lock. */
+  private fenced<T>(write: () => T): T {
+    return this.store.db
+      .transaction(() => {
+        const holder = this.stmt.getLock.get(this.sessionId) as { owner: string } | undefined;
+        if (holder?.owner !== this.owner) throw new LockLostError(this.sessionId);
+        return write();
+      })
+      .immediate();
   }
 
-  getRuntimeState(): Promise<RuntimeState | null> {
-    return this.store.getRuntimeState(this.sessionId);
+  /** End the latest attempt of each entry `write` changed. */
+  private endAttempts(ids: number[], failure: AttemptFailure | undefined, write: (id: number) => number): void {
+    const now = Date.now();
+    for (const id of ids) {
+      if (write(id) === 0) continue;
+      this.stmt.endAttempt.run({ id, now, stage: failure?.stage ?? COMMITTED_STAGE, errorClass: failure?.errorClass ?? null, error: failure?.error ?? null });
+    }
+  }
+
+  async loadWindow(window: HistoryWindow): Promise<StoredMessage[]> {
+    return this.store.windowNow(this.sessionId, window);
+  }
+
+  async appendTurn(messages: NewMessage[], options: AppendTurnOptions): Promise<{ committed: AppendTurnResult; handedOver: boolean }> {
+    const { sessionId } = this;
+    const followed: number[] = [];
+    const committed = this.fenced((): AppendTurnResult => {
+      const now = Date.now();
+      const runtimeState = options.runtimeState ? JSON.stringify(mergeRuntimeState(this.store.runtimeStateNow(sessionId), options.runtimeState)) : null;
+      const { message_count: count, version } = this.stmt.advanceSession.get({
+        id: sessionId,
+        now,
+        metadata: options.metadata ? JSON.stringify(options.metadata) : null,
+        runtimeState,
+        count: messages.length,
+      }) as { message_count: number; version: number };
+      for (const id of options.completeInbox ?? []) {
+        const answered = this.stmt.answerInbox.get({ id, now, sessionId, turn: version }) as { followed: number } | undefined;
+        if (answered?.followed) followed.push(id);
+      }
+      // In the same transaction: the lock is free exactly when the turn is visible.
+      if (options.releaseLock) this.stmt.releaseLock.run(sessionId, this.owner);
+      const firstSeq = count - messages.length + 1;
+      messages.forEach((m, i) =>
+        this.stmt.insertMessage.run({
+          sessionId,
+          seq: firstSeq + i,
+          turn: version,
+          turnStart: i === 0 ? 1 : 0,
+          role: m.role,
+          content: m.content,
+          name: m.name ?? null,
+          toolCalls: m.toolCalls ? JSON.stringify(m.toolCalls) : null,
+          toolCallId: m.toolCallId ?? null,
+          metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+          now: m.createdAt?.getTime() ?? now,
+        }),
+      );
+      return { firstSeq, lastSeq: count, version };
+    });
+    this.store.announceTurnActivity(followed);
+    return { committed, handedOver: options.releaseLock === true };
+  }
+
+  async getRuntimeState(): Promise<RuntimeState | null> {
+    return this.store.runtimeStateNow(this.sessionId);
   }
 
   async updateMetadata(patch: SessionMetadata): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.stmt.updateMetadata.run({ id: this.sessionId, now: Date.now(), patch: JSON.stringify(patch) }),
-    );
+    this.fenced(() => this.stmt.updateMetadata.run({ id: this.sessionId, now: Date.now(), patch: JSON.stringify(patch) }));
   }
 
-  async pendingInbox(limit = 100): Promise<InboxEntry[]> {
+  async pendingInbox(limit: number): Promise<InboxEntry[]> {
     return (this.stmt.pendingInbox.all(this.sessionId, limit) as InboxRow[]).map(toInboxEntry);
   }
 
   async claimInbox(limit: number, worker: string): Promise<InboxEntry[]> {
-    return this.store.claimInboxAs(this.owner, this.sessionId, limit, worker);
+    return this.fenced(() => {
+      const now = Date.now();
+      const ids = (this.stmt.claimBatch.all({ id: this.sessionId, limit, now }) as Array<{ id: number }>).map((r) => r.id);
+      return ids.map((id) => {
+        const { attempts } = this.stmt.countAttempt.get(id) as { attempts: number };
+        this.stmt.startAttempt.run(id, attempts, worker, now);
+        return toInboxEntry(this.stmt.inboxEntryById.get(id) as InboxRow);
+      });
+    });
   }
 
-  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, options: { refundAttempt?: boolean } = {}): Promise<void> {
-    const refund = options.refundAttempt ? 1 : 0;
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error, refund }).changes),
-    );
+  async deferInbox(ids: number[], failure: AttemptFailure, retryAt: Date, { refundAttempt = false }: { refundAttempt?: boolean } = {}): Promise<void> {
+    const refund = refundAttempt ? 1 : 0;
+    this.fenced(() => this.endAttempts(ids, failure, (id) => this.stmt.deferInbox.run({ id, retryAt: retryAt.getTime(), error: failure.error, refund }).changes));
   }
 
   async completeInbox(ids: number[], outcome: InboxOutcome, failure?: AttemptFailure): Promise<void> {
     const now = Date.now();
     const followed: number[] = [];
-    this.store.fenced(this.owner, this.sessionId, () =>
-      this.store.endAttempts(ids, failure, (id) => {
+    this.fenced(() =>
+      this.endAttempts(ids, failure, (id) => {
         const completed = this.stmt.completeInbox.get({ id, outcome, now, error: failure?.error ?? null }) as { followed: number } | undefined;
         if (completed?.followed) followed.push(id);
         return completed ? 1 : 0;
@@ -569,22 +539,31 @@ class SqliteLockedSession implements LockedSession {
     this.store.announceTurnActivity(followed);
   }
 
+  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
+    this.fenced(() => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+  }
+
   async saveDraft(inboxId: number, draft: unknown): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.saveDraft.run(JSON.stringify(draft), inboxId));
+    this.fenced(() => this.stmt.saveDraft.run(JSON.stringify(draft), inboxId));
   }
 
   async recordNotice(inboxId: number, text: string): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordNotice.run(inboxId, Date.now(), text));
-  }
-
-  async recordReplyPart(inboxId: number, part: number, platformMessageId: string): Promise<void> {
-    this.store.fenced(this.owner, this.sessionId, () => this.stmt.recordReplyPart.run(inboxId, part, platformMessageId));
+    this.fenced(() => this.stmt.recordNotice.run(inboxId, Date.now(), text));
   }
 
   async recordTurnEvents(inboxId: number, events: NewTurnEvent[]): Promise<void> {
-    this.store.recordTurnEventsAs(this.owner, this.sessionId, inboxId, events);
+    const rows = turnEventsToWrite(events);
+    this.fenced(() => {
+      const now = Date.now();
+      const { seq: last } = this.stmt.lastTurnEventSeq.get(inboxId) as { seq: number };
+      rows.forEach((row, i) => this.stmt.insertTurnEvent.run({ inboxId, seq: last + i + 1, kind: row.kind, data: row.data, now }));
+    });
+    if (rows.length > 0) this.store.announceTurnActivity([inboxId]);
   }
 
+  release({ handedOver }: { handedOver: boolean }): void {
+    if (!handedOver) this.store.unlock(this.sessionId, this.owner);
+  }
 }
 
 function migrate(db: Database.Database, file: string): void {

@@ -1,5 +1,5 @@
 import { generateSessionId } from '../../../core/session-ids.js';
-import type { HistoryStore } from '../../../store/types.js';
+import type { ConversationStore } from '../../../store/types.js';
 
 /** Console sessions are named `console-…` so the latest one can be found again. */
 const CONSOLE_PREFIX = 'console-';
@@ -17,7 +17,7 @@ export interface ConsoleSession {
 }
 
 /** The session a console talks in: the one asked for, else the latest console chat, else a new one. */
-export async function chooseConsoleSession(store: HistoryStore, requested: string | undefined): Promise<ConsoleSession> {
+export async function chooseConsoleSession(store: ConversationStore, requested: string | undefined): Promise<ConsoleSession> {
   const id = requested ?? (await latestConsoleChat(store)) ?? `${CONSOLE_PREFIX}${generateSessionId()}`;
   const info = await store.getSession(id);
   if (!info) return { id, resumed: false };
@@ -36,7 +36,7 @@ export function describeConsoleSession(session: ConsoleSession): string {
   return `session ${session.id} (${state})`;
 }
 
-async function latestConsoleChat(store: HistoryStore): Promise<string | undefined> {
+async function latestConsoleChat(store: ConversationStore): Promise<string | undefined> {
   // The conversation /new started in a chat is updated after the chat: resumed as a chat of its own, it would
   // strand the chat's /new pointer. Skip such sessions.
   const { sessions } = await store.listSessions({ prefix: CONSOLE_PREFIX, limit: LATEST_SCAN });

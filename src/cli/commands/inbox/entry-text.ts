@@ -1,5 +1,5 @@
 import { viewInboxPayload } from '../../../runner/inbox-payload.js';
-import type { HistoryStore, InboxRecord, InboxTimeline } from '../../../store/types.js';
+import type { InboxRecord, InboxStore, InboxTimeline } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 
 /** What the user wrote, from an entry's payload, even one a worker cannot read (see `viewInboxPayload`). */
@@ -14,7 +14,7 @@ export function entryText(entry: InboxRecord, max = 60): string {
  * An entry by inbox id (digits), event key (`telegram:7000000001:123`) or platform event id (`123`), in that order;
  * an unknown one is bad input (exit 2), like an unknown session.
  */
-export async function requireEntry(store: HistoryStore, ref: string): Promise<InboxTimeline> {
+export async function requireEntry(store: InboxStore, ref: string): Promise<InboxTimeline> {
   const timeline = (/^\d+$/.test(ref) ? await store.inboxTimeline(Number(ref)) : null) ?? (await store.inboxTimeline(ref));
   if (!timeline) throw new CliError(`no inbox entry ${ref}: pass an inbox id, event key or platform event id from "threadline inbox ls"`, 2);
   return timeline;

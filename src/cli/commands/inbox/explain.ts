@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { COMMITTED_STAGE } from '../../../store/row-mapping.js';
-import type { HistoryStore, InboxTimeline, StoredMessage } from '../../../store/types.js';
+import type { ConversationStore, InboxTimeline, StoredMessage } from '../../../store/types.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { formatMessage, printJson, printLine } from '../../output.js';
 import { withStore } from '../../with-store.js';
@@ -29,7 +29,7 @@ export function registerExplain(group: Command): void {
   });
 }
 
-async function answeringTurn(store: HistoryStore, { entry }: InboxTimeline): Promise<StoredMessage[] | undefined> {
+async function answeringTurn(store: ConversationStore, { entry }: InboxTimeline): Promise<StoredMessage[] | undefined> {
   if (!entry.answeredBy) return undefined;
   const { sessionId, turn } = entry.answeredBy;
   return (await store.fullHistory(sessionId)).filter((m) => m.turn === turn);

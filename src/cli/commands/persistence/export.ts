@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { HistoryStore } from '../../../store/types.js';
+import type { ConversationStore } from '../../../store/types.js';
 import { plural } from '../../output.js';
 import { CliError } from '../../cli-error.js';
 import { addDbOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
@@ -63,7 +63,7 @@ export function registerExport(group: Command): void {
   });
 }
 
-async function allSessionIds(store: HistoryStore, prefix: string | undefined): Promise<string[]> {
+async function allSessionIds(store: ConversationStore, prefix: string | undefined): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import type { HistoryStore, NewMessage, StoredMessage } from '../../../store/types.js';
+import type { ConversationStore, MediaStore, NewMessage, StoredMessage } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 import { addDbOption, addJsonOption, resolveDbUrl, type DbOptions } from '../../common-options.js';
 import { plural, printJson, printLine } from '../../output.js';
@@ -65,7 +65,7 @@ async function readInput(file: string): Promise<string> {
   }
 }
 
-async function planSession(store: HistoryStore, session: ExportedSession): Promise<SessionPlan> {
+async function planSession(store: ConversationStore, session: ExportedSession): Promise<SessionPlan> {
   const existing = (await store.getSession(session.id)) ? await store.fullHistory(session.id) : undefined;
   return { session, missing: session.messages.slice(checkedPrefix(session, existing ?? [])), exists: existing !== undefined };
 }
@@ -92,7 +92,7 @@ function sameMessage(stored: StoredMessage, imported: ExportedMessage): boolean 
 }
 
 /** Commits the missing messages turn by turn, as they were committed originally; the runtime state rides on the last turn. */
-async function applyPlan(store: HistoryStore, plan: SessionPlan, progress: (count: number) => void): Promise<void> {
+async function applyPlan(store: ConversationStore & MediaStore, plan: SessionPlan, progress: (count: number) => void): Promise<void> {
   const { session } = plan;
   if (plan.missing.length === 0) {
     if (!plan.exists) await store.ensureSession(session.id, session.metadata);

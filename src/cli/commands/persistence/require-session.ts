@@ -1,9 +1,9 @@
-import type { HistoryStore, SessionInfo } from '../../../store/types.js';
+import type { ConversationStore, SessionInfo, StoreAdmin } from '../../../store/types.js';
 import { CliError } from '../../cli-error.js';
 
 /** The session, or a one-line error (exit 2) that says where it was looked for and what to do; never creates it. */
 export async function requireSession(
-  store: HistoryStore,
+  store: Pick<ConversationStore, 'getSession'> & Pick<StoreAdmin, 'location'>,
   sessionId: string,
   hint = 'check the id with "threadline persistence list"',
 ): Promise<SessionInfo> {

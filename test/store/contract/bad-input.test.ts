@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, StoreUnavailableError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import { pgAdminQuery, pgTestUrl, sqliteTestFile } from '../support/databases.js';
+import { InvalidInputError, StoreUnavailableError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import { pgAdminQuery, pgTestUrl, sqliteTestFile } from '../../support/databases.js';
 
 /** The error a promise rejects with (a resolved promise is itself a failure of the test). */
 const failureOf = (promise: Promise<unknown>): Promise<Error> =>

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockLostError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore, LockedSession } from '../../src/store/types.js';
-import { BACKENDS } from './backends.js';
+import { LockLostError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { HistoryStore, LockedSession } from '../../../src/store/types.js';
+import { BACKENDS } from '../backends.js';
 
 const failure = (error: string) => ({ stage: 'generating', errorClass: 'transient' as const, error });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockLostError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore, LockedSession } from '../../src/store/types.js';
-import { BACKENDS } from './backends.js';
+import { LockLostError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { HistoryStore, LockedSession } from '../../../src/store/types.js';
+import { BACKENDS } from '../backends.js';
 
 describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) => {
   const open: HistoryStore[] = [];

@@ -1,14 +1,13 @@
 import Database from 'better-sqlite3';
-import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiKeyNameTakenError, InvalidInputError, LockLostError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import type { HistoryStore, LockedSession, NewMessage, StoredMessage } from '../../src/store/types.js';
-import { pgAdminQuery, schemaOf } from '../support/databases.js';
-import { eventually } from '../support/eventually.js';
-import { BACKENDS } from './backends.js';
+import { ApiKeyNameTakenError, InvalidInputError, LockLostError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import { POSTGRES_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
+import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
+import type { HistoryStore, LockedSession, NewMessage, StoredMessage } from '../../../src/store/types.js';
+import { pgAdminQuery, schemaOf } from '../../support/databases.js';
+import { eventually } from '../../support/eventually.js';
+import { BACKENDS } from '../backends.js';
 
 const user = (content: string): NewMessage => ({ role: 'user', content });
 const assistant = (content: string): NewMessage => ({ role: 'assistant', content });
@@ -16,11 +15,11 @@ const assistant = (content: string): NewMessage => ({ role: 'assistant', content
 const HEARD_WITHIN_MS = 5_000;
 
 /** The schema version this code migrates each backend to: SQLite has no counterpart of Postgres's migration 4. */
-const LATEST = { postgres: 7, sqlite: 6 } as const;
+const LATEST = { postgres: 8, sqlite: 7 } as const;
 /** The migration that added what serve needs (followed entries, turn logs, API keys). */
 const SERVE_MIGRATION = { postgres: 5, sqlite: 4 } as const;
 
-describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox stats, message pages', ({ name, freshDb }) => {
+describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox stats, message pages', ({ name, freshDb, loseLockUnderneath }) => {
   const open: HistoryStore[] = [];
   const fresh = async (db = freshDb('serve')) => {
     const store = await openStore(db);
@@ -44,21 +43,6 @@ describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox sta
     try {
       return (raw.prepare('SELECT count(*) AS n FROM turn_events WHERE inbox_id = ?').get(inboxId) as { n: number }).n;
     } finally {
-      raw.close();
-    }
-  };
-
-  /**
-   * Take the session's lock away from under a live handle, so that only the database's fence can refuse its next
-   * write (the handle itself still believes it holds the lock).
-   */
-  const loseLockUnderneath = async (db: string, session: LockedSession) => {
-    if (name === 'postgres') {
-      // The lock is the holder connection's advisory lock: only that connection can drop it.
-      await (session as unknown as { held: { client: pg.PoolClient } }).held.client.query('SELECT pg_advisory_unlock_all()');
-    } else {
-      const raw = new Database(db);
-      raw.prepare('DELETE FROM session_locks WHERE session_id = ?').run(session.sessionId);
       raw.close();
     }
   };

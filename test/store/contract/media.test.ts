@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore } from '../../src/store/types.js';
-import { BACKENDS } from './backends.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { HistoryStore } from '../../../src/store/types.js';
+import { BACKENDS } from '../backends.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockLostError, SessionBusyError, InvalidInputError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore, NewMessage } from '../../src/store/types.js';
-import { BACKENDS } from './backends.js';
+import { LockLostError, SessionBusyError, InvalidInputError } from '../../../src/store/errors.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { HistoryStore, NewMessage } from '../../../src/store/types.js';
+import { BACKENDS } from '../backends.js';
 
 const user = (content: string): NewMessage => ({ role: 'user', content });
 const assistant = (content: string): NewMessage => ({ role: 'assistant', content });
@@ -85,15 +85,6 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     expect(budget.map((m) => m.seq)).toEqual([7, 8]);
   });
 
-  it('commits an event id once and reports the duplicate', async () => {
-    const store = await fresh();
-    expect(await store.appendTurn('s', [user('hi')], { eventId: 'tg:1' })).toMatchObject({ status: 'committed', firstSeq: 1, lastSeq: 1 });
-    expect(await store.appendTurn('s', [user('hi again')], { eventId: 'tg:1' })).toEqual({ status: 'already_processed' });
-    expect(await store.appendTurn('other', [user('hi')], { eventId: 'tg:1' })).toEqual({ status: 'already_processed' });
-    expect((await store.fullHistory('s')).length).toBe(1);
-    expect(await store.getSession('other')).toBeNull();
-  });
-
   it('keeps runtime state per runtime id, replaced as a whole, beside the messages', async () => {
     const store = await fresh();
     await store.appendTurn('s', [user('1')], { runtimeState: { native: { t1: { toolCallIds: ['a'] } } } });
@@ -103,6 +94,28 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     await store.appendTurn('s', [user('4')], { runtimeState: { native: { t4: { toolCallIds: ['b'] } } } });
     expect((await store.getRuntimeState('s'))?.native).toEqual({ t4: { toolCallIds: ['b'] } });
     expect(await store.getRuntimeState('nobody')).toBeNull();
+  });
+
+  it('merges runtime state alike on every backend: each runtime named replaces its entry whole, an undefined one changes nothing', async () => {
+    const store = await fresh();
+    // A new session stores the patch as given.
+    await store.appendTurn('s', [user('1')], { runtimeState: { a: { t1: { deep: { x: 1 } } }, b: { t1: 'b1' } } });
+    // Not merged deeply: runtime a's entry is replaced, its t1 gone.
+    await store.appendTurn('s', [user('2')], { runtimeState: { a: { t2: { deep: { y: 2 } } } } });
+    expect(await store.getRuntimeState('s')).toEqual({ a: { t2: { deep: { y: 2 } } }, b: { t1: 'b1' } });
+    // An undefined entry is what JSON makes of it: absent, so runtime b keeps its state; an empty patch keeps all.
+    await store.appendTurn('s', [user('3')], { runtimeState: { b: undefined as unknown as Record<string, unknown>, c: {} } });
+    await store.appendTurn('s', [user('4')], { runtimeState: {} });
+    expect(await store.getRuntimeState('s')).toEqual({ a: { t2: { deep: { y: 2 } } }, b: { t1: 'b1' }, c: {} });
+    // Under the lock, the handle reads what its commits merged.
+    await store.withSessionLock('s', async (session) => {
+      await session.appendTurn([user('5')], { runtimeState: { c: { t5: null } } });
+      expect(await session.getRuntimeState()).toEqual({ a: { t2: { deep: { y: 2 } } }, b: { t1: 'b1' }, c: { t5: null } });
+    });
+    // A session that never stored any has none, and an empty patch on a new session stores an empty state.
+    expect(await store.getRuntimeState('s2')).toBeNull();
+    await store.appendTurn('s2', [user('1')], { runtimeState: {} });
+    expect(await store.getRuntimeState('s2')).toEqual({});
   });
 
   it('refuses oversized runtime state and writes nothing', async () => {
@@ -133,12 +146,12 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     const [a, b] = await Promise.all([store.ensureSession('s', { platform: 'x' }), store.ensureSession('s', { platform: 'y' })]);
     expect(a.createdAt).toEqual(b.createdAt);
     expect((await store.listSessions()).sessions).toHaveLength(1);
-    await store.appendTurn('s', [user('1'), assistant('2')], { eventId: 'e1' });
+    await store.appendTurn('s', [user('1'), assistant('2')]);
     expect(await store.deleteSession('s')).toBe(true);
     expect(await store.deleteSession('s')).toBe(false);
     expect(await store.fullHistory('s')).toEqual([]);
-    // the session's processed events went with it
-    expect(await store.appendTurn('s', [user('1')], { eventId: 'e1' })).toMatchObject({ status: 'committed' });
+    // A session of the same id starts over.
+    expect(await store.appendTurn('s', [user('1')])).toEqual({ firstSeq: 1, lastSeq: 1, version: 1 });
   });
 
   it('serializes turns of one session inside one process and times out with SessionBusyError', async () => {
