@@ -21,14 +21,20 @@ export function describeConnectionError(error: unknown, connectionString: string
         return `Postgres at ${where} refused user ${user}: check the user name and password`;
       case '3D000':
         return `database ${database} does not exist on ${where}: create it (createdb ${database}) or fix the URL`;
+      // The server dropped the socket while the startup message was on its way (a reset rather than an orderly close).
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return closedEarly(where);
       default:
         // node-postgres reports a connection closed before the server answered, or never answered, without a code.
-        if (/Connection terminated unexpectedly/i.test(e.message ?? '')) {
-          return `${where} closed the connection before answering: check that a Postgres server listens there and that the host/port in the URL are right`;
-        }
+        if (/Connection terminated unexpectedly/i.test(e.message ?? '')) return closedEarly(where);
         if (/timeout/i.test(e.message ?? '')) return `no answer from ${where} in time: check the host, port and any firewall`;
         return `${e.message ?? String(error)} (server ${where})`;
     }
   })();
   return new StoreUnavailableError(`cannot open Postgres store ${redacted}: ${reason}`, { cause: error });
+}
+
+function closedEarly(where: string): string {
+  return `${where} closed the connection before answering: check that a Postgres server listens there and that the host/port in the URL are right`;
 }
