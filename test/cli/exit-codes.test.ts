@@ -158,20 +158,33 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
   describe('Postgres', () => {
     let closer: Server;
     let closerPort: number;
+    let resetter: Server;
+    let resetterPort: number;
+    const listen = async (server: Server) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as { port: number }).port;
+    };
     beforeAll(async () => {
-      // Accepts a connection and closes it at once: node-postgres then says "Connection terminated unexpectedly".
+      // Accepts a connection and closes it at once: node-postgres then says "Connection terminated unexpectedly"
+      // (or, when the close races the startup message, ECONNRESET).
       closer = createServer((socket) => socket.destroy());
-      await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
-      closerPort = (closer.address() as { port: number }).port;
+      closerPort = await listen(closer);
+      // Accepts a connection and resets it (TCP RST): ECONNRESET every time.
+      resetter = createServer((socket) => socket.resetAndDestroy());
+      resetterPort = await listen(resetter);
     });
-    afterAll(() => new Promise<void>((resolve) => closer.close(() => resolve())));
+    afterAll(async () => {
+      await new Promise<void>((resolve) => closer.close(() => resolve()));
+      await new Promise<void>((resolve) => resetter.close(() => resolve()));
+    });
 
     it('no store in the schema (none created), and a server that closes the connection', async () => {
       const url = pgTestUrl('no_store');
       const redacted = url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
-      const [list, terminated] = await Promise.all([
+      const [list, terminated, reset] = await Promise.all([
         cli(['persistence', 'list', '--db', url]),
         cli(['persistence', 'migrate', '--db', `postgres://app:secret@127.0.0.1:${closerPort}/threadline`]),
+        cli(['persistence', 'migrate', '--db', `postgres://app:secret@127.0.0.1:${resetterPort}/threadline`]),
       ]);
       expectRow({ name: 'list no store', args: [], code: 3, stderr: new RegExp(`^threadline: no Threadline store at .*: create one with "threadline persistence migrate --db ${quote(redacted)}"$`) }, list);
       expect(await pgAdminQuery('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schemaOf(url)])).toEqual([]);
@@ -183,6 +196,15 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
           stderr: `threadline: cannot open Postgres store postgres://app:***@127.0.0.1:${closerPort}/threadline: 127.0.0.1:${closerPort} closed the connection before answering: check that a Postgres server listens there and that the host/port in the URL are right\n`,
         },
         terminated,
+      );
+      expectRow(
+        {
+          name: 'migrate on a server that resets',
+          args: [],
+          code: 3,
+          stderr: `threadline: cannot open Postgres store postgres://app:***@127.0.0.1:${resetterPort}/threadline: 127.0.0.1:${resetterPort} closed the connection before answering: check that a Postgres server listens there and that the host/port in the URL are right\n`,
+        },
+        reset,
       );
     });
   });
