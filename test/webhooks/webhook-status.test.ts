@@ -56,7 +56,7 @@ const platforms: Platform[] = [
     name: 'whatsapp',
     async start() {
       wa = await startFakeWhatsApp(WA);
-      const whatsapp = new WhatsAppAdapter({ ...WA, apiUrl: wa.apiUrl, port: 0, host: '127.0.0.1', logger: silentLogger });
+      const whatsapp = new WhatsAppAdapter({ ...WA, apiUrl: wa.graphUrl, port: 0, host: '127.0.0.1', logger: silentLogger });
       const { sink, received } = recordingInbox();
       await whatsapp.start(sink);
       adapter = whatsapp;
