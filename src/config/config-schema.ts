@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PLATFORMS } from '../../adapters/platforms.js';
 import type { AnyPlatformDeclaration } from '../../adapters/shared/platform-declaration.js';
-import { processSettings, runnerSettings, storeAndModelKeys, type RunnerSettings } from '../settings/runner-settings.js';
+import { processSettings, runnerSettings, storeAndModelSettings, type RunnerSettings } from '../settings/runner-settings.js';
 import { withoutDefaults } from '../settings/setting.js';
 
 /*
@@ -33,7 +33,7 @@ export function configSchema() {
   const sections = Object.fromEntries(PLATFORMS.map((platform) => [platform.name, oneOrMore(sectionSchema(platform)).optional()]));
   return z
     .strictObject({
-      ...storeAndModelKeys,
+      ...withoutDefaults(storeAndModelSettings),
       ...withoutDefaults(processSettings),
       ...withoutDefaults(runnerSettings),
       platforms: z.strictObject(sections).refine((configured) => Object.values(configured).some(Boolean), `configure at least one platform (${platformNames})`),

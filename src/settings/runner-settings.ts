@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MODEL } from '../core/agent.js';
 import { DEFAULT_LLM_TIMEOUT_MS } from '../core/llm/openai-chat-model.js';
 import { parseSendLimit } from '../runner/send-budget.js';
 import { setting } from './setting.js';
@@ -8,6 +9,9 @@ import { checkedText, port, positiveNumber, text, wholeNumber } from './values.j
  * The runner's settings, declared once: the flags every `threadline bot <platform>` takes, and the config file's keys
  * at the top level (every platform) and in a platform's section (that platform's bots only).
  */
+
+export const DEFAULT_DB_FILE = './threadline.db';
+export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -58,10 +62,7 @@ export const runnerSettings = {
   }),
 };
 
-/**
- * The process's own settings: one of each per process, so top level only in the config file. The store and model
- * flags are common-options.ts's (every command group takes them); their config keys are checked here, the same way.
- */
+/** The process's own settings: one of each per process, so top level only in the config file. */
 export const processSettings = {
   name: setting(text().default('Threadline'), { description: "the bot's name, used in its greeting", value: 'name' }),
   opsPort: setting(port().optional(), { description: 'serve /healthz, /readyz and /metrics (Prometheus) on this port (0: any free one; default: none)', value: 'port' }),
@@ -69,15 +70,31 @@ export const processSettings = {
   logLevel: setting(z.enum(LOG_LEVELS).optional(), { description: 'how much to log', value: 'level', defaultText: '$THREADLINE_LOG_LEVEL, else info' }),
 };
 
-/** The config file's keys for what common-options.ts's flags set. */
-export const storeAndModelKeys = {
-  db: text().optional(),
-  model: text().optional(),
-  baseUrl: text().optional(),
-  /** Seconds without a token before an LLM call fails (`--llm-timeout`; default DEFAULT_LLM_TIMEOUT_MS). */
-  llmTimeout: positiveNumber().optional().describe(`seconds the LLM may stay silent before the call fails (default: ${DEFAULT_LLM_TIMEOUT_MS / 1000})`),
-  instructions: text().optional(),
+/**
+ * The store and the model: flags of every command group (common-options.ts adds them), top-level keys of the config
+ * file. Their environment fallbacks are resolved where they are used (resolveDbUrl, llmConfig), never shown as
+ * values in the help (DATABASE_URL may hold a password).
+ */
+export const storeAndModelSettings = {
+  db: setting(text().optional(), {
+    description: 'store: postgres://… (several workers), sqlite:///abs.db, sqlite:rel.db or a file path',
+    value: 'url',
+    defaultText: `$THREADLINE_DB, else $DATABASE_URL, else ${DEFAULT_DB_FILE}`,
+  }),
+  model: setting(text().optional(), { description: 'LLM model, or "echo" for the built-in offline model', value: 'name', defaultText: `$OPENAI_MODEL, else ${DEFAULT_MODEL}` }),
+  baseUrl: setting(text().optional(), {
+    description: 'OpenAI-compatible endpoint, e.g. http://localhost:11434/v1; the key comes from $OPENAI_API_KEY',
+    value: 'url',
+    defaultText: '$OPENAI_BASE_URL, else OpenAI',
+  }),
+  llmTimeout: setting(positiveNumber('a number of seconds above 0, e.g. 60 or 2.5').optional(), {
+    description: 'seconds the LLM may stay silent (before its first byte, between tokens) before the call fails',
+    value: 'seconds',
+    defaultText: String(DEFAULT_LLM_TIMEOUT_MS / 1000),
+  }),
+  instructions: setting(text().default(DEFAULT_INSTRUCTIONS), { description: 'system instructions for the agent', value: 'text' }),
 };
 
 export type RunnerSettings = z.output<z.ZodObject<typeof runnerSettings>>;
 export type ProcessSettings = z.output<z.ZodObject<typeof processSettings>>;
+export type StoreAndModelSettings = z.output<z.ZodObject<typeof storeAndModelSettings>>;

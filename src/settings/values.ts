@@ -31,8 +31,8 @@ export function port() {
 }
 
 /** A number above 0, fractions allowed (seconds, megabytes), written as a number or as its text. */
-export function positiveNumber() {
-  return number('a number above 0', (n) => Number.isFinite(n) && n > 0);
+export function positiveNumber(expected = 'a number above 0') {
+  return number(expected, (n) => Number.isFinite(n) && n > 0);
 }
 
 function number(expected: string, accepts: (n: number) => boolean) {

@@ -137,7 +137,7 @@ describe('config file schema', () => {
     ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, slack, discord, whatsapp)'],
     ['a bad choice', `groupPolicy: everyone\n${MINIMAL}`, ENV, 'config file bot.yaml: groupPolicy: expected one of mention_only, respond_all, command_only'],
     ['a bad number', `concurrency: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: concurrency: expected a whole number from 1, got 0'],
-    ['a zero LLM timeout', `llmTimeout: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: llmTimeout: expected a number above 0, got 0'],
+    ['a zero LLM timeout', `llmTimeout: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: llmTimeout: expected a number of seconds above 0, e.g. 60 or 2.5, got 0'],
     ['a bad allow entry', `allow: [1, { id: 2 }]\n${MINIMAL}`, ENV, 'config file bot.yaml: allow[1]: expected text, ${NAME} or { env: NAME }'],
     ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhookUrl: https://x/tg, webhookSecret: s }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.port'],
     ['an unset Discord token', EXAMPLE, { ...ENV, DISCORD_BOT_TOKEN: undefined }, 'config file bot.yaml: platforms.discord.token: environment variable DISCORD_BOT_TOKEN is not set'],

@@ -2,8 +2,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { configuredBots, keyOf, platformOf, type ConfiguredBot, type ThreadlineConfig } from '../../../config/config-schema.js';
 import { loadConfig } from '../../../config/load-config.js';
-import { processSettings, runnerSettings, type RunnerSettings } from '../../../settings/runner-settings.js';
-import { DEFAULT_INSTRUCTIONS } from '../../common-options.js';
+import { processSettings, runnerSettings, storeAndModelSettings, type RunnerSettings } from '../../../settings/runner-settings.js';
 import type { RunnerCliOptions } from './runner-options.js';
 import { runBots, type PlatformBot } from './run-bots.js';
 import { addExamples } from '../../help-text.js';
@@ -49,7 +48,7 @@ function sharedOptions(config: ThreadlineConfig): RunnerCliOptions {
   const { platforms: _, ...topLevel } = config;
   return {
     ...topLevel,
-    instructions: topLevel.instructions ?? DEFAULT_INSTRUCTIONS,
+    ...z.object(storeAndModelSettings).parse(topLevel),
     ...z.object(processSettings).parse(topLevel),
     ...z.object(runnerSettings).parse(topLevel),
   };
