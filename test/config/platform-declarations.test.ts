@@ -118,6 +118,17 @@ describe('platform declarations', () => {
     expect(flagVerdict([platform, `--${flag}`, value])).toContain(expected);
   });
 
+  it.each([
+    ['telegram', ['--token', '1:a', '--webhook-url', 'https://x/tg'], 'token: "1:a", webhookUrl: https://x/tg', 'webhookSecret', 'is required in webhook mode'],
+    ['slack', ['--token', 't'], 'token: t', 'signingSecret', 'is required in HTTP mode'],
+    ['slack', ['--token', 't', '--socket-mode'], 'token: t, socketMode: true', 'appToken', 'is required with socket mode'],
+  ])('%s %j: the checks across settings give the same verdict as the config section', (name, args, yamlSection, key, expected) => {
+    const platform = PLATFORMS.find((p) => p.name === name)!;
+    const flags = addSettingFlags(new Command().exitOverride(), platform.settings).parse(args, { from: 'user' }).opts();
+    expect(() => settingsFromFlags(platform.settings, flags, { env: {}, check: platform.check })).toThrow(new RegExp(`^--${kebab(key)} or \\$[A-Z_]+: ${expected}`));
+    expect(configVerdict(`platforms:\n  ${name}: { ${yamlSection} }\n`)).toContain(`platforms.${name}.${key}: ${expected}`);
+  });
+
   it('the CLI refuses --concurrency 0 in one line, exit 2, as the config file refuses concurrency: 0', async () => {
     const cli = await runTs(MAIN, ['bot', 'telegram', '--token', '1:a', '--concurrency', '0'], { env: { TELEGRAM_BOT_TOKEN: '' } });
     expect(cli).toMatchObject({ code: 2, stdout: '', stderr: `threadline: option '--concurrency <n>' argument '0' is invalid. expected a whole number from 1, got "0" (add --help for usage)\n` });

@@ -99,3 +99,20 @@ describe.each(platforms)('$name webhook', (platform) => {
     expect(received()).toBe(1);
   });
 });
+
+describe('the requests around the POSTs', () => {
+  it('Telegram: 404 off its path, 405 for GET (it has no handshake)', async () => {
+    const { url } = await platforms[0].start();
+    expect((await fetch(url.replace('/telegram', '/other'), { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(url)).status).toBe(405);
+  });
+
+  it("WhatsApp: Meta's GET handshake echoes the challenge only with the verify token", async () => {
+    const { url } = await platforms[1].start();
+    const handshake = (token: string) => fetch(`${url}?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=c-42`);
+    const ok = await handshake(WA.verifyToken);
+    expect([ok.status, await ok.text()]).toEqual([200, 'c-42']);
+    expect((await handshake('wrong')).status).toBe(403);
+    expect((await fetch(url, { method: 'PUT', body: '{}' })).status).toBe(405);
+  });
+});
