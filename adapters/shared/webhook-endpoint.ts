@@ -3,7 +3,7 @@ import type { Logger } from '../../src/log.js';
 import { answerRecordingFailure, MAX_WEBHOOK_BODY_BYTES } from './webhook-http.js';
 
 /*
- * The one request handler of every webhook platform (Telegram's webhook mode, WhatsApp): each platform gives only
+ * The one request handler of every webhook platform (Telegram's webhook mode, WhatsApp, Slack's HTTP mode): each platform gives only
  * how a request proves it comes from the platform, how its JSON becomes the platform's payload, and how a payload is
  * recorded. The status codes are the platforms' retry contract: 2xx only once the event is durable, 5xx to have it
  * sent again, 4xx for a request that will never be good (resending it would not help).
@@ -11,6 +11,12 @@ import { answerRecordingFailure, MAX_WEBHOOK_BODY_BYTES } from './webhook-http.j
 
 /** A body that is JSON but not the platform's payload: answered 400, never retried into the inbox. */
 export class MalformedPayloadError extends Error {}
+
+/** What a 200 carries when the platform reads the answer (Slack's slash command reply, its URL challenge). */
+export interface WebhookAnswer {
+  contentType: string;
+  body: string;
+}
 
 export interface WebhookEndpoint<Payload> {
   /** Which platform's events, for the log ("could not record a Telegram update"). */
@@ -21,10 +27,12 @@ export interface WebhookEndpoint<Payload> {
   maxBodyBytes?: number;
   /** The request comes from the platform (its secret header, its signature over the raw body); false → 401. */
   verify(headers: IncomingHttpHeaders, body: Buffer): boolean;
-  /** The platform's payload from the parsed JSON; throws MalformedPayloadError → 400. */
-  parse(json: unknown): Payload;
-  /** Resolves once the payload is durable (→ 200); a failure is 503 while the store is away, else 500. */
-  record(payload: Payload): Promise<void>;
+  /** The body as data (default: JSON); throws SyntaxError or MalformedPayloadError → 400. */
+  decode?(body: Buffer, headers: IncomingHttpHeaders): unknown;
+  /** The platform's payload from the decoded body; throws MalformedPayloadError → 400. */
+  parse(decoded: unknown): Payload;
+  /** Resolves once the payload is durable (→ 200, with its answer if any); a failure is 503 while the store is away, else 500. */
+  record(payload: Payload): Promise<WebhookAnswer | void>;
   /** GET requests, such as Meta's subscription handshake; without it GET is 405 like any other method. */
   answerGet?(query: URLSearchParams): { status: number; text: string };
   logger: Logger;
@@ -52,13 +60,14 @@ async function handle<Payload>(endpoint: WebhookEndpoint<Payload>, req: Incoming
   if (!endpoint.verify(req.headers, body)) return reply(res, 401, 'not signed by the platform');
   let payload: Payload;
   try {
-    payload = endpoint.parse(JSON.parse(body.toString('utf8')));
+    payload = endpoint.parse(endpoint.decode ? endpoint.decode(body, req.headers) : JSON.parse(body.toString('utf8')));
   } catch (error) {
     if (error instanceof SyntaxError || error instanceof MalformedPayloadError) return reply(res, 400, `malformed payload: ${error.message}`);
     throw error;
   }
-  await endpoint.record(payload);
-  reply(res, 200, 'ok');
+  const answer = await endpoint.record(payload);
+  if (answer) res.writeHead(200, { 'content-type': answer.contentType }).end(answer.body);
+  else reply(res, 200, 'ok');
 }
 
 /**

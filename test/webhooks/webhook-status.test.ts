@@ -2,10 +2,12 @@ import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../adapters/shared/webhook-http.js';
+import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import { TelegramAdapter } from '../../adapters/telegram/telegram-adapter.js';
 import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
 import { silentLogger } from '../../src/log.js';
 import type { PlatformAdapter } from '../../src/runner/platform-adapter.js';
+import { hmacSha256Hex, startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram-server.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fakes/fake-whatsapp-server.js';
 import { recordingInbox } from '../support/recording-inbox.js';
@@ -13,7 +15,8 @@ import { WA } from '../whatsapp/whatsapp-harness.js';
 
 /*
  * The one webhook handler (adapters/shared/webhook-endpoint.ts) as each webhook platform uses it: real adapters on
- * port 0, real HTTP. The 503/500 answers to a recording failure are in each platform's delivery-fault tests.
+ * port 0, real HTTP. The 503/500 answers to a recording failure are in each platform's delivery-fault tests
+ * (test/telegram, test/whatsapp/whatsapp-adapter.test.ts, test/slack).
  */
 
 const TG_TOKEN = '123456:webhook-status-token';
@@ -28,12 +31,22 @@ interface Platform {
 let adapter: PlatformAdapter | undefined;
 let tg: FakeTelegram | undefined;
 let wa: FakeWhatsApp | undefined;
+let slack: FakeSlack | undefined;
 afterEach(async () => {
   await adapter?.stop();
   await tg?.close();
   await wa?.close();
-  adapter = tg = wa = undefined;
+  await slack?.close();
+  adapter = tg = wa = slack = undefined;
 });
+
+const SLACK_SECRET = 'webhook-status-signing';
+
+/** Slack's signature over `v0:<timestamp>:<body>`, with a timestamp of now (an old one is refused as stale). */
+function slackHeaders(body: string, forged?: boolean): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': `v0=${hmacSha256Hex(forged ? 'not-the-secret' : SLACK_SECRET, `v0:${timestamp}:${body}`)}` };
+}
 
 const platforms: Platform[] = [
   {
@@ -65,6 +78,22 @@ const platforms: Platform[] = [
         url: `http://127.0.0.1:${whatsapp.port}/`,
         headers: (body, forged) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', forged ? 'not-the-secret' : WA.appSecret).update(body).digest('hex')}` }),
         good: JSON.stringify(notification),
+        received: () => received.length,
+      };
+    },
+  },
+  {
+    name: 'slack',
+    async start() {
+      slack = await startFakeSlack({ botToken: 'xoxb-status', signingSecret: SLACK_SECRET });
+      const bot = new SlackAdapter({ token: 'xoxb-status', apiUrl: slack.apiUrl, receive: { kind: 'http', signingSecret: SLACK_SECRET, port: 0 }, logger: silentLogger });
+      const { sink, received } = recordingInbox();
+      await bot.start(sink);
+      adapter = bot;
+      return {
+        url: `http://127.0.0.1:${bot.port}/slack/events`,
+        headers: slackHeaders,
+        good: JSON.stringify(slack.directMessage({ channel: 'D0STATUS', user: 'U0ALICE', text: 'hi' })),
         received: () => received.length,
       };
     },
@@ -114,5 +143,13 @@ describe('the requests around the POSTs', () => {
     expect([ok.status, await ok.text()]).toEqual([200, 'c-42']);
     expect((await handshake('wrong')).status).toBe(403);
     expect((await fetch(url, { method: 'PUT', body: '{}' })).status).toBe(405);
+  });
+
+  it("Slack: the URL check is answered with its challenge, signed like any request", async () => {
+    const { url } = await platforms[2].start();
+    const check = JSON.stringify({ type: 'url_verification', challenge: 'c-43', token: 'legacy' });
+    const answered = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...slackHeaders(check) }, body: check });
+    expect([answered.status, await answered.json()]).toEqual([200, { challenge: 'c-43' }]);
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...slackHeaders(check, true) }, body: check })).status).toBe(401);
   });
 });
