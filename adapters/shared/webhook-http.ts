@@ -1,39 +1,16 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { isStoreUnreachable } from '../../src/errors.js';
 
 /*
  * HTTP plumbing every webhook receiver needs (Telegram's webhook mode, WhatsApp, Slack's HTTP mode): a listening
- * server whose port can be read back (port 0 in tests), a raw body read with a size cap (signatures cover the raw
- * bytes), a comparison of secrets that does not leak through timing, and the answer to an event that could not
- * be recorded.
+ * server whose port can be read back (port 0 in tests), a comparison of secrets that does not leak through timing,
+ * and the answer to an event that could not be recorded (the one place that asks whether the store is away). The
+ * request handling itself is webhook-endpoint.ts.
  */
 
 /** Largest webhook body read; platforms' event payloads are a few KB. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
-
-export class BodyTooLargeError extends Error {
-  constructor(limit: number) {
-    super(`request body larger than ${limit} bytes`);
-  }
-}
-
-/** The body exactly as sent; rejects with BodyTooLargeError past `limit` bytes. */
-export function readRawBody(req: IncomingMessage, limit = MAX_WEBHOOK_BODY_BYTES): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError(limit));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 /** True when both strings are equal, in time that depends only on their lengths. */
 export function constantTimeEqual(given: string, expected: string): boolean {

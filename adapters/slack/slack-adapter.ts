@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, UnknownError, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import { App, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.js';
 import type { Attachment, DeliveryFault, InboundSink, InboundMessage, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { PlatformStartError } from '../../src/runner/platform-start-error.js';
@@ -8,11 +6,11 @@ import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
-import { answerRecordingFailure } from '../shared/webhook-http.js';
 import { boltLogger } from './bolt-logger.js';
 import { classifySlackError } from './classify-error.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { normalizeEvent, type SlackEventEnvelope, type SlackIdentity } from './normalize-event.js';
+import { HttpEventsReceiver } from './http-events-receiver.js';
 import { RecordFirstSocketModeReceiver } from './record-first-socket-mode-receiver.js';
 import { DEFAULT_SLASH_COMMAND, isSlashCommandName, normalizeSlashCommand, slashCommandText, slashCommandUsage, type SlashCommandPayload } from './slash-command.js';
 
@@ -49,8 +47,9 @@ export interface SlackAdapterOptions {
 
 
 /**
- * Slack through Bolt. HTTP mode: any number of workers behind a load balancer, Bolt checking each request's
- * signature and age (401 otherwise) and answering only after the event is recorded. Socket Mode: each worker
+ * Slack through Bolt. HTTP mode: any number of workers behind a load balancer, on the shared webhook handler
+ * (http-events-receiver.ts): each request's signature and age checked (401 otherwise), answered only after the
+ * event is recorded. Socket Mode: each worker
  * holds a connection and Slack hands each event to one of them; an envelope is acknowledged once recorded.
  * Either way a redelivered event carries the same `event_id`, which the inbox answers once.
  */
@@ -68,7 +67,7 @@ export class SlackAdapter implements PlatformAdapter {
   private readonly boltLog: BoltLogger;
   private me?: SlackIdentity;
   private app?: App;
-  private server?: Server;
+  private httpReceiver?: HttpEventsReceiver;
   private socketReceiver?: RecordFirstSocketModeReceiver;
   /** Slash commands are acknowledged before they are recorded: recorded here, in order per channel. */
   private readonly recording = new KeyedSerialQueue();
@@ -151,7 +150,7 @@ export class SlackAdapter implements PlatformAdapter {
     });
     if (receive.kind === 'http') {
       try {
-        this.server = (await app.start(receive.port)) as Server;
+        await app.start(receive.port);
       } catch (error) {
         throw new PlatformStartError(`could not listen for Slack events on port ${receive.port}: ${(error as Error).message} (choose another --port)`, 'setup', { cause: error });
       }
@@ -210,20 +209,8 @@ export class SlackAdapter implements PlatformAdapter {
 
   private makeReceiver(receive: SlackReceiveMode): Receiver {
     if (receive.kind === 'http') {
-      // Bolt answers only after the listeners ran, so a 200 means the event is recorded; when recording failed,
-      // the answer says whether the store is away (503, Retry-After) or something else went wrong (500).
-      return new HTTPReceiver({
-        signingSecret: receive.signingSecret,
-        processBeforeResponse: true,
-        logger: this.boltLog,
-        processEventErrorHandler: async ({ error, response }) => {
-          // Bolt wraps errors without a `code` of their own; the store's error is the one to read.
-          const failure = error instanceof UnknownError ? error.original : error;
-          this.options.logger.error({ err: failure }, 'could not record a Slack event');
-          answerRecordingFailure(response, failure);
-          return true;
-        },
-      });
+      this.httpReceiver = new HttpEventsReceiver({ signingSecret: receive.signingSecret, logger: this.options.logger });
+      return this.httpReceiver;
     }
     this.socketReceiver = new RecordFirstSocketModeReceiver(
       { appToken: receive.appToken, logger: this.boltLog, installerOptions: { clientOptions: this.apiOptions } },
@@ -252,14 +239,13 @@ export class SlackAdapter implements PlatformAdapter {
 
   /** The HTTP server's port (useful with `--port 0`). */
   get port(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
+    return this.httpReceiver?.port;
   }
 
   /** Ready while the HTTP receiver listens, or while the Socket Mode connection is open (not while it reconnects). */
   readiness(): string | undefined {
     if (!this.app) return 'not started';
-    if (this.options.receive.kind === 'http') return this.server?.listening ? undefined : 'the HTTP receiver is not listening';
+    if (this.options.receive.kind === 'http') return this.httpReceiver?.listening ? undefined : 'the HTTP receiver is not listening';
     return this.socketReceiver?.client.websocket?.readyState === WEBSOCKET_OPEN ? undefined : 'the Socket Mode connection is not open (reconnecting)';
   }
 

@@ -10,7 +10,8 @@ import { downloadBytes } from '../shared/download.js';
 import { KeyedSerialQueue } from '../shared/keyed-serial-queue.js';
 import { recordInbound } from '../shared/record-inbound.js';
 import { refuseUnusable, UnusableEventError } from '../shared/unusable-event.js';
-import { answerRecordingFailure, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { MalformedPayloadError, webhookHandler } from '../shared/webhook-endpoint.js';
+import { constantTimeEqual, listenForWebhooks, type WebhookServer } from '../shared/webhook-http.js';
 import { classifyTelegramError } from './classify-error.js';
 import { normalizeUpdate, type TelegramBotIdentity } from './normalize-update.js';
 
@@ -237,31 +238,18 @@ export class TelegramAdapter implements PlatformAdapter {
   private async startWebhook(receive: Extract<TelegramReceiveMode, { kind: 'webhook' }>, accept: (update: Update) => Promise<void>): Promise<void> {
     const path = new URL(receive.url).pathname;
     this.server = await listenForWebhooks(
-      (req, res) => {
-        const reply = (status: number, text = '') => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
-        if (req.method !== 'POST' || req.url?.split('?')[0] !== path) return reply(404, 'not found');
-        if (!constantTimeEqual(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''), receive.secret)) return reply(401, 'bad secret token');
-        readRawBody(req).then(
-          async (body) => {
-            let update: Update;
-            try {
-              update = JSON.parse(body.toString('utf8')) as Update;
-              if (typeof update !== 'object' || update === null || typeof update.update_id !== 'number') throw new Error('no update_id');
-            } catch {
-              return reply(400, 'malformed update');
-            }
-            try {
-              await accept(update);
-              reply(200, 'ok');
-            } catch (error) {
-              // Not recorded: Telegram retries a 5xx, so the update is not lost.
-              this.options.logger.error({ err: error }, 'could not record a Telegram update');
-              answerRecordingFailure(res, error);
-            }
-          },
-          () => reply(413, 'too large'),
-        );
-      },
+      webhookHandler<Update>({
+        what: 'a Telegram update',
+        path,
+        verify: (headers) => constantTimeEqual(String(headers['x-telegram-bot-api-secret-token'] ?? ''), receive.secret),
+        parse: (json) => {
+          if (typeof json !== 'object' || json === null || typeof (json as Update).update_id !== 'number') throw new MalformedPayloadError('no update_id');
+          return json as Update;
+        },
+        // Not recorded: Telegram retries a 5xx, so the update is not lost.
+        record: accept,
+        logger: this.options.logger,
+      }),
       receive.port,
       receive.host,
     );

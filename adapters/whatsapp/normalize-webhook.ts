@@ -1,6 +1,7 @@
 import { composeText, type Attachment, type ContentItem } from '../../src/runner/message-content.js';
 import type { InboundMessage } from '../../src/runner/platform-adapter.js';
 import type { UnusableEvent } from '../shared/unusable-event.js';
+import { MalformedPayloadError } from '../shared/webhook-endpoint.js';
 
 /*
  * What the Cloud API POSTs to the webhook (only the fields read here):
@@ -51,7 +52,7 @@ export interface FailedDelivery {
   details?: string;
 }
 
-export class MalformedWebhookError extends Error {}
+export class MalformedWebhookError extends MalformedPayloadError {}
 
 /** What one notification holds for the bot: messages to answer, messages no real WhatsApp user sent, failed deliveries. */
 export interface NormalizedWebhook {

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/log.js';
 import type { Attachment, DeliveryFault, InboundSink, PlatformAdapter, ReplyTarget, SendLimit, SendScope } from '../../src/runner/platform-adapter.js';
 import { refuseUnusable } from '../shared/unusable-event.js';
-import { answerRecordingFailure, BodyTooLargeError, constantTimeEqual, listenForWebhooks, readRawBody, type WebhookServer } from '../shared/webhook-http.js';
+import { webhookHandler } from '../shared/webhook-endpoint.js';
+import { constantTimeEqual, listenForWebhooks, type WebhookServer } from '../shared/webhook-http.js';
 import { classifyWhatsAppError } from './classify-error.js';
 import { WhatsAppGraphClient } from './graph-client.js';
-import { MalformedWebhookError, normalizeWebhook } from './normalize-webhook.js';
+import { normalizeWebhook, type NormalizedWebhook } from './normalize-webhook.js';
 
 /** WhatsApp's limit for one text message body. */
 export const WHATSAPP_TEXT_LIMIT = 4096;
@@ -59,12 +59,18 @@ export class WhatsAppAdapter implements PlatformAdapter {
   }
 
   async start(inbox: InboundSink): Promise<void> {
-    this.server = await listenForWebhooks((req, res) => {
-      this.route(req, res, inbox).catch((error: unknown) => {
-        this.options.logger.error({ err: error }, 'WhatsApp webhook request failed');
-        answerRecordingFailure(res, error);
-      });
-    }, this.options.port, this.options.host);
+    this.server = await listenForWebhooks(
+      webhookHandler<NormalizedWebhook>({
+        what: 'a WhatsApp notification',
+        verify: (headers, body) => this.signatureMatches(body, headers['x-hub-signature-256']),
+        parse: (json) => normalizeWebhook(json, this.options.phoneNumberId),
+        record: (notification) => this.record(notification, inbox),
+        answerGet: (query) => this.answerVerification(query),
+        logger: this.options.logger,
+      }),
+      this.options.port,
+      this.options.host,
+    );
     this.options.logger.info({ port: this.server.port, phoneNumberId: this.options.phoneNumberId }, 'receiving WhatsApp webhooks');
   }
 
@@ -112,23 +118,7 @@ export class WhatsAppAdapter implements PlatformAdapter {
   /** The Cloud API has no free-standing "typing…" (only tied to marking a message read): nothing to show. */
   async typing(): Promise<void> {}
 
-  private async route(req: IncomingMessage, res: ServerResponse, inbox: InboundSink): Promise<void> {
-    if (req.method === 'GET') return this.answerVerification(req, res);
-    if (req.method !== 'POST') return reply(res, 405, 'method not allowed');
-    let raw: Buffer;
-    try {
-      raw = await readRawBody(req);
-    } catch (error) {
-      return reply(res, error instanceof BodyTooLargeError ? 413 : 400, 'could not read the body');
-    }
-    if (!this.signatureMatches(raw, req.headers['x-hub-signature-256'])) return reply(res, 401, 'bad signature');
-    let notification;
-    try {
-      notification = normalizeWebhook(JSON.parse(raw.toString('utf8')), this.options.phoneNumberId);
-    } catch (error) {
-      if (error instanceof SyntaxError || error instanceof MalformedWebhookError) return reply(res, 400, 'malformed notification');
-      throw error;
-    }
+  private async record(notification: NormalizedWebhook, inbox: InboundSink): Promise<void> {
     const source = { platform: this.platform, botId: this.options.phoneNumberId };
     for (const unusable of notification.unusable) await refuseUnusable(inbox, source, unusable);
     // In order, so two messages of one user in one notification are recorded (and answered) in the order sent.
@@ -137,15 +127,12 @@ export class WhatsAppAdapter implements PlatformAdapter {
     for (const failed of notification.failed) {
       this.options.logger.warn({ platform: this.platform, ...failed }, 'WhatsApp could not deliver a message it had accepted');
     }
-    reply(res, 200, 'ok');
   }
 
   /** Meta's subscription handshake: echo the challenge only to someone who knows the verify token. */
-  private answerVerification(req: IncomingMessage, res: ServerResponse): void {
-    const query = new URL(req.url ?? '/', 'http://webhook').searchParams;
+  private answerVerification(query: URLSearchParams): { status: number; text: string } {
     const ok = query.get('hub.mode') === 'subscribe' && constantTimeEqual(query.get('hub.verify_token') ?? '', this.options.verifyToken);
-    if (!ok) return reply(res, 403, 'verification failed');
-    reply(res, 200, query.get('hub.challenge') ?? '');
+    return ok ? { status: 200, text: query.get('hub.challenge') ?? '' } : { status: 403, text: 'verification failed' };
   }
 
   /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>`. */
@@ -154,8 +141,4 @@ export class WhatsAppAdapter implements PlatformAdapter {
     const expected = `sha256=${createHmac('sha256', this.options.appSecret).update(raw).digest('hex')}`;
     return constantTimeEqual(header, expected);
   }
-}
-
-function reply(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
 }

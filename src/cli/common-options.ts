@@ -3,14 +3,12 @@
  * the same way. Defaults that come from the environment are resolved when the command runs, never shown in
  * `--help` (DATABASE_URL may hold a password).
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL } from '../core/agent.js';
 import type { ChatModel } from '../core/llm/chat-model.js';
 import { createChatModel, type ChatModelConfig } from '../core/llm/create-chat-model.js';
-import { DEFAULT_LLM_TIMEOUT_MS } from '../core/llm/openai-chat-model.js';
-
-export const DEFAULT_DB_FILE = './threadline.db';
-export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
+import { DEFAULT_DB_FILE, storeAndModelSettings } from '../settings/runner-settings.js';
+import { addSettingFlags } from './setting-flags.js';
 
 export interface DbOptions {
   db?: string;
@@ -35,11 +33,7 @@ export interface InstructionsOptions {
  */
 export function addDbOption(command: Command, { showAlias = false }: { showAlias?: boolean } = {}): Command {
   const alias = new Option('--conversation-url <url>', 'the same as --db').conflicts('db');
-  return command
-    .addOption(
-      new Option('--db <url>', 'store: postgres://… (several workers), sqlite:///abs.db, sqlite:rel.db or a file path (default: $THREADLINE_DB, else $DATABASE_URL, else ./threadline.db)'),
-    )
-    .addOption(showAlias ? alias : alias.hideHelp());
+  return addSettingFlags(command, { db: storeAndModelSettings.db }).addOption(showAlias ? alias : alias.hideHelp());
 }
 
 /** `--db` (or `--conversation-url`), else THREADLINE_DB, else DATABASE_URL, else ./threadline.db. */
@@ -48,20 +42,8 @@ export function resolveDbUrl(options: DbOptions, env: NodeJS.ProcessEnv = proces
 }
 
 export function addLlmOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--model <name>', `LLM model, or "echo" for the built-in offline model (default: $OPENAI_MODEL, else ${DEFAULT_MODEL})`))
-    .addOption(new Option('--base-url <url>', 'OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL, else OpenAI); the key comes from $OPENAI_API_KEY'))
-    .addOption(
-      new Option('--llm-timeout <seconds>', `seconds the LLM may stay silent (before its first byte, between tokens) before the call fails (default: ${DEFAULT_LLM_TIMEOUT_MS / 1000})`).argParser(
-        positiveSeconds,
-      ),
-    );
-}
-
-function positiveSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a number of seconds above 0, e.g. 60 or 2.5');
-  return seconds;
+  const { model, baseUrl, llmTimeout } = storeAndModelSettings;
+  return addSettingFlags(command, { model, baseUrl, llmTimeout });
 }
 
 /** The model settings the options and environment give (the API key is only ever read from OPENAI_API_KEY). */
@@ -80,7 +62,7 @@ export function chatModelFromOptions(options: LlmOptions): ChatModel {
 }
 
 export function addInstructionsOption(command: Command): Command {
-  return command.addOption(new Option('--instructions <text>', 'system instructions for the agent').default(DEFAULT_INSTRUCTIONS));
+  return addSettingFlags(command, { instructions: storeAndModelSettings.instructions });
 }
 
 export function addJsonOption(command: Command): Command {

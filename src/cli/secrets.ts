@@ -1,17 +1,14 @@
+import type { z } from 'zod';
+import { PLATFORMS } from '../../adapters/platforms.js';
+import { metaOf } from '../settings/setting.js';
+
 /**
- * Secrets the CLI must never print: the platform tokens and keys it was given, by flag or environment. The one place
+ * Secrets the CLI must never print: the platform tokens and keys it was given, by flag or environment (the settings
+ * the platforms declare secret, and the LLM key). The one place
  * that prints a failure (runCli) masks them, whichever SDK put them in a message (Telegram's puts its token in URLs).
  */
 const SECRET_ENV = [
-  'TELEGRAM_BOT_TOKEN',
-  'TELEGRAM_WEBHOOK_SECRET',
-  'DISCORD_BOT_TOKEN',
-  'SLACK_BOT_TOKEN',
-  'SLACK_APP_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'WHATSAPP_ACCESS_TOKEN',
-  'WHATSAPP_APP_SECRET',
-  'WHATSAPP_VERIFY_TOKEN',
+  ...PLATFORMS.flatMap((platform) => Object.values(platform.settings).map((field) => metaOf(field as z.ZodType))).flatMap((meta) => (meta?.secret && meta.env ? [meta.env] : [])),
   'OPENAI_API_KEY',
 ];
 

@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { InvalidInputError } from '../store/errors.js';
 import { configSchema, keyOf, type ThreadlineConfig } from './config-schema.js';
+import { resolveEnvReferences, type EnvProblem } from './env-reference.js';
 
 /** A config file that cannot be used; its message is one line naming the file and the bad key. */
 export class ConfigError extends InvalidInputError {}
@@ -27,18 +28,19 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError(`config file ${file}: not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const schema = configSchema(env);
-  const result = schema.safeParse(document ?? {});
-  if (!result.success) {
+  const schema = configSchema();
+  const { resolved, problems: unset } = resolveEnvReferences(document ?? {}, env);
+  const result = schema.safeParse(resolved);
+  if (!result.success || unset.length > 0) {
     // Every problem at once, so one run finds them all; a misspelt key also makes the key it was meant to be
-    // "required": that is one mistake, named once, at the typo.
-    const problems = describeIssues(result.error.issues, schema);
+    // "required": that is one mistake, named once, at the typo. So does an unset variable, at its reference.
+    const problems = describeIssues(result.error?.issues ?? [], schema, unset);
     throw new ConfigError(`config file ${file}: ${problems.length > 1 ? `${problems.length} problems: ` : ''}${problems.join('; ')}`);
   }
-  return result.data;
+  return result.data!;
 }
 
-function describeIssues(all: z.core.$ZodIssue[], schema: z.ZodType): string[] {
+function describeIssues(all: z.core.$ZodIssue[], schema: z.ZodType, unset: EnvProblem[]): string[] {
   const issues = all.flatMap(unionBranch);
   const suggested = new Set<string>();
   const described = issues.flatMap((issue) => {
@@ -49,8 +51,11 @@ function describeIssues(all: z.core.$ZodIssue[], schema: z.ZodType): string[] {
       return `${keyOf([...issue.path, key])}: unknown key${near ? ` (did you mean ${near}?)` : ''}`;
     });
   });
+  const unresolved = unset.map((problem) => keyOf(problem.path));
+  described.push(...unset.map((problem) => `${keyOf(problem.path)}: ${problem.message}`));
   for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys' || suggested.has(keyOf(issue.path))) continue;
+    const key = keyOf(issue.path);
+    if (issue.code === 'unrecognized_keys' || suggested.has(key) || unresolved.some((at) => key === at || key.startsWith(`${at}.`) || key.startsWith(`${at}[`))) continue;
     described.push(describeIssue(issue));
   }
   return described;
@@ -78,6 +83,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 interface SchemaDef {
   innerType?: z.ZodType;
+  /** A pipe (a section's transform): the keys are those of what goes in. */
+  in?: z.ZodType;
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   options?: z.ZodType[];
@@ -97,8 +104,8 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 /** The definition under optional/default wrappers; of a union, the option a list index (or a key) goes into. */
 function unwrapped(schema: z.ZodType | undefined, part: PropertyKey | undefined): SchemaDef | undefined {
   let def = schema?._zod.def as SchemaDef | undefined;
-  while (def?.innerType || def?.options) {
-    const next: z.ZodType | undefined = def.innerType ?? def.options!.find((option) => {
+  while (def?.innerType || def?.in || def?.options) {
+    const next: z.ZodType | undefined = def.innerType ?? def.in ?? def.options!.find((option) => {
       const optionDef = unwrapped(option, part);
       return typeof part === 'number' ? optionDef?.element !== undefined : optionDef?.shape !== undefined;
     });

@@ -34,7 +34,7 @@ describe('--llm-timeout', () => {
 
     expect(error).toBeInstanceOf(CommanderError);
     expect((error as CommanderError).message).toBe(
-      `error: option '--llm-timeout <seconds>' argument '${value}' is invalid. expected a number of seconds above 0, e.g. 60 or 2.5`,
+      `error: option '--llm-timeout <seconds>' argument '${value}' is invalid. expected a number of seconds above 0, e.g. 60 or 2.5, got ${JSON.stringify(value)}`,
     );
   });
 

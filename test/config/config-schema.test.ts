@@ -46,8 +46,8 @@ describe('config file schema', () => {
     });
     const [telegram, slack] = configuredBots(config.platforms);
     expect(telegram).toMatchObject({ platform: 'telegram', path: ['platforms', 'telegram'] });
-    expect(telegram.platform === 'telegram' && telegram.section.webhook).toBeUndefined();
-    expect(slack.platform === 'slack' && slack.section.socketMode).toBeUndefined();
+    expect(telegram.section.webhookUrl).toBeUndefined();
+    expect(slack.section.socketMode).toBeUndefined();
     expect(Object.keys(config.platforms)).toEqual(['telegram', 'slack', 'discord', 'whatsapp']);
   });
 
@@ -64,7 +64,7 @@ describe('config file schema', () => {
       discord: { token: 'd', apiUrl: 'http://127.0.0.1:2/api', shards: 4, concurrency: 2, commandGuilds: ['123456789012345678'] },
     });
     expect(parseConfig('platforms:\n  discord: { token: d }\n  slack: { token: t, signingSecret: s, port: 0 }\n', 'bot.yaml', {}).platforms).toEqual({
-      slack: { token: 't', signingSecret: 's', port: 0 },
+      slack: { token: 't', signingSecret: 's', port: 0, slashCommand: '/threadline' },
       discord: { token: 'd', shards: 1 },
     });
     // A bare snowflake is rounded by YAML: refused, not registered in some other guild.
@@ -88,15 +88,15 @@ describe('config file schema', () => {
       'platforms:',
       '  telegram:',
       '    - { token: "${TG_A}", allow: [1] }',
-      '    - { token: { env: TG_B }, webhook: { url: https://x/tg-b, secret: s, port: 8443 }, concurrency: 8 }',
+      '    - { token: { env: TG_B }, webhookUrl: https://x/tg-b, webhookSecret: s, port: 8443, concurrency: 8 }',
       '  whatsapp: { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s }',
       '',
     ].join('\n');
     const config = parseConfig(yaml, 'bot.yaml', { TG_A: '111:a', TG_B: '222:b' });
     expect(configuredBots(config.platforms)).toEqual([
-      { platform: 'telegram', path: ['platforms', 'telegram', 0], section: { token: '111:a', allow: ['1'] } },
-      { platform: 'telegram', path: ['platforms', 'telegram', 1], section: { token: '222:b', webhook: { url: 'https://x/tg-b', secret: 's', port: 8443 }, concurrency: 8 } },
-      { platform: 'whatsapp', path: ['platforms', 'whatsapp'], section: { accessToken: 'a', phoneNumberId: '1', verifyToken: 'v', appSecret: 's', port: 8080 } },
+      { platform: 'telegram', path: ['platforms', 'telegram', 0], section: { token: '111:a', port: 8080, allow: ['1'] } },
+      { platform: 'telegram', path: ['platforms', 'telegram', 1], section: { token: '222:b', webhookUrl: 'https://x/tg-b', webhookSecret: 's', port: 8443, concurrency: 8 } },
+      { platform: 'whatsapp', path: ['platforms', 'whatsapp'], section: { accessToken: 'a', phoneNumberId: '1', verifyToken: 'v', appSecret: 's', port: 8080, host: '0.0.0.0' } },
     ]);
     // Two bots of the other platforms too; one-item lists are lists.
     expect(configuredBots(parseConfig('platforms:\n  discord: [{ token: d1 }, { token: d2 }]\n  slack: [{ token: t, signingSecret: s }]\n', 'bot.yaml', {}).platforms).map((b) => b.path)).toEqual([
@@ -106,9 +106,19 @@ describe('config file schema', () => {
     ]);
   });
 
+  it('still takes the nested webhook form of earlier config files, as the flat keys the flags name', () => {
+    const nested = parseConfig('platforms:\n  telegram: { token: "1:a", webhook: { url: https://x/tg, secret: "${TG_SECRET}", port: 8443 } }\n', 'bot.yaml', { TG_SECRET: 's' });
+    const flat = parseConfig('platforms:\n  telegram: { token: "1:a", webhookUrl: https://x/tg, webhookSecret: s, port: 8443 }\n', 'bot.yaml', {});
+    expect(nested).toEqual(flat);
+    expect(flat.platforms.telegram).toEqual({ token: '1:a', webhookUrl: 'https://x/tg', webhookSecret: 's', port: 8443 });
+    // The port may stay at its default, and the checks see the normalized keys.
+    expect(configuredBots(parseConfig('platforms:\n  telegram: { token: "1:a", webhook: { url: https://x/tg, secret: s } }\n', 'bot.yaml', {}).platforms)[0].section).toMatchObject({ webhookUrl: 'https://x/tg', port: 8080 });
+    expect(problem('platforms:\n  telegram: { token: "1:a", webhook: { url: https://x/tg } }\n')).toMatch(/platforms\.telegram\.webhookSecret: is required in webhook mode/);
+  });
+
   it('takes the ops server at the top level (one per process), references included', () => {
     expect(parseConfig(`opsPort: \${OPS_PORT}\nopsHost: 0.0.0.0\n${MINIMAL}`, 'bot.yaml', { OPS_PORT: '9464' })).toMatchObject({ opsPort: 9464, opsHost: '0.0.0.0' });
-    expect(parseConfig(`opsPort: 0\n${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s, port: 0 } }\n`, 'bot.yaml', {}).opsPort).toBe(0);
+    expect(parseConfig(`opsPort: 0\n${MINIMAL}  telegram: { token: t, webhookUrl: https://x/tg, webhookSecret: s, port: 0 }\n`, 'bot.yaml', {}).opsPort).toBe(0);
   });
 
   it('takes send limits at the top level or per bot, as --send-limit values', () => {
@@ -127,15 +137,15 @@ describe('config file schema', () => {
     ['no platform at all', 'platforms: {}\n', ENV, 'config file bot.yaml: platforms: configure at least one platform (telegram, slack, discord, whatsapp)'],
     ['a bad choice', `groupPolicy: everyone\n${MINIMAL}`, ENV, 'config file bot.yaml: groupPolicy: expected one of mention_only, respond_all, command_only'],
     ['a bad number', `concurrency: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: concurrency: expected a whole number from 1, got 0'],
-    ['a zero LLM timeout', `llmTimeout: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: llmTimeout: expected a number above 0, got 0'],
+    ['a zero LLM timeout', `llmTimeout: 0\n${MINIMAL}`, ENV, 'config file bot.yaml: llmTimeout: expected a number of seconds above 0, e.g. 60 or 2.5, got 0'],
     ['a bad allow entry', `allow: [1, { id: 2 }]\n${MINIMAL}`, ENV, 'config file bot.yaml: allow[1]: expected text, ${NAME} or { env: NAME }'],
-    ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhook: { url: https://x/tg, secret: s } }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.webhook.port'],
+    ['two servers on one port', `${MINIMAL}  telegram: { token: t, webhookUrl: https://x/tg, webhookSecret: s }\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.telegram.port'],
     ['an unset Discord token', EXAMPLE, { ...ENV, DISCORD_BOT_TOKEN: undefined }, 'config file bot.yaml: platforms.discord.token: environment variable DISCORD_BOT_TOKEN is not set'],
     ['an unknown Slack key', 'platforms:\n  slack: { token: t, signingSecert: s }\n', ENV, 'config file bot.yaml: platforms.slack.signingSecert: unknown key (did you mean signingSecret?)'],
     ['an unknown Discord key', 'platforms:\n  discord: { token: t, shard: 2 }\n', ENV, 'config file bot.yaml: platforms.discord.shard: unknown key (did you mean shards?)'],
     ['a Discord section without token', 'platforms:\n  discord: { shards: 2 }\n', ENV, 'config file bot.yaml: platforms.discord.token: is required'],
-    ['Slack HTTP mode without its secret', 'platforms:\n  slack: { token: t }\n', ENV, 'config file bot.yaml: platforms.slack.signingSecret: is required in HTTP mode (or set socketMode: true and appToken)'],
-    ['Slack Socket Mode without its token', 'platforms:\n  slack: { token: t, socketMode: true }\n', ENV, 'config file bot.yaml: platforms.slack.appToken: is required with socketMode: true (an xapp-… token with connections:write)'],
+    ['Slack HTTP mode without its secret', 'platforms:\n  slack: { token: t }\n', ENV, 'config file bot.yaml: platforms.slack.signingSecret: is required in HTTP mode (or turn on socket mode, with an app token)'],
+    ['Slack Socket Mode without its token', 'platforms:\n  slack: { token: t, socketMode: true }\n', ENV, 'config file bot.yaml: platforms.slack.appToken: is required with socket mode (an xapp-… token with connections:write)'],
     ['a bad shard count', 'platforms:\n  discord: { token: t, shards: 0 }\n', ENV, 'config file bot.yaml: platforms.discord.shards: expected a whole number from 1, got 0'],
     ['a bad socketMode', 'platforms:\n  slack: { token: t, socketMode: yes please, appToken: a }\n', ENV, expect.stringMatching(/^config file bot\.yaml: platforms\.slack\.socketMode: /)],
     ['the ops server on a webhook port', `opsPort: 8080\n${MINIMAL}`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already opsPort'],
@@ -149,8 +159,10 @@ describe('config file schema', () => {
     ['a section that is no section', 'platforms:\n  telegram: yes\n', ENV, 'config file bot.yaml: platforms.telegram: expected a section (one bot), or a list of sections (several bots)'],
     ['one token twice', 'platforms:\n  telegram: [{ token: "1:a" }, { token: "1:a" }]\n', ENV, 'config file bot.yaml: platforms.telegram[1].token: the same token as platforms.telegram[0].token: each bot may be configured once'],
     ['two tokens of one Telegram bot', 'platforms:\n  telegram: [{ token: "1:old" }, { token: "1:new" }]\n', ENV, "config file bot.yaml: platforms.telegram[1].token: the same bot (id 1, the token's first part) as platforms.telegram[0].token: each bot may be configured once"],
-    ['two Telegram webhooks on one port', 'platforms:\n  telegram:\n    - { token: "1:a", webhook: { url: https://x/a, secret: s } }\n    - { token: "2:b", webhook: { url: https://x/b, secret: s } }\n', ENV, 'config file bot.yaml: platforms.telegram[1].webhook.port: port 8080 is already platforms.telegram[0].webhook.port'],
-    ['two Telegram bots on one webhook port and path', 'platforms:\n  telegram:\n    - { token: "1:a", webhook: { url: https://x/tg, secret: s } }\n    - { token: "2:b", webhook: { url: https://x/tg, secret: s } }\n', ENV, 'config file bot.yaml: 2 problems: platforms.telegram[1].webhook.port: port 8080 is already platforms.telegram[0].webhook.port; platforms.telegram[1].webhook: the same webhook url as platforms.telegram[0].webhook: each bot needs a webhook of its own'],
+    ['two Telegram webhooks on one port', 'platforms:\n  telegram:\n    - { token: "1:a", webhookUrl: https://x/a, webhookSecret: s }\n    - { token: "2:b", webhookUrl: https://x/b, webhookSecret: s }\n', ENV, 'config file bot.yaml: platforms.telegram[1].port: port 8080 is already platforms.telegram[0].port'],
+    ['two Telegram bots on one webhook port and path', 'platforms:\n  telegram:\n    - { token: "1:a", webhookUrl: https://x/tg, webhookSecret: s }\n    - { token: "2:b", webhookUrl: https://x/tg, webhookSecret: s }\n', ENV, 'config file bot.yaml: 2 problems: platforms.telegram[1].port: port 8080 is already platforms.telegram[0].port; platforms.telegram[1].webhookUrl: the same webhook url as platforms.telegram[0].webhookUrl: each bot needs a webhook of its own'],
+    ['a Telegram webhook without its secret', 'platforms:\n  telegram: { token: "1:a", webhookUrl: https://x/tg }\n', ENV, 'config file bot.yaml: platforms.telegram.webhookSecret: is required in webhook mode (1-256 characters A-Z, a-z, 0-9, _ and -)'],
+    ['a typo in the nested webhook form', 'platforms:\n  telegram: { token: "1:a", webhook: { ulr: https://x/tg, secret: s } }\n', ENV, 'config file bot.yaml: platforms.telegram.webhook.ulr: unknown key (did you mean url?)'],
     ['one Discord token twice', 'platforms:\n  discord: [{ token: d }, { token: d }]\n', ENV, 'config file bot.yaml: platforms.discord[1].token: the same token as platforms.discord[0].token: each bot may be configured once'],
     ['one WhatsApp number twice', 'platforms:\n  whatsapp:\n    - { accessToken: a, phoneNumberId: 1, verifyToken: v, appSecret: s, port: 0 }\n    - { accessToken: b, phoneNumberId: 1, verifyToken: v, appSecret: s, port: 0 }\n', ENV, 'config file bot.yaml: platforms.whatsapp[1].phoneNumberId: the same phone number id as platforms.whatsapp[0].phoneNumberId: each bot may be configured once'],
     ['a listed Slack bot on a taken port', `${MINIMAL}  slack: [{ token: t, signingSecret: s, port: 0 }, { token: u, signingSecret: s, port: 8080 }]\n`, ENV, 'config file bot.yaml: platforms.whatsapp.port: port 8080 is already platforms.slack[1].port'],

@@ -129,7 +129,7 @@ describe('threadline bot slack over HTTP (real Bolt receiver and WebClient, fake
     expect(badAppExit.code).toBe(2);
     expect(badAppToken.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: Slack rejected the app-level token \(invalid_auth\): check SLACK_APP_TOKEN/)]);
     expect(noSecretExit.code).toBe(2);
-    expect(noSecret.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: HTTP mode needs the signing secret/)]);
+    expect(noSecret.stderrText.trim().split('\n')).toEqual([expect.stringMatching(/^threadline: --signing-secret or \$SLACK_SIGNING_SECRET: is required in HTTP mode/)]);
     expect(badToken.stdoutText + badToken.stderrText).not.toContain('xoxb-wrong');
   });
 });

@@ -89,6 +89,8 @@ describe('threadline bot whatsapp', () => {
       env: { ...botEnv(world), WHATSAPP_APP_SECRET: undefined, WHATSAPP_VERIFY_TOKEN: undefined },
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('threadline: WhatsApp needs WHATSAPP_VERIFY_TOKEN, WHATSAPP_APP_SECRET: set them from your Meta app (see adapters/whatsapp/README.md)\n');
+    expect(result.stderr).toBe(
+      "threadline: 2 problems: $WHATSAPP_VERIFY_TOKEN is required (chosen by you when registering the webhook in the Meta app; Meta echoes it in the GET handshake); $WHATSAPP_APP_SECRET is required (the Meta app's secret: inbound POSTs are signed with it)\n",
+    );
   });
 });

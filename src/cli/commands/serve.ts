@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createChatModel } from '../../core/llm/create-chat-model.js';
 import { createLogger } from '../../log.js';
 import { startServe } from '../../serve/start-serve.js';
@@ -7,7 +7,19 @@ import { addDbOption, addInstructionsOption, addLlmOptions, llmConfig, resolveDb
 import { addExamples } from '../help-text.js';
 import { printLine } from '../output.js';
 import { abortOnShutdownSignal } from '../shutdown-signal.js';
-import { addAttemptOptions, atLeastOne, positiveInt } from './bot/runner-options.js';
+import { addAttemptOptions } from './bot/runner-options.js';
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
+  return n;
+};
+
+const atLeastOne = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+};
 
 interface ServeCliOptions extends DbOptions, LlmOptions, InstructionsOptions {
   host: string;

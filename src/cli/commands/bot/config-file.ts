@@ -1,12 +1,10 @@
-import { Command, Option } from 'commander';
-import { configuredBots, keyOf, type ConfiguredBot, type ThreadlineConfig } from '../../../config/config-schema.js';
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { configuredBots, keyOf, platformOf, type ConfiguredBot, type ThreadlineConfig } from '../../../config/config-schema.js';
 import { loadConfig } from '../../../config/load-config.js';
-import { makeDiscordAdapter } from './discord.js';
-import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
-import { runBots, type PlatformBot, type PlatformRunnerOptions } from './run-bots.js';
-import { makeSlackAdapter } from './slack.js';
-import { makeTelegramAdapter } from './telegram.js';
-import { makeWhatsAppAdapter } from './whatsapp.js';
+import { processSettings, runnerSettings, storeAndModelSettings, type RunnerSettings } from '../../../settings/runner-settings.js';
+import type { RunnerCliOptions } from './runner-options.js';
+import { runBots, type PlatformBot } from './run-bots.js';
 import { addExamples } from '../../help-text.js';
 
 interface ConfigCliOptions {
@@ -26,44 +24,40 @@ export function registerConfigFileBot(bot: Command): void {
     .addOption(new Option('--check', 'validate the config file (env references included) and exit'));
   addExamples(command, ['threadline bot run --config config/threadline.example.yaml --check', 'threadline bot run --config config/threadline.example.yaml']);
   command.action(async (options: ConfigCliOptions) => {
-      const config = await loadConfig(options.config);
-      const bots = configuredBots(config.platforms);
-      if (options.check) {
-        process.stdout.write(`${options.config}: valid (${describeBots(bots)})\n`);
-        return;
-      }
-      const shared = sharedOptions(config);
-      // A platform that fails for good (Discord refusing the gateway) stops every platform; the process then fails.
-      let failure: Error | undefined;
-      const fail = (error: Error, stop: () => void) => {
-        failure ??= error;
-        stop();
-      };
-      await runBots(
-        shared,
-        bots.map((bot) => ({ label: keyOf(bot.path), options: runnerOptions(bot.section, shared), makeAdapter: adapterFactory(bot, fail) })),
-      );
-      if (failure) throw failure;
-    });
+    const config = await loadConfig(options.config);
+    const bots = configuredBots(config.platforms);
+    if (options.check) {
+      process.stdout.write(`${options.config}: valid (${describeBots(bots)})\n`);
+      return;
+    }
+    const shared = sharedOptions(config);
+    // A platform that fails for good (Discord refusing the gateway) stops every platform; the process then fails.
+    let failure: Error | undefined;
+    await runBots(
+      shared,
+      bots.map((bot) => ({ label: keyOf(bot.path), options: botRunnerSettings(bot, shared), makeAdapter: adapterFactory(bot, (error) => (failure ??= error)) })),
+    );
+    if (failure) throw failure;
+  });
 }
 
-/** The CLI's own defaults, so a config file and the flags can never disagree about them. */
-function cliDefaults(): RunnerCliOptions {
-  return addRunnerOptions(new Command()).parse([], { from: 'user' }).opts<RunnerCliOptions>();
-}
+const runnerKeys = Object.keys(runnerSettings) as Array<keyof RunnerSettings>;
 
+/** The top level's settings, the defaults filled in by the same schemas as the flags'. */
 function sharedOptions(config: ThreadlineConfig): RunnerCliOptions {
   const { platforms: _, ...topLevel } = config;
-  return { ...cliDefaults(), ...withoutUndefined(topLevel) };
+  return {
+    ...topLevel,
+    ...z.object(storeAndModelSettings).parse(topLevel),
+    ...z.object(processSettings).parse(topLevel),
+    ...z.object(runnerSettings).parse(topLevel),
+  };
 }
 
-/** The shared runner options with the platform section's overrides. */
-function runnerOptions(section: Partial<PlatformRunnerOptions>, shared: RunnerCliOptions): PlatformRunnerOptions {
-  const { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait, vision, maxMediaMb, maxDocumentChars, maxPdfPages, transcriptionModel } = {
-    ...shared,
-    ...withoutUndefined(section),
-  };
-  return { allow, groupPolicy, sessionScope, queueMode, stream, streamEditInterval, concurrency, maxAttempts, llmRetryWindow, sendLimits, sendLimit, sendWait, vision, maxMediaMb, maxDocumentChars, maxPdfPages, transcriptionModel };
+/** The shared runner settings with the bot's section's overrides. */
+function botRunnerSettings(bot: ConfiguredBot, shared: RunnerSettings): RunnerSettings {
+  const overrides = Object.fromEntries(runnerKeys.filter((key) => bot.section[key] !== undefined).map((key) => [key, bot.section[key]]));
+  return Object.fromEntries(runnerKeys.map((key) => [key, overrides[key] ?? shared[key]])) as RunnerSettings;
 }
 
 /** `telegram, slack`, or `telegram ×2, slack` when a platform lists several bots. */
@@ -73,20 +67,15 @@ function describeBots(bots: ConfiguredBot[]): string {
   return [...counts].map(([platform, n]) => (n > 1 ? `${platform} ×${n}` : platform)).join(', ');
 }
 
-/** The same adapter factories as `threadline bot <platform>`: a section's keys are that command's flags. */
-function adapterFactory(bot: ConfiguredBot, fail: (error: Error, stop: () => void) => void): PlatformBot['makeAdapter'] {
-  switch (bot.platform) {
-    case 'telegram':
-      return (context) => makeTelegramAdapter(bot.section, context);
-    case 'slack':
-      return (context) => makeSlackAdapter(bot.section, context);
-    case 'discord':
-      return (context) => makeDiscordAdapter(bot.section, { ...context, onFatal: (error) => fail(error, context.stop) });
-    case 'whatsapp':
-      return (context) => makeWhatsAppAdapter(bot.section, context);
-  }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The same adapter factory as `threadline bot <platform>`: a section's keys are that command's flags. */
+function adapterFactory(bot: ConfiguredBot, failed: (error: Error) => void): PlatformBot['makeAdapter'] {
+  return ({ store, logger, stop }) =>
+    platformOf(bot).makeAdapter(bot.section, {
+      leases: store,
+      logger,
+      fail: (error) => {
+        failed(error);
+        stop();
+      },
+    });
 }

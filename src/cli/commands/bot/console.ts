@@ -2,11 +2,11 @@ import { Option, type Command } from 'commander';
 import { ConsoleAdapter } from '../../../../adapters/console/console-adapter.js';
 import { createLogger } from '../../../log.js';
 import { chooseConsoleSession, describeConsoleSession } from './console-session.js';
-import { addRunnerOptions, type RunnerCliOptions } from './runner-options.js';
+import { addRunnerOptions, runnerOptionsFromFlags } from './runner-options.js';
 import { runBot } from './run-bot.js';
 import { addExamples } from '../../help-text.js';
 
-interface ConsoleCliOptions extends RunnerCliOptions {
+interface ConsoleCliOptions {
   sessionId?: string;
 }
 
@@ -22,7 +22,8 @@ export function registerConsoleBot(bot: Command): void {
     if (['--allow', '--group-policy', '--session-scope'].includes(option.long ?? '')) option.hideHelp();
     if (option.long === '--log-level') option.description = 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else warn)';
   }
-  command.action(async (options: ConsoleCliOptions) => {
+  command.action(async (flags: ConsoleCliOptions & Record<string, unknown>) => {
+    const options = { ...runnerOptionsFromFlags(flags), sessionId: flags.sessionId };
     // Logs go to stderr, at warn unless asked, one short line each: they share the terminal with the conversation.
     const logger = createLogger({ level: options.logLevel ?? process.env.THREADLINE_LOG_LEVEL ?? 'warn', brief: true, destination: 2 });
     let sessionId = '';

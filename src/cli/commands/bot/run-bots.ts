@@ -12,6 +12,7 @@ import { OpenAITranscriber } from '../../../core/llm/transcriber.js';
 import { llmConfig, resolveDbUrl } from '../../common-options.js';
 import { CliError } from '../../cli-error.js';
 import { abortOnShutdownSignal } from '../../shutdown-signal.js';
+import type { RunnerSettings } from '../../../settings/runner-settings.js';
 import type { RunnerCliOptions } from './runner-options.js';
 import type { BotProcessOps } from '../../../ops/process-ops.js';
 
@@ -20,32 +21,11 @@ export interface BotContext {
   logger: Logger;
 }
 
-/** How one platform's runner treats its messages (the store, model and agent are the process's, shared). */
-export type PlatformRunnerOptions = Pick<
-  RunnerCliOptions,
-  | 'allow'
-  | 'groupPolicy'
-  | 'sessionScope'
-  | 'queueMode'
-  | 'stream'
-  | 'streamEditInterval'
-  | 'concurrency'
-  | 'maxAttempts'
-  | 'llmRetryWindow'
-  | 'sendLimits'
-  | 'sendLimit'
-  | 'sendWait'
-  | 'vision'
-  | 'maxMediaMb'
-  | 'maxDocumentChars'
-  | 'maxPdfPages'
-  | 'transcriptionModel'
->;
-
 export interface PlatformBot {
   /** Where the bot is configured (`platforms.telegram[1]`), for messages about it. */
   label?: string;
-  options: PlatformRunnerOptions;
+  /** How this bot's runner treats its messages (the store, model and agent are the process's, shared). */
+  options: RunnerSettings;
   makeAdapter: (context: BotContext & { stop: () => void }) => Promise<PlatformAdapter> | PlatformAdapter;
 }
 
