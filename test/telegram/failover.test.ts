@@ -61,14 +61,24 @@ describe('threadline bot telegram: workers dying on Postgres', () => {
     await stopWorker(standby);
     console.log(`failover: standby polling ${takeover} ms after SIGKILL of the leader`);
 
+    let orphans = 0;
     for (const chatId of chats) {
       const texts = sent.get(chatId)!;
-      // Exactly one reply per update, in order, each from a request with the whole history before it.
-      expect(textsIn(tg, chatId)).toEqual(texts.map((t, i) => `reply to: ${t} (saw ${2 * i + 2} messages)`));
+      // A first chunk Telegram took in the instant before the leader recorded its message id (SIGKILL between the
+      // two) is a message no worker knows of: the one window where a reply can show twice (README, "When things
+      // fail"). Such a stray is a strict prefix of the reply after it; at most one per chat, as one stream was cut.
+      const shown = textsIn(tg, chatId);
+      const strays = shown.filter((text, i) => i + 1 < shown.length && !text.endsWith(')') && shown[i + 1].startsWith(text));
+      expect(strays.length).toBeLessThanOrEqual(1);
+      orphans += strays.length;
+      const replies = shown.filter((text) => !strays.includes(text));
+      // Exactly one whole reply per update, in order, each from a request with the whole history before it.
+      expect(replies).toEqual(texts.map((t, i) => `reply to: ${t} (saw ${2 * i + 2} messages)`));
       await withStore(world.db, async (store) => {
-        expect(pairs(await store.fullHistory(chatSession(chatId)))).toEqual(texts.flatMap((t, i) => [['user', t], ['assistant', textsIn(tg, chatId)[i]]]));
+        expect(pairs(await store.fullHistory(chatSession(chatId)))).toEqual(texts.flatMap((t, i) => [['user', t], ['assistant', replies[i]]]));
       });
     }
+    if (orphans > 0) console.log(`failover: ${orphans} first chunk(s) posted in the instant before their id was recorded`);
     // A turn cut short by the kill may have been asked again; no update was answered from a stale history.
     for (const request of llm.requests) {
       const users = userTexts(request);
