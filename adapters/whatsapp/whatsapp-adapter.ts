@@ -124,8 +124,9 @@ export class WhatsAppAdapter implements PlatformAdapter {
     // In order, so two messages of one user in one notification are recorded (and answered) in the order sent.
     for (const message of notification.messages) await inbox.receive(message);
     // A reply WhatsApp accepted (200 on send) and then could not deliver: the only trace of it is this status.
-    for (const failed of notification.failed) {
-      this.options.logger.warn({ platform: this.platform, ...failed }, 'WhatsApp could not deliver a message it had accepted');
+    for (const { messageId, code, title, ...details } of notification.failed) {
+      const reason = [code, title].filter((part) => part !== undefined).join(' ') || 'no reason given';
+      await inbox.undelivered({ messageId, reason, details: { ...details, ...(code === undefined ? {} : { code }) } });
     }
   }
 

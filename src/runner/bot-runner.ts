@@ -13,7 +13,8 @@ import { readInboxPayload, toInboxPayload, type InboxPayload } from './inbox-pay
 import { runnerQueues } from './inbox-queue.js';
 import { MediaResolver, tooLargeReply, type MediaOptions } from './media.js';
 import { unusableContent } from './message-content.js';
-import type { InboundMessage, PlatformAdapter, RefusedEvent, ReplyTarget } from './platform-adapter.js';
+import type { InboundMessage, PlatformAdapter, RefusedEvent, ReplyTarget, UndeliveredReport } from './platform-adapter.js';
+import { oneLine } from '../core/one-line.js';
 import { ATTEMPT_RETRY, backoffMs, LLM_RETRY, type RetryPolicy } from './retry-policy.js';
 import { SendBudget, type SendBudgetSettings } from './send-budget.js';
 import { NO_RUNNER_METRICS, secondsSince, type RunnerMetrics } from './runner-metrics.js';
@@ -183,6 +184,7 @@ export class BotRunner {
       await this.adapter.start({
         receive: (message) => this.receive(message),
         refuse: (event) => this.refuse(event),
+        undelivered: (report) => this.undelivered(report),
         // The platform's command menu offers what this runner answers: nothing when it reads no commands.
         commands: this.options.commands === false ? [] : menuCommands(),
       });
@@ -315,6 +317,16 @@ export class BotRunner {
       refused: storableText(event.reason),
     });
     if (!duplicate) this.log.warn({ inboxId: id, platform: event.platform, reason: event.reason, outcome: 'refused' }, 'refused an event that cannot be answered');
+  }
+
+  /** A reply the platform accepted and later could not deliver: noted on its reply part, and a warning. */
+  private async undelivered(report: UndeliveredReport): Promise<void> {
+    const messageId = storableText(report.messageId).slice(0, MAX_PLATFORM_ID_LENGTH);
+    const reason = oneLine(storableText(report.reason));
+    const inboxIds = await this.store.noteUndelivered(this.queue, messageId, reason);
+    const fields = { ...report.details, platform: this.adapter.platform, messageId, reason, inboxIds };
+    if (inboxIds.length > 0) this.log.warn(fields, 'the platform could not deliver a reply it had accepted');
+    else this.log.warn(fields, 'the platform could not deliver a message of this bot that is no reply on record');
   }
 
   private onActivity(sessionId: string): void {

@@ -80,10 +80,26 @@ export interface RefusedEvent {
 }
 
 /** What an adapter hands platform events to: the runner. */
+/** A message of ours the platform accepted and then could not deliver. */
+export interface UndeliveredReport {
+  /** The platform's id of our message, as \`send\` returned it. */
+  messageId: string;
+  /** One line: the platform's code and words (\`130472 User's number is part of an experiment\`). */
+  reason: string;
+  /** More for the log line (the recipient, the error's details); never a secret. */
+  details?: Record<string, unknown>;
+}
+
 export interface InboundSink {
   receive: InboundHandler;
   /** Record a malformed event as refused, so it is acknowledged (200) once and never retried. */
   refuse(event: RefusedEvent): Promise<void>;
+  /**
+   * The platform reported that a message it had accepted was never delivered (a WhatsApp \`failed\` status): kept
+   * with the reply part it was, for \`threadline inbox explain\`, and logged. Rejects when the store cannot take it
+   * (the platform is then asked to send the report again).
+   */
+  undelivered(report: UndeliveredReport): Promise<void>;
   /**
    * The commands the runner answers, for the platform's own command menu (Telegram's `setMyCommands`, Discord's
    * application commands, Slack's slash command): see `menuCommands`. Absent or empty when the runner reads no

@@ -77,7 +77,7 @@ export const InboxTimeline = z
         error: z.string().optional(),
       }),
     ),
-    replyParts: z.array(z.object({ part: z.number().int(), platformMessageId: z.string() })),
+    replyParts: z.array(z.object({ part: z.number().int(), platformMessageId: z.string(), deliveryError: z.string().optional() })),
     notices: z.array(z.object({ at: z.string(), text: z.string() })),
   })
   .openapi('InboxTimeline');

@@ -30,6 +30,12 @@ export interface InboxStore {
    * Their event keys stop de-duplicating then: keep them longer than any platform redelivers. Returns the count.
    */
   purgeInbox(doneBefore: Date): Promise<number>;
+  /**
+   * The platform reported that a message it had accepted was not delivered (a WhatsApp \`failed\` status): keep its
+   * reason (one line) on the reply part posted as \`platformMessageId\` for an entry of \`queue\` (message ids are
+   * unique per platform account, not across them). Returns the entries it was a part of; none when it was not ours.
+   */
+  noteUndelivered(queue: string, platformMessageId: string, error: string): Promise<number[]>;
   /** Call `listener` with the session id soon after any process enqueues an entry (best effort: pair it with polling). */
   onInboxActivity(listener: (sessionId: string) => void): Promise<() => Promise<void>>;
   /** Pending and dead entries per queue (every queue that has any entry). */

@@ -175,8 +175,8 @@ export function toInboxTimeline(
   return { entry, attempts: mapped, replyParts: replies.map(toReplyPart), notices: notices.map(toNotice) };
 }
 
-export function toReplyPart(row: { part: number | string; platform_message_id: string }): ReplyPart {
-  return { part: Number(row.part), platformMessageId: row.platform_message_id };
+export function toReplyPart(row: { part: number | string; platform_message_id: string; delivery_error?: string | null }): ReplyPart {
+  return { part: Number(row.part), platformMessageId: row.platform_message_id, ...(row.delivery_error ? { deliveryError: row.delivery_error } : {}) };
 }
 
 export function toNotice(row: { sent_at: Date | number; text: string }): { at: Date; text: string } {

@@ -221,6 +221,8 @@ export interface InboxFilter {
 export interface ReplyPart {
   part: number;
   platformMessageId: string;
+  /** The platform accepted the message, then reported it undelivered, for this reason (see `noteUndelivered`). */
+  deliveryError?: string;
 }
 
 /** An event of an entry's turn log, as the turn's worker records it. The store treats `data` as opaque JSON. */

@@ -1,9 +1,10 @@
-import type { InboundMessage, InboundSink, RefusedEvent } from '../../src/runner/platform-adapter.js';
+import type { InboundMessage, InboundSink, RefusedEvent, UndeliveredReport } from '../../src/runner/platform-adapter.js';
 
-/** An inbox for adapter tests: `receive` does what the test says, and both calls are remembered. */
+/** An inbox for adapter tests: `receive` does what the test says, and every call is remembered. */
 export function recordingInbox(receive: (message: InboundMessage) => Promise<{ duplicate: boolean }> = async () => ({ duplicate: false })) {
   const received: InboundMessage[] = [];
   const refused: RefusedEvent[] = [];
+  const undelivered: UndeliveredReport[] = [];
   const sink: InboundSink = {
     receive: (message) => {
       received.push(message);
@@ -12,6 +13,9 @@ export function recordingInbox(receive: (message: InboundMessage) => Promise<{ d
     refuse: async (event) => {
       refused.push(event);
     },
+    undelivered: async (report) => {
+      undelivered.push(report);
+    },
   };
-  return { sink, received, refused };
+  return { sink, received, refused, undelivered };
 }

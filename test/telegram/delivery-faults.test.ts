@@ -162,6 +162,7 @@ describe('Telegram polling: a malformed update', () => {
         refused.push(event);
         order.push(`refused ${event.eventId}`);
       },
+      undelivered: async () => {},
     });
     const before = tg.textUpdate({ chatId: 5, userId: 5, text: 'one' });
     const { from: _from, ...withoutSender } = tg.textUpdate({ chatId: 5, userId: 5, text: 'two' }).message;

@@ -1,3 +1,5 @@
+import { CLI_MAIN } from '../support/cli-build.js';
+import { runTs } from '../support/processes.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeWebhook } from '../../adapters/whatsapp/normalize-webhook.js';
 import { WhatsAppAdapter } from '../../adapters/whatsapp/whatsapp-adapter.js';
@@ -94,21 +96,41 @@ describe('WhatsApp message types (the adapter\'s webhook, the fake Graph API, th
     expect(refused.sort()).toEqual([[30, 'audio'], [30, 'image'], [30, 'order'], [30, 'sticker'], [30, 'unsupported'], [30, 'voice']]);
   });
 
-  it('a failed delivery status is a warning naming the message, the recipient and the error; other statuses are quiet', async () => {
-    const { world, post } = await whatsappWorld();
+  it('a failed delivery status is noted on the reply part it names (inbox explain shows it) and warned about; other statuses are quiet', async () => {
+    const { fake, world, post } = await whatsappWorld();
     const f = fixtures();
-    expect(await post(notification({ statuses: [f.deliveredStatus, f.failedStatus] }))).toBe(200);
-    const warnings = world.logs.filter((l) => l.level === 40);
-    expect(warnings).toEqual([
+    // A reply WhatsApp accepted, then reports undelivered (error 130472), as Meta sends it: the status names our wamid.
+    expect(await post(withSender(f.text))).toBe(200);
+    await world.settled();
+    const [reply] = fake.sentTo(f.text.from!);
+    const failed = { ...f.failedStatus, id: reply.id, recipient_id: f.text.from };
+    expect(await post(notification({ statuses: [f.deliveredStatus, failed] }))).toBe(200);
+    const { replyParts } = (await world.store.inboxTimeline(String(f.text.id)))!;
+    expect(replyParts).toEqual([{ part: 0, platformMessageId: reply.id, deliveryError: "130472 User's number is part of an experiment" }]);
+    // The operator sees it where the entry's fate is explained.
+    const explained = await runTs(CLI_MAIN, ['inbox', 'explain', String(f.text.id), '--db', world.store.location], { env: { THREADLINE_DB: undefined, DATABASE_URL: undefined } });
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain(`part 0 (${reply.id}) was not delivered: 130472 User's number is part of an experiment`);
+    // One warning naming the message, the entry, the recipient and the error.
+    expect(world.logs.filter((l) => l.level === 40)).toEqual([
       expect.objectContaining({
-        msg: 'WhatsApp could not deliver a message it had accepted',
-        messageId: 'wamid.HBgNNDkxNTEwMDAwMDAxOBUCABEYEkU4NjM2RkY2MkI4QjAxRjlBOAA=',
-        recipientId: '4915100000018',
+        msg: 'the platform could not deliver a reply it had accepted',
+        messageId: reply.id,
+        inboxIds: [expect.any(Number)],
+        recipientId: f.text.from,
         code: 130472,
-        title: "User's number is part of an experiment",
+        reason: "130472 User's number is part of an experiment",
         details: "Failed to send message because this user's phone number is part of an experiment",
       }),
     ]);
+
+    // A failed status for a message that is no reply on record (sent by another tool on the number): a warning only.
+    expect(await post(notification({ statuses: [f.failedStatus] }))).toBe(200);
+    expect(world.logs.filter((l) => l.level === 40).at(-1)).toMatchObject({
+      msg: 'the platform could not deliver a message of this bot that is no reply on record',
+      messageId: f.failedStatus.id,
+      inboxIds: [],
+    });
   });
 
   it('normalizes each type into the shape a later media download needs', () => {

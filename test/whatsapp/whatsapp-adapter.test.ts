@@ -78,6 +78,7 @@ describe('WhatsAppAdapter', () => {
         return { duplicate: false };
       },
       refuse: async () => {},
+      undelivered: async () => {},
     });
     const url = `http://127.0.0.1:${adapter.port}/`;
     expect((await fake.postInbound(url, { from: '1555', text: 'hi', messageId: 'wamid.retry' })).status).toBe(500);

@@ -201,7 +201,7 @@ async function showEntry(id, fresh = false) {
         )
       : [el('tr', {}, el('td', { colspan: 7, class: 'hint' }, 'No attempts yet.'))]),
   );
-  $('#reply-parts').replaceChildren(...(t.replyParts.length > 0 ? t.replyParts.map((p) => el('li', {}, `part ${p.part}: platform message ${p.platformMessageId}`)) : [el('li', { class: 'hint' }, 'None.')]));
+  $('#reply-parts').replaceChildren(...(t.replyParts.length > 0 ? t.replyParts.map((p) => el('li', {}, `part ${p.part}: platform message ${p.platformMessageId}${p.deliveryError ? ` (not delivered: ${p.deliveryError})` : ''}`)) : [el('li', { class: 'hint' }, 'None.')]));
   $('#notices').replaceChildren(...(t.notices.length > 0 ? t.notices.map((n) => el('li', {}, `${when(n.at)}: ${n.text}`)) : [el('li', { class: 'hint' }, 'None.')]));
   $('#retry').hidden = entry.status !== 'dead';
   if (entry.status === 'pending' && pollsLeft-- > 0) pollTimer = setTimeout(() => guard(() => showEntry(id)), POLL_MS);

@@ -246,4 +246,10 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
   (s) => `
     DROP TABLE ${s}.processed_events;
   `,
+  // 9: a reply part the platform accepted and later reported undelivered (a WhatsApp \`failed\` status) keeps the
+  // platform's reason, found by the message id the report names.
+  (s) => `
+    ALTER TABLE ${s}.inbox_replies ADD COLUMN delivery_error text;
+    CREATE INDEX inbox_replies_message_idx ON ${s}.inbox_replies (platform_message_id);
+  `,
 ];

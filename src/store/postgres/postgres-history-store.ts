@@ -244,7 +244,7 @@ export class PostgresHistoryStore implements HistoryStore {
     const entry = toInboxRecord(rows[0]);
     const [attempts, replies, notices] = await Promise.all([
       this.pool.query<InboxAttemptRow>(this.q('inboxAttempts', [entry.id])),
-      this.pool.query<{ part: number; platform_message_id: string }>(this.q('inboxReplies', [entry.id])),
+      this.pool.query<{ part: number; platform_message_id: string; delivery_error: string | null }>(this.q('inboxReplies', [entry.id])),
       this.pool.query<{ sent_at: Date; text: string }>(this.q('inboxNotices', [entry.id])),
     ]);
     return toInboxTimeline(entry, attempts.rows, replies.rows, notices.rows);
@@ -253,6 +253,11 @@ export class PostgresHistoryStore implements HistoryStore {
   async retryInbox(id: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(this.q('retryInbox', [id, this.channel, this.turnChannel]));
     return (rowCount ?? 0) > 0;
+  }
+
+  async noteUndelivered(queue: string, platformMessageId: string, error: string): Promise<number[]> {
+    const { rows } = await this.pool.query<{ id: string }>(this.q('noteUndelivered', [platformMessageId, queue, error]));
+    return rows.map((row) => Number(row.id));
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {

@@ -27,7 +27,7 @@ const EPOCH_MS = (column: string) => `floor(extract(epoch FROM ${column}) * 1000
 export function postgresSql(schema: string) {
   const s = `"${schema}"`;
   /** The reply parts posted for inbox entry `id` (a column expression). */
-  const REPLY_PARTS = (id: string) => `coalesce((SELECT jsonb_agg(jsonb_build_object('part', r.part, 'platformMessageId', r.platform_message_id) ORDER BY r.part)
+  const REPLY_PARTS = (id: string) => `coalesce((SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('part', r.part, 'platformMessageId', r.platform_message_id, 'deliveryError', r.delivery_error)) ORDER BY r.part)
                          FROM ${s}.inbox_replies r WHERE r.inbox_id = ${id}), '[]'::jsonb) AS reply_parts`;
   /** Ends the latest attempt of each entry in CTE `cte` with $5 stage, $6 error class, $7 error. */
   const END_ATTEMPT = (cte: string) => `
@@ -254,7 +254,13 @@ export function postgresSql(schema: string) {
        WHERE id = $1::bigint OR event_key = $2::text OR right(event_key, length($2::text) + 1) = ':' || $2::text
        ORDER BY coalesce(event_key = $2::text, false) DESC, id DESC LIMIT 1`,
     inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM ${s}.inbox_attempts WHERE inbox_id = $1 ORDER BY id`,
-    inboxReplies: `SELECT part, platform_message_id FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
+    inboxReplies: `SELECT part, platform_message_id, delivery_error FROM ${s}.inbox_replies WHERE inbox_id = $1 ORDER BY part`,
+    /** $1 platform message id, $2 the entries' queue, $3 the platform's reason; the entries whose part it was */
+    noteUndelivered: `
+      UPDATE ${s}.inbox_replies r SET delivery_error = $3
+        FROM ${s}.inbox i
+       WHERE r.inbox_id = i.id AND r.platform_message_id = $1 AND i.queue = $2
+      RETURNING r.inbox_id AS id`,
     inboxNotices: `SELECT sent_at, text FROM ${s}.inbox_notices WHERE inbox_id = $1 ORDER BY sent_at`,
     /**
      * A dead entry back to pending with a fresh attempt budget; its worker is woken, and its follower told to look

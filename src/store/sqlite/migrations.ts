@@ -160,4 +160,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   DROP TABLE processed_events;
   `,
+  // 8: why a reply part was not delivered, found by its message id (Postgres's migration 9).
+  `
+  ALTER TABLE inbox_replies ADD COLUMN delivery_error TEXT;
+  CREATE INDEX inbox_replies_message_idx ON inbox_replies (platform_message_id);
+  `,
 ];

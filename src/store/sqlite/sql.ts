@@ -2,9 +2,10 @@
 
 const MESSAGE_COLUMNS = 'seq, turn, role, content, name, tool_calls, tool_call_id, metadata, created_at';
 const SESSION_COLUMNS = 'id, created_at, updated_at, metadata, message_count, version';
+/** Reply parts as JSON; json_patch onto {} drops a null deliveryError (a merge patch removes null members). */
 const INBOX_ENTRY_COLUMNS = `i.id, i.session_id, i.event_key, i.payload, i.received_at, i.attempts, i.draft,
-  (SELECT json_group_array(json_object('part', part, 'platformMessageId', platform_message_id))
-     FROM (SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts`;
+  (SELECT json_group_array(json_patch('{}', json_object('part', part, 'platformMessageId', platform_message_id, 'deliveryError', delivery_error)))
+     FROM (SELECT part, platform_message_id, delivery_error FROM inbox_replies WHERE inbox_id = i.id ORDER BY part)) AS reply_parts`;
 const INBOX_COLUMNS =
   'id, session_id, event_key, queue, payload, status, received_at, done_at, attempts, next_attempt_at, last_error, redeliveries, turn_session, turn';
 const API_KEY_COLUMNS = 'name, sessions_prefix, created_at, revoked_at';
@@ -115,7 +116,10 @@ export const SQLITE_SQL = {
                  WHERE id = @id OR event_key = @key OR substr(event_key, -length(@key) - 1) = ':' || @key
                  ORDER BY coalesce(event_key = @key, 0) DESC, id DESC LIMIT 1`,
   inboxAttempts: `SELECT attempt, worker, started_at, ended_at, stage, error_class, error FROM inbox_attempts WHERE inbox_id = ? ORDER BY id`,
-  inboxReplies: `SELECT part, platform_message_id FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
+  inboxReplies: `SELECT part, platform_message_id, delivery_error FROM inbox_replies WHERE inbox_id = ? ORDER BY part`,
+  noteUndelivered: `UPDATE inbox_replies SET delivery_error = @error
+                     WHERE platform_message_id = @messageId AND inbox_id IN (SELECT id FROM inbox WHERE queue = @queue)
+                    RETURNING inbox_id AS id`,
   inboxNotices: `SELECT sent_at, text FROM inbox_notices WHERE inbox_id = ? ORDER BY sent_at, rowid`,
   retryInbox: `UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, done_at = NULL
                WHERE id = ? AND status = 'dead' RETURNING session_id, followed`,

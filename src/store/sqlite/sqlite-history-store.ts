@@ -214,7 +214,7 @@ export class SqliteHistoryStore implements HistoryStore {
     return toInboxTimeline(
       entry,
       this.stmt.inboxAttempts.all(entry.id) as InboxAttemptRow[],
-      this.stmt.inboxReplies.all(entry.id) as Array<{ part: number; platform_message_id: string }>,
+      this.stmt.inboxReplies.all(entry.id) as Array<{ part: number; platform_message_id: string; delivery_error: string | null }>,
       this.stmt.inboxNotices.all(entry.id) as Array<{ sent_at: number; text: string }>,
     );
   }
@@ -225,6 +225,11 @@ export class SqliteHistoryStore implements HistoryStore {
     // Its fate is open again: its follower should look.
     if (row?.followed) this.announceTurnActivity([id]);
     return row !== undefined;
+  }
+
+  async noteUndelivered(queue: string, platformMessageId: string, error: string): Promise<number[]> {
+    const rows = this.stmt.noteUndelivered.all({ messageId: platformMessageId, queue, error: error }) as Array<{ id: number }>;
+    return rows.map((row) => row.id);
   }
 
   async purgeInbox(doneBefore: Date): Promise<number> {

@@ -38,6 +38,28 @@ describe.each(BACKENDS)('$name inbox fate ledger', ({ freshDb }) => {
     expect(timeline?.attempts.map((a) => [a.attempt, a.worker, a.stage, a.endedAt !== undefined])).toEqual([[1, 'host:1', 'claimed', false], [2, 'host:1', 'committed', true]]);
   });
 
+  it('a reply part reported undelivered keeps the reason; found by message id within the queue only', async () => {
+    const store = await fresh();
+    const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'a', queue: 'whatsapp:1', payload: {} });
+    const { id: other } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'b', queue: 'whatsapp:2', payload: {} });
+    await store.withSessionLock('chat', async (s) => {
+      await s.recordReplyPart(id!, 0, 'wamid.A');
+      await s.recordReplyPart(id!, 1, 'wamid.B');
+      // Another bot's reply with the same id (ids are unique per account, not across accounts).
+      await s.recordReplyPart(other!, 0, 'wamid.B');
+    });
+    expect(await store.noteUndelivered('whatsapp:1', 'wamid.B', '130472 experiment')).toEqual([id]);
+    expect(await store.noteUndelivered('whatsapp:1', 'wamid.none', 'x')).toEqual([]);
+    expect((await store.inboxTimeline(id!))?.replyParts).toEqual([
+      { part: 0, platformMessageId: 'wamid.A' },
+      { part: 1, platformMessageId: 'wamid.B', deliveryError: '130472 experiment' },
+    ]);
+    expect((await store.inboxTimeline(other!))?.replyParts).toEqual([{ part: 0, platformMessageId: 'wamid.B' }]);
+    // A claimed entry carries it too (a later attempt sees which part never arrived).
+    const [claimed] = await store.withSessionLock('chat', (s) => s.claimInbox(1, 'host:1'));
+    expect(claimed.replyParts[1]).toEqual({ part: 1, platformMessageId: 'wamid.B', deliveryError: '130472 experiment' });
+  });
+
   it('a deferred entry holds its session back until its next attempt is due, in every worker', async () => {
     const store = await fresh();
     const { id } = await store.enqueueInbox({ sessionId: 'chat', eventKey: 'a', payload: {} });

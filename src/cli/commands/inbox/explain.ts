@@ -60,6 +60,9 @@ function describe({ entry, attempts, replyParts, notices }: InboxTimeline, turn:
     lines.push(entry.nextAttemptAt ? `  next attempt not before ${at(entry.nextAttemptAt)} (${entry.lastError ?? ''})` : '  waiting for a worker');
   }
   if (replyParts.length) lines.push(`  reply posted as platform message${replyParts.length === 1 ? '' : 's'} ${replyParts.map((p) => p.platformMessageId).join(', ')}`);
+  for (const part of replyParts) {
+    if (part.deliveryError) lines.push(`  part ${part.part} (${part.platformMessageId}) was not delivered: ${part.deliveryError}`);
+  }
   if (turn && entry.answeredBy) {
     lines.push(`  answered by turn ${entry.answeredBy.turn} of ${entry.answeredBy.sessionId}:`);
     for (const message of turn) lines.push(`    ${formatMessage(message)}`);
