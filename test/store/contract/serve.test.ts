@@ -15,7 +15,8 @@ const assistant = (content: string): NewMessage => ({ role: 'assistant', content
 const HEARD_WITHIN_MS = 5_000;
 
 /** The schema version this code migrates each backend to: SQLite has no counterpart of Postgres's migration 4. */
-const LATEST = { postgres: 8, sqlite: 7 } as const;
+/** The newest schema this code knows: a store opened by it is migrated that far. */
+const LATEST = { postgres: POSTGRES_MIGRATIONS.length, sqlite: SQLITE_MIGRATIONS.length } as const;
 /** The migration that added what serve needs (followed entries, turn logs, API keys). */
 const SERVE_MIGRATION = { postgres: 5, sqlite: 4 } as const;
 
