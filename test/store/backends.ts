@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import type { LockedSession } from '../../src/store/types.js';
+import { afterEach } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+import type { HistoryStore, LockedSession } from '../../src/store/types.js';
 import { pgTestUrl, sqliteTestFile } from '../support/databases.js';
 
 /**
@@ -31,3 +33,19 @@ export const BACKENDS = [
     },
   },
 ] as const;
+
+/**
+ * Stores a test opens, each closed after the test (inside a `describe`, it registers that `afterEach`): the one
+ * `open(db)` every store suite uses instead of its own list and hook.
+ */
+export function storesClosedAfterEach(): (db: string) => Promise<HistoryStore> {
+  const opened: HistoryStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+  return async (db) => {
+    const store = await openStore(db);
+    opened.push(store);
+    return store;
+  };
+}

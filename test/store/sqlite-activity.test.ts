@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import type { HistoryStore } from '../../src/store/types.js';
 import { sqliteTestFile } from '../support/databases.js';
+import { storesClosedAfterEach } from './backends.js';
 
 /**
  * SQLite's activity listeners (its stand-in for NOTIFY) belong to the database file, not to the module: every store
@@ -11,15 +11,7 @@ import { sqliteTestFile } from '../support/databases.js';
  * returns, so "heard nothing" is known once the write has returned.
  */
 describe('sqlite activity listeners', () => {
-  const open: HistoryStore[] = [];
-  const fresh = async (db: string) => {
-    const store = await openStore(db);
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const fresh = storesClosedAfterEach();
 
   it('stores on one file hear each other, also under another spelling of its path; stores on another file do not', async () => {
     const file = sqliteTestFile('activity');

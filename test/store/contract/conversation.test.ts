@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockLostError, SessionBusyError, InvalidInputError } from '../../../src/store/errors.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { HistoryStore, NewMessage } from '../../../src/store/types.js';
-import { BACKENDS } from '../backends.js';
+import { BACKENDS, storesClosedAfterEach } from '../backends.js';
 
 const user = (content: string): NewMessage => ({ role: 'user', content });
 const assistant = (content: string): NewMessage => ({ role: 'assistant', content });
 
 describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
-  const open: HistoryStore[] = [];
-  const fresh = async () => {
-    const store = await openStore(freshDb('contract'));
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const openForTest = storesClosedAfterEach();
+  const fresh = () => openForTest(freshDb('contract'));
 
   it('resumes a session from a second store opened on the same database', async () => {
     const db = freshDb('resume');
@@ -24,8 +17,7 @@ describe.each(BACKENDS)('$name history store', ({ freshDb }) => {
     await first.appendTurn('s', [user('My favorite color is blue'), assistant('Noted.')], { metadata: { agentName: 'Bot', userId: 'u1' } });
     await first.close();
 
-    const second = await openStore(db);
-    open.push(second);
+    const second = await openForTest(db);
     const history = await second.fullHistory('s');
     expect(history.map((m) => [m.seq, m.role, m.content])).toEqual([
       [1, 'user', 'My favorite color is blue'],

@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockLostError } from '../../../src/store/errors.js';
-import { openStore } from '../../../src/store/open-store.js';
 import type { HistoryStore, LockedSession } from '../../../src/store/types.js';
-import { BACKENDS } from '../backends.js';
+import { BACKENDS, storesClosedAfterEach } from '../backends.js';
 
 const failure = (error: string) => ({ stage: 'generating', errorClass: 'transient' as const, error });
 
 describe.each(BACKENDS)('$name inbox fate ledger', ({ freshDb }) => {
-  const open: HistoryStore[] = [];
-  const fresh = async () => {
-    const store = await openStore(freshDb('ledger'));
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const openForTest = storesClosedAfterEach();
+  const fresh = () => openForTest(freshDb('ledger'));
   const claim = (store: HistoryStore, limit = 50) => store.withSessionLock('chat', (s) => s.claimInbox(limit, 'host:1'));
 
   it('claims batches in order, stopping before a solo entry, and counts an attempt on each, durably', async () => {

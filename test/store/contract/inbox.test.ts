@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockLostError } from '../../../src/store/errors.js';
-import { openStore } from '../../../src/store/open-store.js';
-import type { HistoryStore, LockedSession } from '../../../src/store/types.js';
-import { BACKENDS } from '../backends.js';
+import type { LockedSession } from '../../../src/store/types.js';
+import { BACKENDS, storesClosedAfterEach } from '../backends.js';
 
 describe.each(BACKENDS)('$name inbox, reply records and leases', ({ freshDb }) => {
-  const open: HistoryStore[] = [];
-  const fresh = async (db = freshDb('inbox')) => {
-    const store = await openStore(db);
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const openForTest = storesClosedAfterEach();
+  const fresh = (db = freshDb('inbox')) => openForTest(db);
 
   it('records an event once and lists sessions with pending entries, oldest first', async () => {
     const store = await fresh();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open-store.js';
 import type { HistoryStore, SendBudgetScope } from '../../../src/store/types.js';
 import { killAll, spawnTs } from '../../support/processes.js';
-import { BACKENDS } from '../backends.js';
+import { BACKENDS, storesClosedAfterEach } from '../backends.js';
 
 /*
  * The store's send budgets: token buckets every process shares. Waits are checked against what the bucket itself
@@ -26,15 +26,8 @@ async function drain(store: HistoryStore, scopes: SendBudgetScope[], most = 100)
 afterEach(() => killAll());
 
 describe.each(BACKENDS)('$name send budgets', ({ freshDb }) => {
-  const open: HistoryStore[] = [];
-  const fresh = async () => {
-    const store = await openStore(freshDb('budget'));
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const openForTest = storesClosedAfterEach();
+  const fresh = () => openForTest(freshDb('budget'));
 
   it('a new scope holds its burst; then it refills at its rate, and the wait says when the next token is there', async () => {
     const store = await fresh();

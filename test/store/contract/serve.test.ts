@@ -1,13 +1,12 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiKeyNameTakenError, InvalidInputError, LockLostError } from '../../../src/store/errors.js';
-import { openStore } from '../../../src/store/open-store.js';
 import { POSTGRES_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
 import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
 import type { HistoryStore, LockedSession, NewMessage, StoredMessage } from '../../../src/store/types.js';
 import { pgAdminQuery, schemaOf } from '../../support/databases.js';
 import { eventually } from '../../support/eventually.js';
-import { BACKENDS } from '../backends.js';
+import { BACKENDS, storesClosedAfterEach } from '../backends.js';
 
 const user = (content: string): NewMessage => ({ role: 'user', content });
 const assistant = (content: string): NewMessage => ({ role: 'assistant', content });
@@ -21,15 +20,8 @@ const LATEST = { postgres: POSTGRES_MIGRATIONS.length, sqlite: SQLITE_MIGRATIONS
 const SERVE_MIGRATION = { postgres: 5, sqlite: 4 } as const;
 
 describe.each(BACKENDS)('$name store for serve: turn events, API keys, inbox stats, message pages', ({ name, freshDb, loseLockUnderneath }) => {
-  const open: HistoryStore[] = [];
-  const fresh = async (db = freshDb('serve')) => {
-    const store = await openStore(db);
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
+  const openForTest = storesClosedAfterEach();
+  const fresh = (db = freshDb('serve')) => openForTest(db);
   const enqueue = async (store: HistoryStore, eventKey: string, extra: { queue?: string; followed?: boolean; refused?: string; sessionId?: string } = {}) =>
     (await store.enqueueInbox({ sessionId: extra.sessionId ?? 'chat', eventKey, payload: { eventKey }, ...extra })).id!;
 
