@@ -51,15 +51,22 @@ function describeFlag(meta: SettingMeta): string {
   return fallback ? `${meta.description} (default: ${fallback})` : meta.description;
 }
 
-/** Checks one flag's value with the setting's zod type; a list's items one at a time, as given. */
-function valueParser(field: z.ZodType, meta: SettingMeta): (value: string, previous: unknown) => unknown {
-  const { inner, def } = unwrapSetting(field);
-  const item = def.type === 'array' ? def.element! : inner;
-  const check = (value: string) => {
-    const result = item.safeParse(value);
+/**
+ * A commander parser that checks a flag's text with a value type (`src/settings/values.ts`): the same verdict and
+ * words as a setting of that type, for flags that are not settings (`serve --port`).
+ */
+export function flagValue<T>(type: z.ZodType<T>): (value: string) => T {
+  return (value) => {
+    const result = type.safeParse(value);
     if (!result.success) throw new InvalidArgumentError(result.error.issues[0].message);
     return result.data;
   };
+}
+
+/** Checks one flag's value with the setting's zod type; a list's items one at a time, as given. */
+function valueParser(field: z.ZodType, meta: SettingMeta): (value: string, previous: unknown) => unknown {
+  const { inner, def } = unwrapSetting(field);
+  const check = flagValue(def.type === 'array' ? def.element! : inner);
   if (meta.list === 'comma') return (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean).map(check);
   if (meta.list === 'repeat') return (value: string, previous: unknown) => [...((previous as unknown[] | undefined) ?? []), check(value)];
   return (value: string) => check(value);

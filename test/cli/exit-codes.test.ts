@@ -148,6 +148,9 @@ describe('threadline: every command x {ok, bad input, no store} gives its exit c
       { name: 'inbox retry ok', args: ['inbox', 'retry', String(ids.dead), '--db', db], code: 0, stderr: '' },
       { name: 'inbox retry bad', args: ['inbox', 'retry', String(ids.done), '--db', db], code: 2, stderr: `threadline: inbox entry ${ids.done} is done, not dead: only dead entries can be retried\n` },
       { name: 'inbox retry no store', args: ['inbox', 'retry', '1', '--db', missing], code: 3, stderr: noStore(missing) },
+
+      { name: 'serve bad port', args: ['serve', '--port', '70000', '--db', db], code: 2, stderr: usage(`option '--port <port>' argument '70000' is invalid. expected a whole number from 0 to 65535, got "70000"`) },
+      { name: 'serve bad concurrency', args: ['serve', '--concurrency', '0', '--db', db], code: 2, stderr: usage(`option '--concurrency <n>' argument '0' is invalid. expected a whole number from 1, got "0"`) },
     ]);
 
     // The commands that only read created nothing where there was no store; the ones that write did their job.

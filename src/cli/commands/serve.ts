@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createChatModel } from '../../core/llm/create-chat-model.js';
 import { createLogger } from '../../log.js';
 import { startServe } from '../../serve/start-serve.js';
@@ -8,18 +8,8 @@ import { addExamples } from '../help-text.js';
 import { printLine } from '../output.js';
 import { abortOnShutdownSignal } from '../shutdown-signal.js';
 import { addAttemptOptions } from './bot/runner-options.js';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
-  return n;
-};
-
-const atLeastOne = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
-};
+import { flagValue } from '../setting-flags.js';
+import { port, wholeNumber } from '../../settings/values.js';
 
 interface ServeCliOptions extends DbOptions, LlmOptions, InstructionsOptions {
   host: string;
@@ -39,11 +29,11 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('managed agents over HTTP: streamed, resumable turns on the same store as the bots, behind API keys')
     .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(positiveInt).default(8787))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(flagValue(port())).default(8787))
     .addOption(new Option('--name <name>', "the agent's name").default('Threadline'))
-    .addOption(new Option('--concurrency <n>', 'turns this process runs at once').argParser(atLeastOne).default(8))
-    .addOption(new Option('--body-limit <bytes>', 'largest request body; larger ones get 413').argParser(atLeastOne).default(1_048_576))
-    .addOption(new Option('--rate-limit <n>', 'requests a minute per API key, per process (429 beyond); 0: no limit').argParser(positiveInt).default(600))
+    .addOption(new Option('--concurrency <n>', 'turns this process runs at once').argParser(flagValue(wholeNumber(1))).default(8))
+    .addOption(new Option('--body-limit <bytes>', 'largest request body; larger ones get 413').argParser(flagValue(wholeNumber(1))).default(1_048_576))
+    .addOption(new Option('--rate-limit <n>', 'requests a minute per API key, per process (429 beyond); 0: no limit').argParser(flagValue(wholeNumber(0))).default(600))
     .addOption(new Option('--cors-origin <origins>', 'comma-separated origins allowed to call the API from browsers (default: CORS off)').argParser((v) => v.split(',').map((s) => s.trim()).filter(Boolean)))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error (default: $THREADLINE_LOG_LEVEL, else info)'));
   addLlmOptions(command);
